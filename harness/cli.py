@@ -1,0 +1,128 @@
+"""The command line: run, validate, list, report, diff, merge.
+
+Exit codes (SPEC section 5): 0 all good, 1 some pair failed, 2 bad usage or case files.
+`validate` and `list` import no framework; the other commands import what they need
+only once they are chosen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from .cases import LoadResult, load_cases
+
+DEFAULT_CASES = "cases"
+DEFAULT_REPORTS = "reports"
+
+
+def _load(paths: Sequence[str], keep: str | None = None) -> LoadResult:
+    result = load_cases(paths or [DEFAULT_CASES])
+    for problem in result.problems:
+        print(problem, file=sys.stderr)
+    if keep:
+        result.cases = [c for c in result.cases if keep in c.id]
+    return result
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    result = _load(args.paths)
+    if result.problems:
+        print(f"{len(result.problems)} problem(s) in the case files", file=sys.stderr)
+        return 2
+    print(f"{len(result.cases)} cases OK")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    result = _load(args.paths, args.k)
+    print("\n".join(case.id for case in result.cases))
+    return 2 if result.problems else 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .runner import run_command
+
+    result = _load(args.paths, args.k)
+    adapters = [a for a in (args.adapters or "").split(",") if a] or None
+    return run_command(result, args.output, adapters, argv=sys.argv)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report import render_csvs
+
+    return render_csvs(args.csvs, args.output)
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    from .report import merge_csvs
+
+    return merge_csvs(args.csvs, args.output)
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from .diff import diff_command
+
+    return diff_command(args.old, args.new, args.output)
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from .report import atomic_write
+    from .schema import json_schema
+
+    print("wrote", atomic_write(Path(args.output), json.dumps(json_schema(), indent=2) + "\n"))
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="python -m harness", description=__doc__.splitlines()[0])
+    sub = top.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the cases and write results.csv and report.html")
+    run.add_argument("paths", nargs="*", help=f"case files or folders (default {DEFAULT_CASES}/)")
+    run.add_argument("-o", "--output", default=DEFAULT_REPORTS, help="report folder")
+    run.add_argument("-a", "--adapters", help="comma-separated adapters, e.g. torch,keras")
+    run.add_argument("-k", help="keep the cases whose id contains this text")
+    run.set_defaults(func=cmd_run)
+
+    validate = sub.add_parser("validate", help="check case files only (imports no framework)")
+    validate.add_argument("paths", nargs="*")
+    validate.set_defaults(func=cmd_validate)
+
+    listing = sub.add_parser("list", help="print every expanded case id")
+    listing.add_argument("paths", nargs="*")
+    listing.add_argument("-k", help="keep the ids that contain this text")
+    listing.set_defaults(func=cmd_list)
+
+    report = sub.add_parser("report", help="render report.html from results CSVs")
+    report.add_argument("csvs", nargs="+")
+    report.add_argument("-o", "--output", default=DEFAULT_REPORTS)
+    report.set_defaults(func=cmd_report)
+
+    merge = sub.add_parser("merge", help="combine per-shard results CSVs into one report")
+    merge.add_argument("csvs", nargs="+")
+    merge.add_argument("-o", "--output", default=DEFAULT_REPORTS)
+    merge.set_defaults(func=cmd_merge)
+
+    diff = sub.add_parser("diff", help="what changed between two results CSVs")
+    diff.add_argument("old")
+    diff.add_argument("new")
+    diff.add_argument("-o", "--output", default=DEFAULT_REPORTS)
+    diff.set_defaults(func=cmd_diff)
+    schema = sub.add_parser("schema", help="write the case-file JSON schema (for editors)")
+    schema.add_argument("-o", "--output", default=f"{DEFAULT_CASES}/schema.json")
+    schema.set_defaults(func=cmd_schema)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,76 @@
+"""Seeded inputs, weights and bias for a case, rounded once to the case dtype.
+
+Every adapter and the reference consume exactly these arrays (NCHW input, OIHW weights),
+so the only difference left between them is arithmetic. The probe arrays that measure
+padding (SPEC section 4) are made here too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import geometry
+from .dtypes import NUMPY, probe_dtype
+from .schema import Conv
+
+
+@dataclass(frozen=True)
+class Tensors:
+    """One set of operands in the case dtype; `bias` is None for bias-free cases."""
+
+    input: np.ndarray
+    weights: np.ndarray
+    bias: np.ndarray | None
+
+
+def weight_shape(conv: Conv) -> tuple[int, int, int, int]:
+    """OIHW; with groups that do not divide the channels, the floor (the case is invalid)."""
+    per_group = conv.in_channels // conv.groups if conv.groups > 0 else conv.in_channels
+    return (conv.out_channels, per_group, *conv.kernel_size)
+
+
+def input_shape(conv: Conv) -> tuple[int, int, int, int]:
+    return (conv.batch, conv.in_channels, *conv.input_size)
+
+
+def _fill(kind: str, shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
+    if kind == "normal":
+        return rng.standard_normal(shape)
+    if kind == "uniform":
+        return rng.uniform(-1.0, 1.0, shape)
+    if kind == "integers":
+        return rng.integers(-4, 5, shape).astype(np.float64)
+    if kind == "ones":
+        return np.ones(shape)
+    if kind == "arange":  # 1, 2, 3, ... in C order: the seed documents' 1..9 input
+        return np.arange(1, int(np.prod(shape)) + 1, dtype=np.float64).reshape(shape)
+    raise ValueError(f"unknown data kind {kind!r}")
+
+
+def make_tensors(conv: Conv, seed: int) -> Tensors:
+    """The case's operands; the same seed gives the same arrays on every machine."""
+    rng = np.random.default_rng(seed)
+    dtype = NUMPY[conv.dtype]
+    x = _fill(conv.data.input, input_shape(conv), rng).astype(dtype)
+    w = _fill(conv.data.weights, weight_shape(conv), rng).astype(dtype)
+    b = _fill(conv.data.weights, (conv.out_channels,), rng).astype(dtype) if conv.bias else None
+    return Tensors(x, w, b)
+
+
+def probe_tensors(conv: Conv) -> Tensors | None:
+    """Operands that reveal the applied pads in one call, or None when nothing can be probed.
+
+    Input channel 0 of every batch item holds the encoded row/column numbers, the kernel
+    is a single 1 at tap (0, 0) from input channel 0 to output channel 0, the bias is 0.
+    """
+    if min(input_shape(conv)) == 0 or min(weight_shape(conv)) == 0:
+        return None
+    dtype = NUMPY[probe_dtype(conv.dtype, geometry.probe_max(conv.input_size))]
+    x = np.zeros(input_shape(conv), dtype=dtype)
+    x[:, 0] = geometry.probe_input(conv.input_size)
+    w = np.zeros(weight_shape(conv), dtype=dtype)
+    w[0, 0, 0, 0] = 1
+    b = np.zeros(conv.out_channels, dtype=dtype) if conv.bias else None
+    return Tensors(x, w, b)

@@ -1,0 +1,49 @@
+"""The environment block of a report: versions, CPU, threads, precision switches.
+
+Only frameworks that this process has already set up are asked, so rendering a report
+imports nothing new.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import platform
+import sys
+from collections.abc import Sequence
+
+import numpy as np
+
+from .adapters import ADAPTER_NAMES, get_adapter
+
+
+def cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def environment(argv: Sequence[str]) -> dict[str, str]:
+    env = {
+        "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "command": " ".join(["python -m harness", *argv[1:]]) if argv and argv[0].endswith("__main__.py") else " ".join(argv),
+        "python": sys.version.split()[0],
+        "numpy": np.__version__,
+        "platform": platform.platform(),
+        "cpu": cpu_name(),
+        "cpu count": str(os.cpu_count()),
+        "device": os.environ.get("HARNESS_DEVICE", "cpu"),
+    }
+    for name in ADAPTER_NAMES:
+        adapter = get_adapter(name)
+        if getattr(adapter, "_ready", False):
+            env[name] = adapter.version()
+            env.update(adapter.precision_flags())
+    if "torch" in sys.modules:
+        env["torch threads"] = str(sys.modules["torch"].get_num_threads())
+    return env

@@ -1,0 +1,46 @@
+"""The text pytest prints for a failing (case, adapter): readable, no harness traceback."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .cases import Case
+
+SIDES = ("top", "bottom", "left", "right")
+
+
+def _pads(row: dict[str, Any], prefix: str) -> str:
+    values = [row.get(prefix + side) for side in SIDES]
+    if any(v is None for v in values):
+        return " ".join(f"{'-':>6}" for _ in SIDES)
+    return " ".join(f"{int(v):>6}" for v in values)
+
+
+def failure_text(case: Case, row: dict[str, Any], others: dict[str, dict[str, Any]]) -> str:
+    status, expected = row["status"], row["expected"]
+    lines = [f"{case.file}:{case.line}: {case.id} [{row['adapter']}]",
+             f"  case: {row.get('case')}"]
+    if case.doc:
+        lines.append(f"  doc: {case.doc}")
+    headline = f"  status: {status}, expected: {expected}"
+    if status == "match" and expected in ("mismatch", "error"):
+        headline += "  -> now matches: update the case (the framework changed)"
+    lines.append(headline)
+    if row.get("reason"):
+        lines.append(f"  recorded reason: {row['reason']}")
+    if row.get("mismatch_on"):
+        lines.append(f"  mismatch on: {row['mismatch_on']}  (shape {row.get('out_shape')} vs reference "
+                     f"{row.get('ref_shape')}; params {row.get('param_count')} vs {row.get('expected_param_count')})")
+    if row.get("error_message"):
+        lines.append(f"  {row['adapter']} said: {row.get('error_type') or ''}: {row['error_message']}")
+    lines.append(f"  pads            {'  '.join(f'{s:>6}' for s in SIDES)}")
+    lines.append(f"    reference     {_pads(row, 'ref_pad_')}")
+    for name, other in others.items():
+        lines.append(f"    {name:<13} {_pads(other, 'pad_')}   ({other['status']}, {other.get('realization') or '-'})")
+    worst = row.get("worst")
+    if worst:
+        diff = abs(worst["value"] - worst["reference"])
+        lines.append(f"  worst element at {tuple(worst['index'])}: {worst['value']!r} vs reference "
+                     f"{worst['reference']!r} (|diff| {diff:.3g}, bound {worst['bound']:.3g}, "
+                     f"err_bound_ratio {row.get('err_bound_ratio'):.3g})")
+    return "\n".join(lines)

@@ -1,0 +1,167 @@
+"""pytest over the case matrix: one test per (case, adapter) (SPEC section 6).
+
+Node ids are `cases/<file>.yaml::<case id>::<adapter>`. Collection reads YAML only and
+imports no framework. Items carry no fixtures. A case's data and reference are computed
+once per process. Each item's results row travels in `user_properties`, so under
+pytest-xdist the controller alone writes `--harness-report DIR`, with the same rows as a
+serial run. Items are grouped by adapter (`--dist loadgroup`): each worker then imports
+one framework.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .cases import Case, load_file
+from .runner import adapters_for
+
+ROW_KEY = "harness_row"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("harness", "convolution comparison harness")
+    group.addoption("--harness-report", metavar="DIR", default=None,
+                    help="write results.csv and report.html for the case items that ran")
+
+
+def _is_case_file(path: Path) -> bool:
+    """YAML under a `cases` folder, or any YAML file whose top level has `cases:`."""
+    if path.suffix not in (".yaml", ".yml"):
+        return False
+    if "cases" in path.parent.parts:
+        return True
+    try:
+        with path.open(encoding="utf-8") as handle:
+            return any(line.startswith("cases:") for line in handle)
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    if _is_case_file(file_path):
+        return CaseFile.from_parent(parent, path=file_path)
+    return None
+
+
+class CaseFile(pytest.File):
+    def collect(self) -> Iterator[pytest.Collector]:
+        cases, problems = load_file(self.path)
+        if problems:
+            raise pytest.Collector.CollectError("\n".join(str(p) for p in sorted(set(problems))))
+        for case in cases:
+            yield CaseNode.from_parent(self, name=case.id, case=case)
+
+
+class CaseNode(pytest.Collector):
+    def __init__(self, *, case: Case, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.case = case
+
+    def collect(self) -> Iterator[pytest.Item]:
+        for adapter in adapters_for(self.case):
+            yield CaseItem.from_parent(self, name=adapter, case=self.case, adapter=adapter)
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, self.case.line - 1, self.case.id
+
+
+class CaseFailure(Exception):
+    """A pair whose status is not the expected one; carries its results row."""
+
+    def __init__(self, row: dict[str, Any]) -> None:
+        super().__init__(row["case_id"])
+        self.row = row
+
+
+_PREPARED: dict[tuple[str, str], Any] = {}
+_ROWS: dict[tuple[str, str, str], dict[str, Any]] = {}
+KEEP_PREPARED = 4  # items of one case run one after another; keep a few, not all
+
+
+def _prepared(case: Case) -> Any:
+    """Data, reference and probe of a case, made once per process."""
+    from .runner import prepare
+
+    key = (case.file, case.id)
+    if key not in _PREPARED:
+        while len(_PREPARED) >= KEEP_PREPARED:
+            _PREPARED.pop(next(iter(_PREPARED)))
+        _PREPARED[key] = prepare(case)
+    return _PREPARED[key]
+
+
+def _row(case: Case, adapter: str) -> dict[str, Any]:
+    from .compare import judge
+    from .runner import run_adapter
+
+    key = (case.file, case.id, adapter)
+    if key not in _ROWS:
+        tensors, ref, probe = _prepared(case)
+        _ROWS[key] = judge(case, ref, run_adapter(adapter, case, tensors, probe))
+    return _ROWS[key]
+
+
+class CaseItem(pytest.Item):
+    def __init__(self, *, case: Case, adapter: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.case, self.adapter = case, adapter
+        self.add_marker(pytest.mark.xdist_group(adapter))
+
+    def runtest(self) -> None:
+        row = _row(self.case, self.adapter)
+        self.user_properties.append((ROW_KEY, json.dumps(row, default=_plain)))
+        if row["status"] == "skipped":
+            pytest.skip(row["error_message"] or f"{self.adapter} is not installed")
+        if not row["passed"]:
+            raise CaseFailure(row)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        if isinstance(excinfo.value, CaseFailure):
+            from .failure import failure_text
+
+            others = {a: _row(self.case, a) for a in adapters_for(self.case)}
+            return failure_text(self.case, excinfo.value.row, others)
+        return super().repr_failure(excinfo, style=style)
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, self.case.line - 1, f"{self.case.id}::{self.adapter}"
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if hasattr(value, "item") else str(value)
+
+
+class _ReportWriter:
+    """Collects rows from every item (local or from xdist workers); writes once at the end."""
+
+    def __init__(self, folder: str) -> None:
+        self.folder = folder
+        self.rows: list[dict[str, Any]] = []
+
+    @pytest.hookimpl
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        for key, value in report.user_properties:
+            if key == ROW_KEY and report.when == "call":
+                self.rows.append(json.loads(value))
+
+    @pytest.hookimpl
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        from .environment import environment
+        from .report import write_reports
+
+        rows = sorted(self.rows, key=lambda r: (r["file"], r["line"], r["case_id"], r["adapter"]))
+        args = ["pytest", *session.config.invocation_params.args]
+        write_reports(rows, self.folder, environment(args))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "xdist_group(name): run in the same xdist worker as its group")
+    folder = config.getoption("--harness-report")
+    if folder and not hasattr(config, "workerinput"):  # the controller (or a serial run) writes
+        config.pluginmanager.register(_ReportWriter(os.path.abspath(folder)), "harness-report-writer")

@@ -1,0 +1,122 @@
+"""Run cases over adapters, isolating every failure, and judge each pair.
+
+Per case, the data, the reference and the probe operands are made once and shared by
+all adapters. Whatever one framework raises on one case becomes that pair's `error`
+row; nothing a framework does stops the run.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
+from typing import Any
+
+from . import geometry
+from .adapters import ADAPTER_NAMES, Unsupported, describe_error, get_adapter, required_frameworks
+from .adapters.base import Adapter, Realisation
+from .cases import Case
+from .compare import Outcome, judge
+from .data import Tensors, make_tensors, probe_tensors
+from .reference import Reference, reference
+
+
+def adapters_for(case: Case, only: Sequence[str] | None = None) -> list[str]:
+    names = case.adapters or ADAPTER_NAMES
+    return [n for n in names if only is None or n in only]
+
+
+def _ready(name: str) -> tuple[Adapter | None, Outcome | None]:
+    """The adapter with its framework loaded, or the outcome that says why not."""
+    adapter = get_adapter(name)
+    if not adapter.available():
+        if name in required_frameworks():
+            return None, Outcome(name, "error", error_type="FrameworkMissing", error_message=(
+                f"{adapter.module} is not installed but HARNESS_FRAMEWORKS requires it"))
+        return None, Outcome(name, "skipped", error_message=f"{adapter.module} is not installed")
+    try:
+        adapter.ensure_setup()
+    except Exception as exc:  # a broken install: every pair of this adapter says so
+        kind, message = describe_error(exc)
+        return None, Outcome(name, "error", error_type=kind, error_message=f"setting up {name}: {message}")
+    return adapter, None
+
+
+def run_adapter(name: str, case: Case, tensors: Tensors, probe: Tensors | None) -> Outcome:
+    adapter, refusal = _ready(name)
+    if adapter is None:
+        assert refusal is not None
+        return refusal
+    outcome = Outcome(name, "ran", version=adapter.version())
+    start = time.perf_counter()
+    try:
+        plan = adapter.plan(case)
+        outcome.realization = plan.realization
+        realised = adapter.realise(case, plan)
+        outcome.output = realised(tensors)
+        outcome.param_count = realised.param_count
+    except Unsupported as exc:
+        return replace(outcome, status="unsupported", error_message=str(exc), realization=None)
+    except Exception as exc:
+        outcome.status = "error"
+        outcome.error_type, outcome.error_message = describe_error(exc)
+        return outcome
+    finally:
+        outcome.seconds = round(time.perf_counter() - start, 6)
+    outcome.pads = measure_pads(adapter, case, realised, probe)
+    return outcome
+
+
+def measure_pads(adapter: Adapter, case: Case, realised: Realisation, probe: Tensors | None) -> geometry.Pads | None:
+    """Run the same realisation on the probe operands (zero padding mode) and read the pads."""
+    if probe is None:
+        return None
+    probe_case = case.model_copy(update={"dtype": probe.input.dtype.name, "padding_mode": "zeros"})
+    try:
+        same = probe_case.dtype == case.dtype and case.padding_mode == "zeros"
+        runner = realised if same else adapter.realise(probe_case, realised.plan)
+        plane = runner(probe).values[0, 0]
+    except Exception:  # the case itself ran; a probe that cannot run leaves the pads empty
+        return None
+    return geometry.measured_pads(plane, case.input_size, case.kernel_size, case.stride, case.dilation)
+
+
+def prepare(case: Case) -> tuple[Tensors, Reference, Tensors | None]:
+    """Data, reference and probe operands of a case: computed once, shared by its adapters."""
+    tensors = make_tensors(case, case.seed)
+    return tensors, reference(case, tensors), probe_tensors(case)
+
+
+def run_case(case: Case, only: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    tensors, ref, probe = prepare(case)
+    return [judge(case, ref, run_adapter(name, case, tensors, probe)) for name in adapters_for(case, only)]
+
+
+def run_cases(cases: Iterable[Case], only: Sequence[str] | None = None, progress: bool = True) -> Iterator[dict[str, Any]]:
+    from tqdm import tqdm
+
+    cases = list(cases)
+    for case in tqdm(cases, desc="cases", unit="case", disable=None if progress else True):
+        yield from run_case(case, only)
+
+
+def run_command(loaded: Any, output: str, only: Sequence[str] | None, argv: Sequence[str]) -> int:
+    """`python -m harness run`: rows -> results.csv and report.html, summary, exit code."""
+    from .environment import environment
+    from .report import summary_text, write_reports
+
+    if only:
+        unknown = sorted(set(only) - set(ADAPTER_NAMES))
+        if unknown:
+            print(f"error: unknown adapter(s) {', '.join(unknown)}; known: {', '.join(ADAPTER_NAMES)}")
+            return 2
+    start = time.perf_counter()
+    rows = list(run_cases(loaded.cases, only))
+    env = environment(argv)
+    paths = write_reports(rows, output, env)
+    print(summary_text(rows))
+    print(f"{len(loaded.cases)} cases, {len(rows)} pairs in {time.perf_counter() - start:.1f} s; wrote "
+          + ", ".join(str(p) for p in paths))
+    if loaded.problems:
+        return 2
+    return 0 if all(row["passed"] for row in rows) else 1
