@@ -59,18 +59,20 @@ def make_tensors(conv: Conv, seed: int) -> Tensors:
     return Tensors(x, w, b)
 
 
-def probe_tensors(conv: Conv) -> Tensors | None:
+def probe_tensors(conv: Conv, tap: tuple[int, int] = (0, 0)) -> Tensors | None:
     """Operands that reveal the applied pads in one call, or None when nothing can be probed.
 
     Input channel 0 of every batch item holds the encoded row/column numbers, the kernel
-    is a single 1 at tap (0, 0) from input channel 0 to output channel 0, the bias is 0.
+    is a single 1 at `tap` from input channel 0 to output channel 0, the bias is 0. A batch
+    of 0 is probed with one item: pads do not depend on the batch.
     """
-    if min(input_shape(conv)) == 0 or min(weight_shape(conv)) == 0:
+    shape = (max(conv.batch, 1), *input_shape(conv)[1:])
+    if min(shape) == 0 or min(weight_shape(conv)) == 0:
         return None
     dtype = NUMPY[probe_dtype(conv.dtype, geometry.probe_max(conv.input_size))]
-    x = np.zeros(input_shape(conv), dtype=dtype)
+    x = np.zeros(shape, dtype=dtype)
     x[:, 0] = geometry.probe_input(conv.input_size)
     w = np.zeros(weight_shape(conv), dtype=dtype)
-    w[0, 0, 0, 0] = 1
+    w[(0, 0, *tap)] = 1
     b = np.zeros(conv.out_channels, dtype=dtype) if conv.bias else None
     return Tensors(x, w, b)

@@ -59,18 +59,21 @@ def consumed_high(size: int, kernel: int, stride: int, dilation: int, low: int, 
     return (out - 1) * stride + extent(kernel, dilation) - size - low
 
 
-def low_from_probe(index: int, value: int, stride: int) -> int:
-    """Pad before, from the first output row that read the input: row `index` read input row `value`."""
-    return index * stride + 1 - value
+def low_from_probe(index: int, value: int, stride: int, tap: int = 0, dilation: int = 1) -> int:
+    """Pad before, from the first output row that read the input through kernel row `tap`:
+    output row `index` read padded row index*stride + tap*dilation, which is input row `value` (1-based)."""
+    return index * stride + tap * dilation + 1 - value
 
 
 def measured_pads(probe_out: np.ndarray, size: tuple[int, int], kernel: tuple[int, int],
-                  stride: tuple[int, int], dilation: tuple[int, int]) -> Pads | None:
+                  stride: tuple[int, int], dilation: tuple[int, int],
+                  tap: tuple[int, int] = (0, 0)) -> Pads | None:
     """Per-side pads read off a probe output (H, W) of the input `(r+1)*(W+1) + (c+1)`.
 
-    The probe kernel has a single 1 at tap (0, 0), so output (i, j) holds the padded
-    input at (i*sh, j*sw): zero in the padding, else the encoded row and column number.
-    One call therefore measures both axes. None when the output read no input at all.
+    The probe kernel has a single 1 at `tap` (SPEC: (0, 0)), so output (i, j) holds the
+    padded input at (i*sh + a*dh, j*sw + b*dw): zero in the padding, else the encoded row
+    and column number. One call measures both axes. None when the output read no input
+    (then another tap may: a kernel larger than its input reads it only in the middle).
     """
     nonzero = np.nonzero(probe_out)
     if len(nonzero[0]) == 0:
@@ -82,10 +85,16 @@ def measured_pads(probe_out: np.ndarray, size: tuple[int, int], kernel: tuple[in
     out = probe_out.shape
     pads = []
     for axis, (index, number) in enumerate(((i, row), (j, col))):
-        low = low_from_probe(index, number, stride[axis])
+        low = low_from_probe(index, number, stride[axis], tap[axis], dilation[axis])
         high = consumed_high(size[axis], kernel[axis], stride[axis], dilation[axis], low, out[axis])
         pads.append((low, high))
     return (pads[0], pads[1])
+
+
+def probe_taps(kernel: tuple[int, int]) -> list[tuple[int, int]]:
+    """Taps to try in turn: the SPEC's (0, 0), then the centre, then the last."""
+    taps = [(0, 0), (kernel[0] // 2, kernel[1] // 2), (kernel[0] - 1, kernel[1] - 1)]
+    return list(dict.fromkeys(t for t in taps if min(t) >= 0))
 
 
 def probe_input(size: tuple[int, int]) -> np.ndarray:

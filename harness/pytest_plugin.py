@@ -85,7 +85,7 @@ KEEP_PREPARED = 4  # items of one case run one after another; keep a few, not al
 
 
 def _prepared(case: Case) -> Any:
-    """Data, reference and probe of a case, made once per process."""
+    """Data and reference of a case, made once per process."""
     from .runner import prepare
 
     key = (case.file, case.id)
@@ -102,8 +102,8 @@ def _row(case: Case, adapter: str) -> dict[str, Any]:
 
     key = (case.file, case.id, adapter)
     if key not in _ROWS:
-        tensors, ref, probe = _prepared(case)
-        _ROWS[key] = judge(case, ref, run_adapter(adapter, case, tensors, probe))
+        tensors, ref = _prepared(case)
+        _ROWS[key] = judge(case, ref, run_adapter(adapter, case, tensors))
     return _ROWS[key]
 
 

@@ -17,6 +17,8 @@ import pandas as pd
 
 from .compare import COLUMNS
 
+INTEGER_COLUMNS = ("pad_top", "pad_bottom", "pad_left", "pad_right", "ref_pad_top", "ref_pad_bottom",
+                   "ref_pad_left", "ref_pad_right", "param_count", "expected_param_count", "line")
 EXTRA_COLUMNS = ("worst_index", "worst_value", "worst_reference", "worst_bound", "diff_map", "line", "doc", "case")
 ALL_COLUMNS = (*COLUMNS, *EXTRA_COLUMNS)
 
@@ -45,7 +47,14 @@ def frame(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
             row.update(worst_index="x".join(map(str, worst["index"])), worst_value=worst["value"],
                        worst_reference=worst["reference"], worst_bound=worst["bound"])
         flat.append(row)
-    return pd.DataFrame(flat, columns=list(ALL_COLUMNS))
+    return typed(pd.DataFrame(flat, columns=list(ALL_COLUMNS)))
+
+
+def typed(df: pd.DataFrame) -> pd.DataFrame:
+    """Integer columns stay integers when some cells are empty (pads of an error row)."""
+    for column in INTEGER_COLUMNS:
+        df[column] = pd.to_numeric(df[column]).astype("Int64")
+    return df
 
 
 def csv_text(df: pd.DataFrame) -> str:
@@ -64,7 +73,7 @@ def read_csvs(paths: Sequence[str | os.PathLike[str]]) -> pd.DataFrame:
             df[column] = None
     for column in ("passed", "pad_asymmetric"):
         df[column] = df[column].map({"true": True, "false": False, "True": True, "False": False})
-    return df[list(ALL_COLUMNS)]
+    return typed(df[list(ALL_COLUMNS)].copy())
 
 
 def write_reports(rows: Sequence[dict[str, Any]] | pd.DataFrame, output: str | os.PathLike[str],

@@ -42,7 +42,7 @@ def _ready(name: str) -> tuple[Adapter | None, Outcome | None]:
     return adapter, None
 
 
-def run_adapter(name: str, case: Case, tensors: Tensors, probe: Tensors | None) -> Outcome:
+def run_adapter(name: str, case: Case, tensors: Tensors) -> Outcome:
     adapter, refusal = _ready(name)
     if adapter is None:
         assert refusal is not None
@@ -63,33 +63,43 @@ def run_adapter(name: str, case: Case, tensors: Tensors, probe: Tensors | None) 
         return outcome
     finally:
         outcome.seconds = round(time.perf_counter() - start, 6)
-    outcome.pads = measure_pads(adapter, case, realised, probe)
+    outcome.pads = measure_pads(adapter, case, realised)
     return outcome
 
 
-def measure_pads(adapter: Adapter, case: Case, realised: Realisation, probe: Tensors | None) -> geometry.Pads | None:
-    """Run the same realisation on the probe operands (zero padding mode) and read the pads."""
-    if probe is None:
-        return None
-    probe_case = case.model_copy(update={"dtype": probe.input.dtype.name, "padding_mode": "zeros"})
-    try:
-        same = probe_case.dtype == case.dtype and case.padding_mode == "zeros"
-        runner = realised if same else adapter.realise(probe_case, realised.plan)
-        plane = runner(probe).values[0, 0]
-    except Exception:  # the case itself ran; a probe that cannot run leaves the pads empty
-        return None
-    return geometry.measured_pads(plane, case.input_size, case.kernel_size, case.stride, case.dilation)
+def measure_pads(adapter: Adapter, case: Case, realised: Realisation) -> geometry.Pads | None:
+    """Run the same realisation on probe operands (zero padding mode) and read the pads.
+
+    Tap (0, 0) first, as the SPEC says; only when it read no input at all (a kernel larger
+    than its input) the centre and last taps are tried.
+    """
+    for tap in geometry.probe_taps(case.kernel_size):
+        probe = probe_tensors(case, tap)
+        if probe is None:
+            return None
+        probe_case = case.model_copy(update={"dtype": probe.input.dtype.name, "padding_mode": "zeros",
+                                             "batch": probe.input.shape[0]})
+        try:
+            same = probe_case.dtype == case.dtype and case.padding_mode == "zeros"
+            runner = realised if same else adapter.realise(probe_case, realised.plan)
+            plane = runner(probe).values[0, 0]
+        except Exception:  # the case itself ran; a probe that cannot run leaves the pads empty
+            return None
+        pads = geometry.measured_pads(plane, case.input_size, case.kernel_size, case.stride, case.dilation, tap)
+        if pads is not None:
+            return pads
+    return None
 
 
-def prepare(case: Case) -> tuple[Tensors, Reference, Tensors | None]:
-    """Data, reference and probe operands of a case: computed once, shared by its adapters."""
+def prepare(case: Case) -> tuple[Tensors, Reference]:
+    """Data and reference of a case: computed once, shared by its adapters."""
     tensors = make_tensors(case, case.seed)
-    return tensors, reference(case, tensors), probe_tensors(case)
+    return tensors, reference(case, tensors)
 
 
 def run_case(case: Case, only: Sequence[str] | None = None) -> list[dict[str, Any]]:
-    tensors, ref, probe = prepare(case)
-    return [judge(case, ref, run_adapter(name, case, tensors, probe)) for name in adapters_for(case, only)]
+    tensors, ref = prepare(case)
+    return [judge(case, ref, run_adapter(name, case, tensors)) for name in adapters_for(case, only)]
 
 
 def run_cases(cases: Iterable[Case], only: Sequence[str] | None = None, progress: bool = True) -> Iterator[dict[str, Any]]:

@@ -1,0 +1,62 @@
+"""What every adapter is checked on, run through the harness's own path (runner + judge)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from helpers import make_case
+
+from harness.compare import judge
+from harness.runner import prepare, run_adapter
+
+VALID_CONFIGS: dict[str, dict[str, Any]] = {
+    "valid": {},
+    "valid-stride2-odd": {"input_size": [9, 7], "stride": 2},
+    "same-odd-kernel": {"padding": "same"},
+    "same-even-kernel": {"padding": "same", "kernel_size": 4, "input_size": [7, 8]},
+    "same-nonsquare": {"padding": "same", "kernel_size": [2, 5], "input_size": [5, 9]},
+    "same-lower": {"padding": "same_lower", "kernel_size": 4, "stride": 2, "input_size": 7},
+    "symmetric-pads": {"padding": [1, 2]},
+    "asymmetric-pads": {"padding": [[0, 2], [3, 1]]},
+    "pads-larger-than-kernel": {"padding": 4, "stride": 2},
+    "dilation": {"dilation": 2, "input_size": 8},
+    "dilation-same": {"dilation": [3, 2], "padding": "same", "input_size": 8},
+    "groups": {"in_channels": 4, "out_channels": 6, "groups": 2},
+    "depthwise": {"in_channels": 3, "out_channels": 3, "groups": 3},
+    "depthwise-multiplier": {"in_channels": 3, "out_channels": 6, "groups": 3},
+    "one-by-one": {"kernel_size": 1, "stride": 2},
+    "no-bias": {"bias": False},
+    "float16": {"dtype": "float16", "padding": "same"},
+    "bfloat16": {"dtype": "bfloat16", "padding": "same"},
+    "float64": {"dtype": "float64", "padding": "same"},
+    "channels-first": {"layout": "channels_first", "padding": [[1, 0], [0, 2]]},
+    "channels-first-bfloat16": {"layout": "channels_first", "dtype": "bfloat16"},
+    "reflect": {"padding": [1, 2], "padding_mode": "reflect"},
+    "reflect-asymmetric": {"padding": [[2, 0], [0, 1]], "padding_mode": "reflect"},
+    "replicate": {"padding": 1, "padding_mode": "replicate"},
+    "circular": {"padding": [[1, 2], [2, 1]], "padding_mode": "circular"},
+    "reflect-same": {"padding": "same", "padding_mode": "reflect", "kernel_size": 4},
+    "batch-0": {"batch": 0},
+    "in-channels-0": {"in_channels": 0},
+    "integers": {"data": "integers", "batch": 3},
+}
+
+
+def run(adapter: str, **fields: Any) -> dict[str, Any]:
+    case = make_case(**fields)
+    tensors, ref = prepare(case)
+    return judge(case, ref, run_adapter(adapter, case, tensors))
+
+
+def pads_of(row: dict[str, Any], prefix: str = "pad_") -> tuple[int, ...]:
+    return tuple(row[prefix + side] for side in ("top", "bottom", "left", "right"))
+
+
+def assert_matches(adapter: str, fields: dict[str, Any], realization: str) -> None:
+    row = run(adapter, **fields)
+    assert row["status"] == "match", row
+    assert row["realization"] == realization
+    assert row["param_count"] == row["expected_param_count"]
+    assert row["err_bound_ratio"] <= 1
+    if fields.get("in_channels") != 0:  # zero input channels leave nothing to probe
+        assert pads_of(row) == pads_of(row, "ref_pad_")

@@ -1,0 +1,38 @@
+"""jax.lax.conv_general_dilated through the harness: matches, pads, what it does not refuse."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("jax")
+
+from battery import VALID_CONFIGS, assert_matches, pads_of, run  # noqa: E402
+
+EMULATED = {"reflect", "reflect-asymmetric", "replicate", "circular", "reflect-same"}
+
+
+@pytest.mark.parametrize("name", list(VALID_CONFIGS))
+def test_valid_configurations_match(name: str) -> None:
+    assert_matches("jax", VALID_CONFIGS[name], "emulated" if name in EMULATED else "native")
+
+
+def test_same_lower_is_native_and_pads_more_before() -> None:
+    row = run("jax", padding="same_lower", kernel_size=4, stride=2, input_size=7)
+    assert row["realization"] == "native" and pads_of(row) == (2, 1, 2, 1)
+
+
+def test_kernel_larger_than_input_returns_an_empty_output() -> None:
+    row = run("jax", kernel_size=7)
+    assert (row["status"], row["expected"], row["mismatch_on"], row["out_shape"]) == ("mismatch", "error", "shape", "1x3x0x0")
+
+
+def test_float64_does_not_leak_x64_into_other_cases() -> None:
+    import jax.numpy as jnp
+
+    assert run("jax", dtype="float64")["status"] == "match"
+    assert jnp.zeros(1, dtype="float64").dtype == jnp.float32  # x64 stays off outside the case
+
+
+def test_stride_0_is_refused() -> None:
+    row = run("jax", stride=0)
+    assert row["status"] == "error" and row["passed"]

@@ -1,0 +1,54 @@
+"""torch.nn.Conv2d through the harness: what it matches, how it pads, what it refuses."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("torch")
+
+from battery import VALID_CONFIGS, assert_matches, pads_of, run  # noqa: E402
+
+EMULATED = {"same-lower", "asymmetric-pads", "channels-first", "reflect-asymmetric", "circular"}
+DIFFERS = {"in-channels-0": "shape"}  # torch returns 0 output channels for 0 input channels
+
+
+@pytest.mark.parametrize("name", [n for n in VALID_CONFIGS if n not in DIFFERS])
+def test_valid_configurations_match(name: str) -> None:
+    assert_matches("torch", VALID_CONFIGS[name], "emulated" if name in EMULATED else "native")
+
+
+def test_zero_input_channels_give_zero_output_channels() -> None:
+    row = run("torch", in_channels=0)
+    assert (row["status"], row["mismatch_on"], row["out_shape"], row["ref_shape"]) == (
+        "mismatch", "shape", "1x0x4x4", "1x3x4x4")
+
+
+def test_strided_same_is_refused() -> None:
+    row = run("torch", padding="same", stride=2)
+    assert row["status"] == "error" and row["error_type"] == "ValueError"
+    assert row["error_message"] == "padding='same' is not supported for strided convolutions"
+
+
+def test_same_even_kernel_pads_less_before() -> None:
+    row = run("torch", padding="same", kernel_size=4, input_size=7)
+    assert pads_of(row) == (1, 2, 1, 2)
+
+
+def test_kernel_larger_than_input_is_refused() -> None:
+    row = run("torch", kernel_size=7)
+    assert row["status"] == "error" and row["expected"] == "error" and row["passed"]
+    assert "Kernel size can't be greater than actual input size" in row["error_message"]
+
+
+def test_reflect_pad_larger_than_input_is_refused() -> None:
+    row = run("torch", padding=6, padding_mode="reflect")
+    assert row["status"] == "error" and "Padding size should be less than the corresponding input dimension" in row["error_message"]
+
+
+def test_version_and_flags() -> None:
+    from harness.adapters import get_adapter
+
+    adapter = get_adapter("torch")
+    adapter.ensure_setup()
+    assert adapter.version() == "torch 2.13.0+cpu"
+    assert adapter.precision_flags()["torch.backends.cudnn.allow_tf32"] == "False"

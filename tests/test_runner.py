@@ -1,0 +1,82 @@
+"""Running cases: failures are isolated, missing frameworks skip or fail, exit codes."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from helpers import make_case
+
+from harness import runner
+from harness.adapters import get_adapter
+from harness.cases import load_cases
+from harness.compare import COLUMNS
+
+
+class Boom(Exception):
+    pass
+
+
+def test_a_framework_raising_anything_becomes_an_error_row(monkeypatch: pytest.MonkeyPatch) -> None:
+    adapter = get_adapter("jax")
+    monkeypatch.setattr(type(adapter), "available", classmethod(lambda cls: True))
+    monkeypatch.setattr(adapter, "ensure_setup", lambda: None)
+    monkeypatch.setattr(adapter, "version", lambda: "jax test")
+
+    def explode(conv, plan=None):
+        raise Boom("kaboom")
+
+    monkeypatch.setattr(adapter, "realise", explode)
+    rows = runner.run_case(make_case(), only=["jax"])
+    assert [(r["status"], r["error_type"], r["error_message"]) for r in rows] == [("error", "Boom", "kaboom")]
+
+
+def test_a_broken_install_is_an_error_for_its_pairs(monkeypatch: pytest.MonkeyPatch) -> None:
+    adapter = get_adapter("keras")
+    monkeypatch.setattr(type(adapter), "available", classmethod(lambda cls: True))
+    monkeypatch.setattr(adapter, "_ready", False)
+
+    def broken() -> None:
+        raise ImportError("libfoo.so: cannot open shared object file")
+
+    monkeypatch.setattr(adapter, "setup", broken)
+    (row,) = runner.run_case(make_case(), only=["keras"])
+    assert row["status"] == "error" and "setting up keras: libfoo.so" in row["error_message"]
+
+
+def test_missing_framework_skips_unless_required(monkeypatch: pytest.MonkeyPatch) -> None:
+    adapter = get_adapter("torch")
+    monkeypatch.setattr(type(adapter), "available", classmethod(lambda cls: False))
+    monkeypatch.delenv("HARNESS_FRAMEWORKS", raising=False)
+    (row,) = runner.run_case(make_case(), only=["torch"])
+    assert row["status"] == "skipped" and row["passed"] and row["error_message"] == "torch is not installed"
+    monkeypatch.setenv("HARNESS_FRAMEWORKS", "torch,keras")
+    (row,) = runner.run_case(make_case(), only=["torch"])
+    assert row["status"] == "error" and not row["passed"] and "HARNESS_FRAMEWORKS" in row["error_message"]
+
+
+def test_adapters_for_respects_case_and_option() -> None:
+    assert runner.adapters_for(make_case()) == ["torch", "keras", "jax"]
+    assert runner.adapters_for(make_case(adapters=["jax", "torch"]), ["torch"]) == ["torch"]
+
+
+def test_run_command_writes_the_spec_columns_and_exit_codes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("jax")
+    (tmp_path / "c.yaml").write_text(
+        "cases:\n  - id: ok\n    in_channels: 1\n    input_size: 5\n    out_channels: 2\n    kernel_size: 3\n"
+        "  - id: recorded-wrongly\n    in_channels: 1\n    input_size: 5\n    out_channels: 2\n    kernel_size: 3\n"
+        "    expect: {jax: error}\n")
+    loaded = load_cases([tmp_path])
+    out = tmp_path / "out"
+    assert runner.run_command(loaded, str(out), ["jax"], argv=["harness", "run"]) == 1
+    with open(out / "results.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0])[: len(COLUMNS)] == list(COLUMNS)
+    assert [(r["case_id"], r["status"], r["expected"], r["passed"]) for r in rows] == [
+        ("ok", "match", "match", "true"), ("recorded-wrongly", "match", "error", "false")]
+    assert rows[0]["ref_shape"] == "1x2x3x3" and rows[0]["pad_top"] == "0" and rows[0]["param_count"] == "20"
+    assert (out / "report.html").exists()
+    loaded.cases = loaded.cases[:1]
+    assert runner.run_command(loaded, str(out), ["jax"], argv=["harness", "run"]) == 0
+    assert runner.run_command(loaded, str(out), ["tensorflow"], argv=["harness", "run"]) == 2
