@@ -91,10 +91,18 @@ def measured_pads(probe_out: np.ndarray, size: tuple[int, int], kernel: tuple[in
     return (pads[0], pads[1])
 
 
+MAX_PROBE_TAPS = 64
+
+
 def probe_taps(kernel: tuple[int, int]) -> list[tuple[int, int]]:
-    """Taps to try in turn: the SPEC's (0, 0), then the centre, then the last."""
-    taps = [(0, 0), (kernel[0] // 2, kernel[1] // 2), (kernel[0] - 1, kernel[1] - 1)]
-    return list(dict.fromkeys(t for t in taps if min(t) >= 0))
+    """Taps to try in turn: the SPEC's (0, 0), the centre, the last, then the others.
+
+    Only a kernel larger than its (padded) input needs more than the first: its output
+    may read the input through a few taps only. At most MAX_PROBE_TAPS are tried.
+    """
+    first = [(0, 0), (kernel[0] // 2, kernel[1] // 2), (kernel[0] - 1, kernel[1] - 1)]
+    rest = [(a, b) for a in range(kernel[0]) for b in range(kernel[1])]
+    return list(dict.fromkeys(t for t in first + rest if min(t) >= 0))[:MAX_PROBE_TAPS]
 
 
 def probe_input(size: tuple[int, int]) -> np.ndarray:

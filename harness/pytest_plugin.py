@@ -117,7 +117,8 @@ class CaseItem(pytest.Item):
         row = _row(self.case, self.adapter)
         self.user_properties.append((ROW_KEY, json.dumps(row, default=_plain)))
         if row["status"] == "skipped":
-            pytest.skip(row["error_message"] or f"{self.adapter} is not installed")
+            raise pytest.skip.Exception(row["error_message"] or f"{self.adapter} is not installed",
+                                        _use_item_location=True)
         if not row["passed"]:
             raise CaseFailure(row)
 
@@ -160,8 +161,15 @@ class _ReportWriter:
         write_reports(rows, self.folder, environment(args))
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _PREPARED.clear()  # a new session (pytester runs several in one process) computes afresh
+    _ROWS.clear()
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "xdist_group(name): run in the same xdist worker as its group")
+    # A broken case file is one collection error; the other files still run (exit stays non-zero).
+    config.option.continue_on_collection_errors = True
     folder = config.getoption("--harness-report")
     if folder and not hasattr(config, "workerinput"):  # the controller (or a serial run) writes
         config.pluginmanager.register(_ReportWriter(os.path.abspath(folder)), "harness-report-writer")

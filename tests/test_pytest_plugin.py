@@ -1,0 +1,125 @@
+"""The case matrix as pytest items: ids, collection errors, readable failures, reports, xdist."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+CASES = """\
+cases:
+  - id: small
+    in_channels: 1
+    input_size: 5
+    out_channels: 2
+    kernel_size: 3
+    adapters: [jax]
+    matrix:
+      padding: [valid, same]
+  - id: recorded-wrongly
+    doc: says jax errors, but jax computes it
+    in_channels: 1
+    input_size: [4, 7]
+    out_channels: 1
+    kernel_size: [2, 3]
+    stride: 2
+    padding: same
+    adapters: [jax]
+    expect: {jax: {status: error, reason: "an outdated record"}}
+"""
+
+
+def write_cases(folder: Path, text: str = CASES, name: str = "mine.yaml") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def run_pytest(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "pytest", "-p", "harness.pytest_plugin", "-p", "no:cacheprovider",
+                           "--rootdir", str(cwd), *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+def test_collection_ids_and_no_framework_imported(tmp_path: Path) -> None:
+    write_cases(tmp_path / "cases", CASES.replace("adapters: [jax]\n    matrix", "matrix"))
+    code = textwrap.dedent("""
+        import sys, pytest
+        rc = pytest.main(["-p", "harness.pytest_plugin", "-p", "no:cacheprovider", "--collect-only", "-q", "cases"])
+        print("FRAMEWORKS", sorted(m for m in ("torch", "tensorflow", "keras", "jax") if m in sys.modules), rc)
+    """)
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    ids = [line for line in out.stdout.splitlines() if "::" in line]
+    assert ids[:4] == ["cases/mine.yaml::small[padding=valid]::torch", "cases/mine.yaml::small[padding=valid]::keras",
+                       "cases/mine.yaml::small[padding=valid]::jax", "cases/mine.yaml::small[padding=same]::torch"]
+    assert "FRAMEWORKS [] 0" in out.stdout
+
+
+def test_any_yaml_file_with_cases_is_collected_outside_a_cases_folder(tmp_path: Path) -> None:
+    write_cases(tmp_path / "elsewhere")
+    (tmp_path / "elsewhere" / "other.yaml").write_text("not: cases\n")
+    out = run_pytest(tmp_path, "--collect-only", "-q", "elsewhere")
+    assert "elsewhere/mine.yaml::recorded-wrongly::jax" in out.stdout and "other.yaml" not in out.stdout
+
+
+def test_broken_file_is_one_collection_error_and_others_run(tmp_path: Path) -> None:
+    write_cases(tmp_path / "cases", CASES.split("  - id: recorded-wrongly")[0])
+    write_cases(tmp_path / "cases", "cases:\n  - id: bad\n    in_channels: 1\n    input_size: 5\n    out_channels: 1\n"
+                "    kernel_size: 3\n    stride: two\n", "broken.yaml")
+    out = run_pytest(tmp_path, "cases", "-q")
+    assert "cases/broken.yaml:7: case 'bad': stride: expected a non-negative integer" in out.stdout
+    assert "2 passed, 1 error" in out.stdout and "Traceback" not in out.stdout
+
+
+def test_failure_is_readable_and_expected_divergence_passes(tmp_path: Path) -> None:
+    write_cases(tmp_path / "cases")
+    out = run_pytest(tmp_path, "cases", "-q")
+    assert "1 failed, 2 passed" in out.stdout
+    text = out.stdout
+    assert "cases/mine.yaml:10: recorded-wrongly [jax]" in text
+    assert "status: match, expected: error  -> now matches: update the case" in text
+    assert "recorded reason: an outdated record" in text
+    assert "reference          0      0      1      1" in text  # SAME k=2x3 s=2 on 4x7
+    assert "Traceback" not in text and "harness/" not in text
+
+
+def test_k_selects_by_case_id_and_adapter(tmp_path: Path) -> None:
+    write_cases(tmp_path / "cases")
+    out = run_pytest(tmp_path, "cases", "-q", "-k", "small and jax", "--collect-only")
+    assert [l for l in out.stdout.splitlines() if "::" in l] == [
+        "cases/mine.yaml::small[padding=valid]::jax", "cases/mine.yaml::small[padding=same]::jax"]
+
+
+def test_missing_framework_skips_or_fails_when_required(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    from harness.adapters import get_adapter
+
+    monkeypatch.setattr(type(get_adapter("jax")), "available", classmethod(lambda cls: False))
+    pytester.makefile(".yaml", mine=CASES.split("  - id: recorded-wrongly")[0])
+    monkeypatch.delenv("HARNESS_FRAMEWORKS", raising=False)
+    result = pytester.runpytest_inprocess("-p", "harness.pytest_plugin", "-rs")
+    result.assert_outcomes(skipped=2)
+    result.stdout.fnmatch_lines(["*jax is not installed*"])
+    monkeypatch.setenv("HARNESS_FRAMEWORKS", "jax")
+    result = pytester.runpytest_inprocess("-p", "harness.pytest_plugin")
+    result.assert_outcomes(failed=2)
+
+
+def read_report(folder: Path) -> list[dict[str, str]]:
+    with open(folder / "results.csv", newline="") as handle:
+        return [{k: v for k, v in row.items() if k != "seconds"} for row in csv.DictReader(handle)]
+
+
+def test_harness_report_serial_and_xdist_agree(tmp_path: Path) -> None:
+    write_cases(tmp_path / "cases", CASES.replace("adapters: [jax]", "adapters: [jax, torch]"))
+    run_pytest(tmp_path, "cases", "-q", "--harness-report", "serial")
+    out = run_pytest(tmp_path, "cases", "-q", "-n", "2", "--dist", "loadgroup", "--harness-report", "parallel")
+    assert "2 failed, 4 passed" in out.stdout, out.stdout
+    serial, parallel = read_report(tmp_path / "serial"), read_report(tmp_path / "parallel")
+    assert len(serial) == 6 and serial == parallel
+    assert (tmp_path / "parallel" / "report.html").exists()

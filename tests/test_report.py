@@ -1,0 +1,97 @@
+"""results.csv columns and types, atomic writes, the HTML report's content, report/merge/diff commands."""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+from pathlib import Path
+
+import pytest
+from rows import sample_rows
+
+from harness import report
+from harness.cli import main
+from harness.compare import COLUMNS
+from harness.html import render_html
+
+ENV = {"python": "3.11", "date": "today"}
+
+
+def read_rows(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_csv_has_the_spec_columns_in_order_and_plain_values(tmp_path: Path) -> None:
+    report.write_reports(sample_rows(), tmp_path, ENV)
+    rows = read_rows(tmp_path / "results.csv")
+    assert list(rows[0])[: len(COLUMNS)] == list(COLUMNS)
+    torch, keras, jax = rows[:3]
+    assert (torch["status"], torch["passed"], torch["pad_top"], torch["out_shape"]) == ("error", "false", "", "")
+    assert torch["ref_shape"] == "1x3x4x4" and torch["ref_pad_top"] == "1" and torch["ref_pad_bottom"] == "2"
+    assert (keras["status"], keras["passed"], keras["pad_bottom"], keras["pad_asymmetric"]) == ("match", "true", "2", "true")
+    assert keras["param_count"] == keras["expected_param_count"] == str(3 * (4 * 4 * 2 + 1))
+    assert (jax["status"], jax["mismatch_on"]) == ("mismatch", "values") and float(jax["err_bound_ratio"]) > 1
+    assert jax["worst_index"] == "0x1x2x2" and jax["diff_map"]
+
+
+def test_writes_are_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "results.csv"
+    report.atomic_write(target, "old")
+
+    def fail(src: str, dst: str) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", fail)
+    with pytest.raises(OSError):
+        report.atomic_write(target, "new")
+    assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["results.csv"]
+
+
+def test_html_is_self_contained_names_every_case_and_has_pictures() -> None:
+    page = render_html(report.frame(sample_rows()), ENV)
+    assert page.startswith("<!doctype html>") and page.endswith("</html>")
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)  # nothing fetched at view time
+    for case_id in ("sample-same", "sample-circular"):
+        assert f'id="case-{case_id}"' in page
+    assert page.count('class="pads"') == 2 + 3 + 2  # reference + each adapter, per case
+    assert 'class="heat"' in page  # the value mismatch has its heat map
+    assert "padding=&#x27;same&#x27; is not supported" in page or "padding='same' is not supported" in page
+    assert page.index('id="failing"') < page.index('id="cases"')
+
+
+def test_a_run_with_no_cases_writes_a_report_that_says_so(tmp_path: Path) -> None:
+    report.write_reports([], tmp_path, ENV)
+    assert "No cases ran" in (tmp_path / "report.html").read_text()
+    assert (tmp_path / "results.csv").read_text().strip() == ",".join(report.ALL_COLUMNS)
+
+
+def test_report_and_merge_from_csvs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rows = sample_rows()
+    report.write_reports(rows[:3], tmp_path / "a", ENV)
+    report.write_reports(rows[3:], tmp_path / "b", ENV)
+    assert main(["report", str(tmp_path / "a" / "results.csv"), "-o", str(tmp_path / "r")]) == 0
+    assert "sample-same" in (tmp_path / "r" / "report.html").read_text()
+    code = main(["merge", str(tmp_path / "a" / "results.csv"), str(tmp_path / "b" / "results.csv"), "-o", str(tmp_path / "m")])
+    assert code == 1  # the merged runs hold failing pairs
+    merged = read_rows(tmp_path / "m" / "results.csv")
+    assert [(r["case_id"], r["adapter"]) for r in merged] == [(r["case_id"], r["adapter"]) for r in rows]
+    whole = tmp_path / "whole"
+    report.write_reports(rows, whole, ENV)
+    assert [{k: r[k] for k in COLUMNS} for r in merged] == [{k: r[k] for k in COLUMNS} for r in read_rows(whole / "results.csv")]
+
+
+def test_diff_lists_changed_added_and_removed_pairs(tmp_path: Path) -> None:
+    rows = sample_rows()
+    report.write_reports(rows[:4], tmp_path / "old", ENV)
+    changed = [dict(r) for r in rows[1:]]
+    changed[0]["status"], changed[0]["pad_bottom"] = "mismatch", 1
+    report.write_reports(changed, tmp_path / "new", ENV)
+    assert main(["diff", str(tmp_path / "old" / "results.csv"), str(tmp_path / "new" / "results.csv"), "-o", str(tmp_path / "d")]) == 0
+    diff = read_rows(tmp_path / "d" / "diff.csv")
+    summary = {(d["case_id"], d["adapter"], d["change"], d["field"]) for d in diff}
+    assert ("sample-same", "torch", "removed", "") in summary
+    assert ("sample-circular", "jax", "added", "") in summary
+    assert ("sample-same", "keras", "changed", "status") in summary and ("sample-same", "keras", "changed", "pad_bottom") in summary
+    assert "What changed" in (tmp_path / "d" / "diff.html").read_text()
