@@ -67,6 +67,12 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return diff_command(args.old, args.new, args.output)
 
 
+def cmd_differences(args: argparse.Namespace) -> int:
+    from .differences import update_readme
+
+    return update_readme(args.csv, args.readme)
+
+
 def cmd_schema(args: argparse.Namespace) -> int:
     import json
     from pathlib import Path
@@ -113,6 +119,11 @@ def parser() -> argparse.ArgumentParser:
     diff.add_argument("new")
     diff.add_argument("-o", "--output", default=DEFAULT_REPORTS)
     diff.set_defaults(func=cmd_diff)
+    differences = sub.add_parser("differences", help="regenerate the README's 'How the frameworks differ' table")
+    differences.add_argument("csv", nargs="?", default=f"{DEFAULT_REPORTS}/results.csv")
+    differences.add_argument("--readme", default="README.md")
+    differences.set_defaults(func=cmd_differences)
+
     schema = sub.add_parser("schema", help="write the case-file JSON schema (for editors)")
     schema.add_argument("-o", "--output", default=f"{DEFAULT_CASES}/schema.json")
     schema.set_defaults(func=cmd_schema)
