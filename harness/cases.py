@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from .problems import CaseFileError, Problem, unknown_key
-from .schema import CONV_FIELDS, KERAS_ALIASES, Conv, Expectation, ExpectMap, ExpectRule
+from .schema import ADAPTER_NAMES, CONV_FIELDS, KERAS_ALIASES, Conv, Expectation, ExpectMap, ExpectRule
 from .yamlsource import LineDict, LineList, YamlProblem, line_at, load_yaml
 
 ENTRY_ONLY = ("expect", "matrix", "exclude")
@@ -44,6 +44,12 @@ class LoadResult:
     def raise_for_problems(self) -> None:
         if self.problems:
             raise CaseFileError(self.problems)
+
+
+def adapters_for(case: Case, only: Sequence[str] | None = None) -> list[str]:
+    """The adapters a case runs in: its own list or all, narrowed by `-a`."""
+    names = case.adapters or ADAPTER_NAMES
+    return [n for n in names if only is None or n in only]
 
 
 def stable_seed(case_id: str) -> int:

@@ -60,7 +60,7 @@ def error_bound(case: Case, ref: Reference) -> np.ndarray:
     return gamma * ref.abs_conv + UNIT_ROUNDOFF[case.dtype] * (np.abs(ref.no_bias) + np.abs(ref.out))
 
 
-def value_errors(case: Case, ref: Reference, y: np.ndarray) -> dict[str, Any]:
+def value_errors(case: Case, ref: Reference, y: np.ndarray, bound: np.ndarray | None = None) -> dict[str, Any]:
     """max_abs_err, max_rel_err, err_bound_ratio and the worst element's place."""
     expected = ref.out
     assert expected is not None
@@ -72,7 +72,7 @@ def value_errors(case: Case, ref: Reference, y: np.ndarray) -> dict[str, Any]:
         diff = np.where(np.isfinite(y) == np.isfinite(expected), diff, np.inf)
     if diff.size == 0:
         return {"max_abs_err": 0.0, "max_rel_err": 0.0, "err_bound_ratio": 0.0, "worst": None, "diff_map": None}
-    bound = error_bound(case, ref)
+    bound = error_bound(case, ref) if bound is None else bound
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(diff == 0, 0.0, diff / bound)
         rel = np.where(diff == 0, 0.0, diff / np.abs(expected))
@@ -123,8 +123,10 @@ def shape_text(shape: tuple[int, ...] | None) -> str | None:
     return None if shape is None else "x".join(str(s) for s in shape)
 
 
-def judge(case: Case, ref: Reference, outcome: Outcome) -> dict[str, Any]:
-    """The results row for one (case, adapter); `worst` rides along for failure reports."""
+def judge(case: Case, ref: Reference, outcome: Outcome, bound: np.ndarray | None = None) -> dict[str, Any]:
+    """The results row for one (case, adapter); `worst` rides along for failure reports.
+
+    `bound` is the case's error bound when the caller computed it once for all adapters."""
     expected, reason = expected_status(case, ref, outcome.adapter)
     row: dict[str, Any] = dict.fromkeys(COLUMNS)
     row["diff_map"] = None
@@ -153,7 +155,7 @@ def judge(case: Case, ref: Reference, outcome: Outcome) -> dict[str, Any]:
         if outcome.param_count != row["expected_param_count"]:
             wrong.append("params")
         if ref.out is not None and y.shape == ref.out.shape:
-            errors = value_errors(case, ref, y)
+            errors = value_errors(case, ref, y, bound)
             worst = errors.pop("worst")
             row.update(errors)
             if not row["err_bound_ratio"] <= 1:

@@ -18,8 +18,7 @@ from typing import Any
 
 import pytest
 
-from .cases import Case, load_file
-from .runner import adapters_for
+from .cases import Case, adapters_for, load_file
 
 ROW_KEY = "harness_row"
 
@@ -85,7 +84,7 @@ KEEP_PREPARED = 4  # items of one case run one after another; keep a few, not al
 
 
 def _prepared(case: Case) -> Any:
-    """Data and reference of a case, made once per process."""
+    """Data, reference and error bound of a case, made once per process."""
     from .runner import prepare
 
     key = (case.file, case.id)
@@ -102,8 +101,8 @@ def _row(case: Case, adapter: str) -> dict[str, Any]:
 
     key = (case.file, case.id, adapter)
     if key not in _ROWS:
-        tensors, ref = _prepared(case)
-        _ROWS[key] = judge(case, ref, run_adapter(adapter, case, tensors))
+        tensors, ref, bound = _prepared(case)
+        _ROWS[key] = judge(case, ref, run_adapter(adapter, case, tensors), bound)
     return _ROWS[key]
 
 

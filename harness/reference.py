@@ -68,7 +68,9 @@ def reference(conv: Conv, tensors: Tensors) -> Reference:
         out, abs_conv = c, a
     else:
         b = tensors.bias.astype(np.float64)[None, :, None, None]
-        out, abs_conv = c + b, a + np.abs(b)
+        out = c + b
+        abs_conv = a
+        abs_conv += np.abs(b)  # in place: A is only ever needed with |bias|
     pads = tuple(
         (low, geometry.consumed_high(conv.input_size[ax], conv.kernel_size[ax], conv.stride[ax],
                                      conv.dilation[ax], low, out.shape[2 + ax]))

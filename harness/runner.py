@@ -12,18 +12,15 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
+import numpy as np
+
 from . import geometry
 from .adapters import ADAPTER_NAMES, Unsupported, describe_error, get_adapter, required_frameworks
 from .adapters.base import Adapter, Realisation
-from .cases import Case
-from .compare import Outcome, judge
+from .cases import Case, adapters_for
+from .compare import Outcome, error_bound, judge
 from .data import Tensors, make_tensors, probe_tensors
 from .reference import Reference, reference
-
-
-def adapters_for(case: Case, only: Sequence[str] | None = None) -> list[str]:
-    names = case.adapters or ADAPTER_NAMES
-    return [n for n in names if only is None or n in only]
 
 
 def _ready(name: str) -> tuple[Adapter | None, Outcome | None]:
@@ -91,15 +88,16 @@ def measure_pads(adapter: Adapter, case: Case, realised: Realisation) -> geometr
     return None
 
 
-def prepare(case: Case) -> tuple[Tensors, Reference]:
-    """Data and reference of a case: computed once, shared by its adapters."""
+def prepare(case: Case) -> tuple[Tensors, Reference, np.ndarray | None]:
+    """Data, reference and error bound of a case: computed once, shared by its adapters."""
     tensors = make_tensors(case, case.seed)
-    return tensors, reference(case, tensors)
+    ref = reference(case, tensors)
+    return tensors, ref, None if ref.invalid else error_bound(case, ref)
 
 
 def run_case(case: Case, only: Sequence[str] | None = None) -> list[dict[str, Any]]:
-    tensors, ref = prepare(case)
-    return [judge(case, ref, run_adapter(name, case, tensors)) for name in adapters_for(case, only)]
+    tensors, ref, bound = prepare(case)
+    return [judge(case, ref, run_adapter(name, case, tensors), bound) for name in adapters_for(case, only)]
 
 
 def run_cases(cases: Iterable[Case], only: Sequence[str] | None = None, progress: bool = True) -> Iterator[dict[str, Any]]:

@@ -123,3 +123,14 @@ def test_harness_report_serial_and_xdist_agree(tmp_path: Path) -> None:
     serial, parallel = read_report(tmp_path / "serial"), read_report(tmp_path / "parallel")
     assert len(serial) == 6 and serial == parallel
     assert (tmp_path / "parallel" / "report.html").exists()
+
+
+def test_loadgroup_sends_each_framework_to_one_worker(tmp_path: Path) -> None:
+    write_cases(tmp_path / "cases", CASES.replace("adapters: [jax]", "adapters: [jax, torch]"))
+    out = run_pytest(tmp_path, "cases", "-v", "-n", "2", "--dist", "loadgroup")
+    workers: dict[str, set[str]] = {}
+    for line in out.stdout.splitlines():
+        if line.startswith("[gw") and "@" in line:
+            worker, group = line.split()[0], line.rsplit("@", 1)[1].strip()
+            workers.setdefault(group, set()).add(worker)
+    assert set(workers) == {"jax", "torch"} and all(len(w) == 1 for w in workers.values()), out.stdout

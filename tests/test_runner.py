@@ -10,7 +10,7 @@ from helpers import make_case
 
 from harness import runner
 from harness.adapters import get_adapter
-from harness.cases import load_cases
+from harness.cases import adapters_for, load_cases
 from harness.compare import COLUMNS
 
 
@@ -57,8 +57,8 @@ def test_missing_framework_skips_unless_required(monkeypatch: pytest.MonkeyPatch
 
 
 def test_adapters_for_respects_case_and_option() -> None:
-    assert runner.adapters_for(make_case()) == ["torch", "keras", "jax"]
-    assert runner.adapters_for(make_case(adapters=["jax", "torch"]), ["torch"]) == ["torch"]
+    assert adapters_for(make_case()) == ["torch", "keras", "jax"]
+    assert adapters_for(make_case(adapters=["jax", "torch"]), ["torch"]) == ["torch"]
 
 
 def test_run_command_writes_the_spec_columns_and_exit_codes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

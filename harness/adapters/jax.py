@@ -108,8 +108,7 @@ class _JaxRealisation(Realisation):
         w = tensors.weights if self.conv.layout == "channels_first" else tensors.weights.transpose(2, 3, 1, 0)
         x = tensors.input if self.conv.layout == "channels_first" else tensors.input.transpose(0, 2, 3, 1)
         x64 = jax.enable_x64(True) if tensors.input.dtype == np.float64 else contextlib.nullcontext()
-        with x64:
-            args = [jax.numpy.asarray(a) if a is not None else None for a in (x, w, tensors.bias)]
-            y = np.asarray(self.fn(*args))
-        self.sizes = sum(int(a.size) for a in args[1:] if a is not None)  # weights and bias
+        with x64:  # NumPy operands go to the jitted function as they are: one transfer, no jnp.asarray
+            y = np.asarray(self.fn(x, w, tensors.bias))
+        self.sizes = w.size + (0 if tensors.bias is None else tensors.bias.size)  # the arrays passed
         return Output(nchw(y, self.conv.layout), y.dtype.name)

@@ -44,8 +44,8 @@ VALID_CONFIGS: dict[str, dict[str, Any]] = {
 
 def run(adapter: str, **fields: Any) -> dict[str, Any]:
     case = make_case(**fields)
-    tensors, ref = prepare(case)
-    return judge(case, ref, run_adapter(adapter, case, tensors))
+    tensors, ref, bound = prepare(case)
+    return judge(case, ref, run_adapter(adapter, case, tensors), bound)
 
 
 def pads_of(row: dict[str, Any], prefix: str = "pad_") -> tuple[int, ...]:
