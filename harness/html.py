@@ -28,7 +28,7 @@ th{background:#f4f6f7}.pass{color:#1e8449}.fail{color:#c0392b;font-weight:bold}
 .meta{color:#555;font-family:ui-monospace,monospace;font-size:12px}.pictures svg{margin-right:.6em}
 svg .lbl{font:12px system-ui,sans-serif}svg .num{font:11px ui-monospace,monospace}svg .dim{font:10px system-ui;fill:#555}
 .empty{padding:1em;background:#fdf2e9;border:1px solid #e59866}.filters select{margin-right:1em}
-table.pairs th{cursor:pointer}.msg{max-width:40em;font-family:ui-monospace,monospace;font-size:12px}
+table.pairs th{cursor:pointer}table.grid th,table.pairs td:first-child{white-space:nowrap;max-width:none}.msg{max-width:40em;font-family:ui-monospace,monospace;font-size:12px}
 """
 SCRIPT = """
 (function(){

@@ -9,7 +9,6 @@ convolution, which is how Keras' torch backend realises asymmetric 'same' too.
 from __future__ import annotations
 
 import os
-import warnings
 from typing import Any
 
 import numpy as np
@@ -57,14 +56,12 @@ class TorchAdapter(Adapter):
 
     def realise(self, conv: Conv, plan: Plan | None = None) -> Realisation:
         plan = plan or self.plan(conv)
-        with warnings.catch_warnings():  # init of zero-element weights warns; we overwrite them
-            warnings.simplefilter("ignore")
-            module = self.torch.nn.Conv2d(
-                conv.in_channels, conv.out_channels, conv.kernel_size, stride=conv.stride,
-                padding=plan.padding, dilation=conv.dilation, groups=conv.groups, bias=conv.bias,
-                padding_mode=conv.padding_mode if plan.realization == "native" else "zeros",
-                dtype=self.dtypes[conv.dtype], device=self.device,
-            )
+        module = self.torch.nn.Conv2d(
+            conv.in_channels, conv.out_channels, conv.kernel_size, stride=conv.stride,
+            padding=plan.padding, dilation=conv.dilation, groups=conv.groups, bias=conv.bias,
+            padding_mode=conv.padding_mode if plan.realization == "native" else "zeros",
+            dtype=self.dtypes[conv.dtype], device=self.device,
+        )
         return _TorchRealisation(self, plan, module, self.pad_modes[conv.padding_mode])
 
 
@@ -88,8 +85,7 @@ class _TorchRealisation(Realisation):
             self.module.weight.copy_(self.tensor(tensors.weights))
             if tensors.bias is not None:
                 self.module.bias.copy_(self.tensor(tensors.bias))
-        with torch.inference_mode(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # e.g. the zero-padded copy for even 'same' kernels
+        with torch.inference_mode():
             x = self.tensor(tensors.input)
             if self.plan.pre_pad is not None:
                 (top, bottom), (left, right) = self.plan.pre_pad
