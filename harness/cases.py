@@ -7,33 +7,18 @@ Expansion order is the order written under `matrix:`, so ids are stable across r
 
 from __future__ import annotations
 
-import hashlib
-import itertools
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from pydantic import ValidationError
+from .casefile import DocumentReader, format_value, stable_seed
+from .problems import Problem
+from .schema import ADAPTER_NAMES, Case
+from .yamlsource import YamlProblem, load_yaml
 
-from .problems import CaseFileError, Problem, unknown_key
-from .schema import ADAPTER_NAMES, CONV_FIELDS, KERAS_ALIASES, Conv, Expectation, ExpectMap, ExpectRule
-from .yamlsource import LineDict, LineList, YamlProblem, line_at, load_yaml
-
-ENTRY_ONLY = ("expect", "matrix", "exclude")
-CASE_KEYS = (*CONV_FIELDS, *ENTRY_ONLY, *KERAS_ALIASES)
-NOT_IN_MATRIX = ("id", "doc", *ENTRY_ONLY)
-
-
-class Case(Conv):
-    """One expanded case, with where it was written and what each adapter should do."""
-
-    file: str = ""
-    line: int = 0
-    seed: int = 0  # type: ignore[assignment]
-    values: dict[str, Any] = {}  # the matrix values that made this expansion
-    expect: dict[str, Expectation] = {}
+__all__ = ["Case", "LoadResult", "adapters_for", "case_files", "format_value", "load_cases", "load_file",
+           "stable_seed"]
 
 
 @dataclass
@@ -41,29 +26,11 @@ class LoadResult:
     cases: list[Case] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
-    def raise_for_problems(self) -> None:
-        if self.problems:
-            raise CaseFileError(self.problems)
-
 
 def adapters_for(case: Case, only: Sequence[str] | None = None) -> list[str]:
     """The adapters a case runs in: its own list or all, narrowed by `-a`."""
     names = case.adapters or ADAPTER_NAMES
     return [n for n in names if only is None or n in only]
-
-
-def stable_seed(case_id: str) -> int:
-    """A seed that depends on the id only, so re-runs and other machines agree."""
-    return int.from_bytes(hashlib.sha256(case_id.encode()).digest()[:4], "big") & 0x7FFFFFFF
-
-
-def format_value(value: Any) -> str:
-    """A matrix value as it appears in an id: lists as 2x3, booleans lower-case."""
-    if isinstance(value, list):
-        return "x".join(format_value(v) for v in value)
-    if isinstance(value, bool) or value is None:
-        return {True: "true", False: "false", None: "null"}[value]
-    return str(value)
 
 
 def case_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
@@ -111,204 +78,7 @@ def load_file(path: Path) -> tuple[list[Case], list[Problem]]:
         return [], [Problem(name, max(1, min(exc.line, len(text.splitlines()))), exc.message)]
     except (OSError, UnicodeDecodeError) as exc:
         return [], [Problem(name, 1, f"cannot read the file: {exc}")]
-    cases, problems = _FileReader(name).read(doc)
+    cases, problems = DocumentReader(name).read(doc)
     return ([] if problems else cases), problems  # a broken file runs nothing, like a collection error
 
 
-class _FileReader:
-    """Reads one parsed document; collects problems instead of raising."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.problems: list[Problem] = []
-
-    def problem(self, line: int, message: str) -> None:
-        self.problems.append(Problem(self.name, line, message))
-
-    def read(self, doc: Any) -> tuple[list[Case], list[Problem]]:
-        if doc is None:
-            self.problem(1, "the file is empty: expected a mapping with 'cases:'")
-            return [], self.problems
-        if not isinstance(doc, LineDict) or "cases" not in doc:
-            line = doc.line if isinstance(doc, (LineDict, LineList)) else 1
-            self.problem(line, "expected a mapping with 'cases:' (a list of cases)")
-            return [], self.problems
-        for key in doc:
-            if key not in ("defaults", "cases"):
-                self.problem(doc.line_of(key), unknown_key("top-level key", key, ["defaults", "cases"]))
-        defaults = doc.get("defaults") or LineDict()
-        if not isinstance(defaults, LineDict):
-            self.problem(doc.line_of("defaults"), "defaults: expected a mapping of case fields")
-            defaults = LineDict()
-        defaults = self.canonical(defaults, "defaults", forbidden=("id",))
-        entries = doc["cases"]
-        if not isinstance(entries, LineList):
-            self.problem(doc.line_of("cases"), "cases: expected a list of cases")
-            return [], self.problems
-        cases: list[Case] = []
-        for index, entry in enumerate(entries):
-            line = entries.line_of(index)
-            if not isinstance(entry, LineDict):
-                self.problem(line, f"cases[{index}]: expected a mapping with 'id:'")
-                continue
-            cases += self.expand(entry, defaults, line)
-        return cases, self.problems
-
-    def canonical(self, raw: LineDict, where: str, forbidden: tuple[str, ...] = ()) -> dict[str, tuple[Any, LineDict, str]]:
-        """Fields by canonical name -> (value, mapping it came from, spelling written)."""
-        out: dict[str, tuple[Any, LineDict, str]] = {}
-        for key, value in raw.items():
-            name = KERAS_ALIASES.get(key, key)
-            if key in forbidden:
-                self.problem(raw.line_of(key), f"{where}: '{key}' cannot be given here")
-            elif key not in CASE_KEYS:
-                self.problem(raw.line_of(key), f"{where}: " + unknown_key("field", key, CASE_KEYS))
-            elif name in out:
-                self.problem(raw.line_of(key), f"{where}: '{out[name][2]}' and '{key}' are the same field; give one")
-            else:
-                out[name] = (value, raw, key)
-        return out
-
-    def expand(self, entry: LineDict, defaults: dict[str, Any], line: int) -> Iterator[Case]:
-        base_id = entry.get("id")
-        where = f"case '{base_id}'" if isinstance(base_id, str) else f"case at line {line}"
-        own = self.canonical(entry, where)
-        fields = {**defaults, **own}
-        matrix = self.matrix(fields.pop("matrix", None), own, where)
-        exclude = self.exclude(fields.pop("exclude", None), matrix, where)
-        rules = self.rules(fields.pop("expect", None), where)
-        problems_before = len(self.problems)
-        for combo in itertools.product(*(values for _, values in matrix.values())):
-            assignment = {name: item for name, item in zip(matrix, combo)}
-            if any(all(assignment[k][0] == v for k, v in ex.items()) for ex in exclude):
-                continue
-            case = self.validate(fields, matrix, assignment, rules, where, line)
-            if case is not None and len(self.problems) == problems_before:
-                yield case
-
-    def matrix(self, spec: Any, own: dict[str, Any], where: str) -> dict[str, tuple[str, list[tuple[Any, int]]]]:
-        if spec is None:
-            return {}
-        value, parent, key = spec
-        if not isinstance(value, LineDict):
-            self.problem(parent.line_of(key), f"{where}: matrix: expected a mapping field -> list of values")
-            return {}
-        out: dict[str, tuple[str, list[tuple[Any, int]]]] = {}
-        for written, values in value.items():
-            name = KERAS_ALIASES.get(written, written)
-            line = value.line_of(written)
-            if name in NOT_IN_MATRIX:
-                self.problem(line, f"{where}: matrix: '{written}' cannot vary in a matrix")
-            elif name not in CONV_FIELDS:
-                self.problem(line, f"{where}: matrix: " + unknown_key("field", written, CONV_FIELDS))
-            elif name in own:
-                self.problem(line, f"{where}: matrix: '{written}' is also given directly in the case; give it once")
-            elif not isinstance(values, LineList) or not values:
-                self.problem(line, f"{where}: matrix.{written}: expected a non-empty list of values")
-            else:
-                out[name] = (written, [(v, values.line_of(i)) for i, v in enumerate(values)])
-        return out
-
-    def exclude(self, spec: Any, matrix: dict[str, Any], where: str) -> list[dict[str, Any]]:
-        if spec is None:
-            return []
-        value, parent, key = spec
-        if not isinstance(value, LineList):
-            self.problem(parent.line_of(key), f"{where}: exclude: expected a list of mappings")
-            return []
-        out = []
-        for index, item in enumerate(value):
-            if not isinstance(item, LineDict):
-                self.problem(value.line_of(index), f"{where}: exclude[{index}]: expected a mapping of matrix values")
-                continue
-            written_names = {w: n for n, (w, _) in matrix.items()}
-            combo = {}
-            for k, v in item.items():
-                name = written_names.get(k) or (KERAS_ALIASES.get(k, k) if KERAS_ALIASES.get(k, k) in matrix else None)
-                if name is None:
-                    self.problem(item.line_of(k), f"{where}: exclude: " + unknown_key("matrix key", k, list(written_names)))
-                else:
-                    combo[name] = v
-            out.append(combo)
-        return out
-
-    def rules(self, spec: Any, where: str) -> list[ExpectRule]:
-        """`expect:` in either form, as rules; the short form is one rule without `when`."""
-        if spec is None:
-            return []
-        value, parent, key = spec
-        if isinstance(value, LineDict):
-            return self.rule(ExpectMap, value, lambda loc: line_at(value, loc, value.line), where, "expect")
-        if not isinstance(value, LineList):
-            self.problem(parent.line_of(key), f"{where}: expect: expected a mapping adapter -> status, or a list of rules")
-            return []
-        return [rule for index, item in enumerate(value) for rule in self.rule(
-            ExpectRule, item, lambda loc, i=index: line_at(value, (i, *loc), value.line), where, f"expect[{index}]")]
-
-    def rule(self, model: type[ExpectMap], item: Any, where_is: Any, where: str, prefix: str) -> list[ExpectRule]:
-        try:
-            rule = ExpectRule.model_validate(model.model_validate(item).model_dump())
-        except ValidationError as exc:
-            self.report(exc, where_is, where, prefix)
-            return []
-        for key in rule.when:
-            if KERAS_ALIASES.get(key, key) not in CONV_FIELDS:
-                self.problem(where_is(("when", key)), f"{where}: {prefix}.when: " + unknown_key("field", key, CONV_FIELDS))
-        return [rule]
-
-    def validate(self, fields: dict[str, Any], matrix: dict[str, Any], assignment: dict[str, Any],
-                 rules: list[ExpectRule], where: str, line: int) -> Case | None:
-        data = {name: value for name, (value, _, _) in fields.items()}
-        data.update({name: value for name, (value, _) in assignment.items()})
-        spelled = {name: written for name, (_, _, written) in fields.items()}
-        spelled.update({name: matrix[name][0] for name in assignment})
-
-        def where_is(loc: tuple[Any, ...]) -> int:
-            name = loc[0] if loc else None
-            if name in assignment:
-                return assignment[name][1]
-            if name in fields:
-                value, parent, written = fields[name]
-                return line_at(value, loc[1:], parent.line_of(written))
-            return line
-
-        try:
-            conv = Conv.model_validate(data)
-        except ValidationError as exc:
-            self.report(exc, where_is, where, spelled=spelled)
-            return None
-        values = {matrix[name][0]: value for name, (value, _) in assignment.items()}
-        suffix = ",".join(f"{k}={format_value(v)}" for k, v in values.items())
-        case_id = f"{conv.id}[{suffix}]" if values else conv.id
-        expect: dict[str, Expectation] = {}
-        for rule in rules:
-            if all(_when_matches(k, v, data) for k, v in rule.when.items()):
-                expect.update({a: e for a in ("torch", "keras", "jax") if (e := getattr(rule, a)) is not None})
-        seed = conv.seed if conv.seed is not None else stable_seed(case_id)
-        return Case.model_construct(  # conv is validated already; the rest is ours
-            **{**dict(conv), "id": case_id, "seed": seed},
-            file=self.name, line=line, values=values, expect=expect,
-        )
-
-    def report(self, exc: ValidationError, where_is: Any, where: str, prefix: str = "",
-               spelled: dict[str, str] | None = None) -> None:
-        for err in exc.errors():
-            loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p.startswith("function-"))))
-            parts = [str(p) for p in loc]
-            if parts and spelled:
-                parts[0] = spelled.get(parts[0], parts[0])
-            name = ".".join(filter(None, [prefix, *parts])) or prefix
-            msg = err["msg"].removeprefix("Value error, ")
-            if err["type"] == "missing":
-                self.problem(where_is(()), f"{where}: missing required field '{name}'")
-            elif err["type"] == "extra_forbidden":
-                allowed = ("when", "torch", "keras", "jax") if prefix.startswith("expect") else ("input", "weights", "rtol", "atol", "status", "reason")
-                self.problem(where_is(loc), f"{where}: {name.rsplit('.', 1)[0]}: " + unknown_key("key", parts[-1], allowed))
-            else:
-                got = err.get("input")
-                shown = f" (got {got!r})" if isinstance(got, (str, int, float, bool)) and "got" not in msg else ""
-                self.problem(where_is(loc), f"{where}: {name}: {msg}{shown}")
-
-
-def _when_matches(key: str, expected: Any, data: dict[str, Any]) -> bool:
-    return data.get(KERAS_ALIASES.get(key, key)) == expected

@@ -17,14 +17,6 @@ class Problem:
         return f"{self.path}:{self.line}: {self.message}"
 
 
-class CaseFileError(Exception):
-    """Every problem found in one or more case files, reported together."""
-
-    def __init__(self, problems: Iterable[Problem]) -> None:
-        self.problems = sorted(set(problems))
-        super().__init__("\n".join(str(p) for p in self.problems))
-
-
 def unknown_key(kind: str, key: object, allowed: Iterable[str]) -> str:
     """'unknown key' message with a did-you-mean hint when a close spelling exists."""
     close = difflib.get_close_matches(str(key), list(allowed), n=1, cutoff=0.6)

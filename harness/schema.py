@@ -175,6 +175,16 @@ class Conv(_Frozen):
     tolerance: Tolerance | None = None
 
 
+class Case(Conv):
+    """One expanded case, with where it was written and what each adapter should do."""
+
+    file: str = ""
+    line: int = 0
+    seed: int = 0  # type: ignore[assignment]
+    values: dict[str, Any] = {}  # the matrix values that made this expansion
+    expect: dict[str, Expectation] = {}
+
+
 class CaseEntry(Conv):
     """One item of `cases:` as written in a file (the JSON-schema view)."""
 
