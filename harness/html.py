@@ -22,7 +22,7 @@ PAD_SIDES = ("top", "bottom", "left", "right")
 CSS = """
 body{font:14px/1.45 system-ui,sans-serif;margin:1.5em auto;max-width:1200px;color:#222;padding:0 1em}
 h1{font-size:1.6em}h2{margin-top:2em;border-bottom:1px solid #ccc}h3{margin:1.6em 0 .3em}
-table{border-collapse:collapse;margin:.4em 0}td,th{border:1px solid #ccc;padding:2px 6px;text-align:left;vertical-align:top;max-width:36em;overflow-wrap:anywhere}
+table{border-collapse:collapse;margin:.4em 0}td,th{border:1px solid #ccc;padding:2px 6px;text-align:left;vertical-align:top;max-width:36em;overflow-wrap:break-word}thead th{white-space:nowrap}
 th{background:#f4f6f7}.pass{color:#1e8449}.fail{color:#c0392b;font-weight:bold}
 .case{border-left:4px solid #aaa;padding-left:.8em;margin:1.2em 0}.case.failing{border-color:#c0392b}
 .meta{color:#555;font-family:ui-monospace,monospace;font-size:12px}.pictures svg{margin-right:.6em}
@@ -68,7 +68,9 @@ def _pads(row: dict[str, Any], prefix: str) -> tuple[int, int, int, int] | None:
 
 
 def _colour(status: Any) -> str:
-    return f"background-color: {STATUS_COLOURS.get(str(status).split()[0], '#fff')}" if isinstance(status, str) else ""
+    if not isinstance(status, str) or not status.strip():
+        return ""
+    return f"background-color: {STATUS_COLOURS.get(status.split()[0], '#fff')}"
 
 
 def _adapters_first(columns: Any) -> list[str]:
@@ -90,7 +92,7 @@ def summary_grid(df: pd.DataFrame) -> str:
     for case_id, adapter, status, passed in zip(df["case_id"], df["adapter"], df["status"], df["passed"]):
         cells.setdefault(case_id, {})[adapter] = f"{status}{ {True: ' ✓', False: ' ✗'}.get(passed, '')}"
     grid = pd.DataFrame.from_dict(cells, orient="index")
-    grid = grid[_adapters_first(grid.columns)]
+    grid = grid[_adapters_first(grid.columns)].fillna("")  # an adapter the case does not run in
     grid.index = [_link(i) for i in grid.index]
     grid.index.name = "case"
     counts = pd.crosstab(df["status"], df["adapter"], margins=True, margins_name="all")

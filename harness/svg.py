@@ -78,9 +78,11 @@ def heat_map(grid: str, label: str) -> str:
     if not rows:
         return ""
     cell = max(6, min(16, 160 // max(len(rows), len(rows[0]))))
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{cell * len(rows[0]) + 2}" height="{cell * len(rows) + 18}" '
+    width, height = cell * len(rows[0]), cell * len(rows)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{max(width + 2, 190)}" height="{height + 18}" '
              f'role="img" aria-label="value differences of {escape(label)}" class="heat">',
-             f'<text x="0" y="11" class="lbl">{escape(label)}: |y-ref|/bound</text>']
+             f'<text x="0" y="11" class="lbl">{escape(label)}: |y - ref| / bound</text>',
+             f'<rect x="0.5" y="15.5" width="{width + 1}" height="{height + 1}" fill="none" stroke="#999"/>']
     for r, line in enumerate(rows):
         for c, value in enumerate(line):
             parts.append(f'<rect x="{1 + c * cell}" y="{16 + r * cell}" width="{cell}" height="{cell}" '

@@ -24,13 +24,15 @@ def sample_rows() -> list[dict[str, Any]]:
                                  error_message="padding='same' is not supported for strided convolutions",
                                  version="torch 0")),
         judge(case, ref, Outcome("keras", "ran", Output(ref.out.copy(), "float32"), "native", params,
-                                 ((1, 2), (1, 2)), 0.01, "keras 0")),
-        judge(case, ref, Outcome("jax", "ran", Output(wrong, "float32"), "native", params, ((2, 1), (1, 2)), 0.02, "jax 0")),
+                                 ((1, 2), (1, 2)), seconds=0.01, version="keras 0")),
+        judge(case, ref, Outcome("jax", "ran", Output(wrong, "float32"), "native", params, ((2, 1), (1, 2)),
+                                 seconds=0.02, version="jax 0")),
     ]
     other = make_case(id="sample-circular", padding=1, padding_mode="circular")
     ref2 = reference(other, make_tensors(other, 0))
     rows.append(judge(other, ref2, Outcome("keras", "unsupported", error_message="keras has no pad mode")))
     rows.append(judge(other, ref2, Outcome("jax", "ran", Output(ref2.out.copy(), "float32"), "emulated",
-                                           expected_param_count(other), ((1, 1), (1, 1)), 0.01, "jax 0")))
+                                           expected_param_count(other), ((1, 1), (1, 1)), seconds=0.01,
+                                           version="jax 0")))
     assert np.isfinite(rows[2]["err_bound_ratio"])
     return rows
