@@ -40,10 +40,16 @@ def environment(argv: Sequence[str]) -> dict[str, str]:
         "device": os.environ.get("HARNESS_DEVICE", "cpu"),
     }
     for name in ADAPTER_NAMES:
-        adapter = get_adapter(name)
-        if getattr(adapter, "_ready", False):
-            env[name] = adapter.version()
-            env.update(adapter.precision_flags())
-    if "torch" in sys.modules:
+        env.update(framework_environment(name))
+    return env
+
+
+def framework_environment(name: str) -> dict[str, str]:
+    """Version and precision switches of one adapter, if this process has set it up."""
+    adapter = get_adapter(name)
+    if not getattr(adapter, "_ready", False):
+        return {}
+    env = {name: adapter.version(), **adapter.precision_flags()}
+    if name == "torch":
         env["torch threads"] = str(sys.modules["torch"].get_num_threads())
     return env

@@ -21,6 +21,8 @@ import pytest
 from .cases import Case, adapters_for, load_file
 
 ROW_KEY = "harness_row"
+ENV_KEY = "harness_env"  # an adapter's version and precision switches, sent once per process
+_ENV_SENT: set[str] = set()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -115,6 +117,13 @@ class CaseItem(pytest.Item):
     def runtest(self) -> None:
         row = _row(self.case, self.adapter)
         self.user_properties.append((ROW_KEY, json.dumps(row, default=_plain)))
+        if self.adapter not in _ENV_SENT:  # xdist workers set frameworks up; the controller writes the report
+            from .environment import framework_environment
+
+            env = framework_environment(self.adapter)
+            if env:
+                _ENV_SENT.add(self.adapter)
+                self.user_properties.append((ENV_KEY, json.dumps(env)))
         if row["status"] == "skipped":
             raise pytest.skip.Exception(row["error_message"] or f"{self.adapter} is not installed",
                                         _use_item_location=True)
@@ -143,12 +152,15 @@ class _ReportWriter:
     def __init__(self, folder: str) -> None:
         self.folder = folder
         self.rows: list[dict[str, Any]] = []
+        self.env: dict[str, str] = {}
 
     @pytest.hookimpl
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         for key, value in report.user_properties:
             if key == ROW_KEY and report.when == "call":
                 self.rows.append(json.loads(value))
+            elif key == ENV_KEY and report.when == "call":
+                self.env.update(json.loads(value))
 
     @pytest.hookimpl
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
@@ -157,12 +169,13 @@ class _ReportWriter:
 
         rows = sorted(self.rows, key=lambda r: (r["file"], r["line"], r["case_id"], r["adapter"]))
         args = ["pytest", *session.config.invocation_params.args]
-        write_reports(rows, self.folder, environment(args))
+        write_reports(rows, self.folder, {**environment(args), **self.env})
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     _PREPARED.clear()  # a new session (pytester runs several in one process) computes afresh
     _ROWS.clear()
+    _ENV_SENT.clear()
 
 
 def pytest_configure(config: pytest.Config) -> None:
