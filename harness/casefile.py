@@ -144,14 +144,14 @@ class DocumentReader:
             if not isinstance(item, LineDict):
                 self.problem(value.line_of(index), f"{where}: exclude[{index}]: expected a mapping of matrix values")
                 continue
-            written_names = {w: n for n, (w, _) in matrix.items()}
             combo = {}
             for k, v in item.items():
-                name = written_names.get(k) or (KERAS_ALIASES.get(k, k) if KERAS_ALIASES.get(k, k) in matrix else None)
-                if name is None:
-                    self.problem(item.line_of(k), f"{where}: exclude: " + unknown_key("matrix key", k, list(written_names)))
-                else:
+                name = KERAS_ALIASES.get(k, k)  # either spelling of a matrix key
+                if name in matrix:
                     combo[name] = v
+                else:
+                    written = [w for w, _ in matrix.values()]
+                    self.problem(item.line_of(k), f"{where}: exclude: " + unknown_key("matrix key", k, written))
             out.append(combo)
         return out
 
