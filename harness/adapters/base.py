@@ -25,6 +25,7 @@ from ..schema import Conv
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _KERAS_ARGS_TRAILER = re.compile(r"\s*Arguments received by .*", re.S)
+_MLIR_LOCATION = re.compile(r"\s+at loc\(.*", re.S)  # JAX/XLA: the harness's own call sites, machine-specific
 MAX_MESSAGE = 600
 
 
@@ -115,7 +116,7 @@ class Adapter(ABC):
 
 def describe_error(exc: BaseException) -> tuple[str, str]:
     """(type name, one-line message) of a framework's exception, without colour codes."""
-    message = _KERAS_ARGS_TRAILER.sub("", _ANSI.sub("", str(exc)))
+    message = _MLIR_LOCATION.sub("", _KERAS_ARGS_TRAILER.sub("", _ANSI.sub("", str(exc))))
     message = " ".join(message.split())
     if len(message) > MAX_MESSAGE:
         message = message[: MAX_MESSAGE - 3] + "..."

@@ -36,3 +36,4 @@ def test_float64_does_not_leak_x64_into_other_cases() -> None:
 def test_stride_0_is_refused() -> None:
     row = run("jax", stride=0)
     assert row["status"] == "error" and row["passed"]
+    assert row["error_message"].endswith("but got 0.")  # without XLA's location trailer (our call sites)
