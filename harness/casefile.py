@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from .problems import Problem, unknown_key
-from .schema import CONV_FIELDS, KERAS_ALIASES, Case, Conv, Expectation, ExpectMap, ExpectRule
+from .schema import ADAPTER_NAMES, CONV_FIELDS, KERAS_ALIASES, Case, Conv, Expectation, ExpectMap, ExpectRule
 from .yamlsource import LineDict, LineList, line_at
 
 ENTRY_ONLY = ("expect", "matrix", "exclude")
@@ -206,7 +206,7 @@ class DocumentReader:
         expect: dict[str, Expectation] = {}
         for rule in rules:
             if all(_when_matches(k, v, data) for k, v in rule.when.items()):
-                expect.update({a: e for a in ("torch", "keras", "jax") if (e := getattr(rule, a)) is not None})
+                expect.update({a: e for a in ADAPTER_NAMES if (e := getattr(rule, a)) is not None})
         seed = conv.seed if conv.seed is not None else stable_seed(case_id)
         return Case.model_construct(  # conv is validated already; the rest is ours
             **{**dict(conv), "id": case_id, "seed": seed},
@@ -225,7 +225,7 @@ class DocumentReader:
             if err["type"] == "missing":
                 self.problem(where_is(()), f"{where}: missing required field '{name}'")
             elif err["type"] == "extra_forbidden":
-                allowed = ("when", "torch", "keras", "jax") if prefix.startswith("expect") else ("input", "weights", "rtol", "atol", "status", "reason")
+                allowed = ("when", *ADAPTER_NAMES) if prefix.startswith("expect") else ("input", "weights", "rtol", "atol", "status", "reason")
                 self.problem(where_is(loc), f"{where}: {name.rsplit('.', 1)[0]}: " + unknown_key("key", parts[-1], allowed))
             else:
                 got = err.get("input")

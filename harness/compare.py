@@ -15,6 +15,7 @@ import numpy as np
 from . import geometry
 from .adapters.base import Output
 from .cases import Case
+from .data import weight_shape
 from .dtypes import UNIT_ROUNDOFF, accumulation_roundoff
 from .reference import Reference
 
@@ -44,9 +45,8 @@ class Outcome:
 
 
 def terms(case: Case) -> int:
-    """n: products summed per output element, +1 for the bias."""
-    kh, kw = case.kernel_size
-    per_group = case.in_channels // case.groups if case.groups else case.in_channels
+    """n: products summed per output element (the weights per output channel), +1 for the bias."""
+    _, per_group, kh, kw = weight_shape(case)
     return kh * kw * per_group + int(case.bias)
 
 
@@ -114,9 +114,16 @@ def expected_status(case: Case, ref: Reference, adapter: str) -> tuple[str, str 
 
 
 def expected_param_count(case: Case) -> int:
-    kh, kw = case.kernel_size
-    per_group = case.in_channels // case.groups if case.groups else case.in_channels
-    return (kh * kw * per_group + int(case.bias)) * case.out_channels
+    """(kh*kw*in_channels/groups + bias) * out_channels: one bias term per output channel."""
+    return terms(case) * case.out_channels
+
+
+def row_pads(row: dict[str, Any], prefix: str = "pad_") -> tuple[int, int, int, int] | None:
+    """(top, bottom, left, right) of a results row (`pad_` or `ref_pad_`), None if any is empty."""
+    values = [row.get(prefix + side) for side in geometry.PAD_SIDES]
+    if any(v is None for v in values):
+        return None
+    return tuple(int(v) for v in values)  # type: ignore[return-value]
 
 
 def shape_text(shape: tuple[int, ...] | None) -> str | None:
@@ -138,7 +145,7 @@ def judge(case: Case, ref: Reference, outcome: Outcome, bound: np.ndarray | None
                line=case.line, doc=case.doc, case=describe(case))
     for prefix, pads in (("pad_", outcome.pads), ("ref_pad_", ref.pads)):
         if pads is not None:
-            (row[prefix + "top"], row[prefix + "bottom"]), (row[prefix + "left"], row[prefix + "right"]) = pads
+            row.update(zip((prefix + side for side in geometry.PAD_SIDES), (*pads[0], *pads[1])))
     if outcome.pads is not None:
         row["pad_asymmetric"] = any(low != high for low, high in outcome.pads)
     worst = None

@@ -2,8 +2,8 @@
 
 Every pair whose case records a divergence (an expectation with a `reason:`) is grouped
 by adapter, status and reason; the table says what happens, how many cases show it and
-one example. Invalid configurations that every framework refuses are no difference. The table sits between
-two markers in README.md and is replaced in place, so it is never edited by hand.
+one example. Invalid configurations that every framework refuses are no difference. The
+table sits between two markers in README.md and is replaced in place, never edited by hand.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from .report import atomic_write, read_csvs
+from .schema import ADAPTER_NAMES
 
 START, END = "<!-- differences:start -->", "<!-- differences:end -->"
 
@@ -31,7 +32,7 @@ def differences_table(df: pd.DataFrame) -> str:
     diverging["what"] = diverging["reason"].map(_first_sentence)
     groups = (diverging.groupby(["adapter", "status", "what"], sort=False)
               .agg(cases=("case_id", "nunique"), example=("case_id", "first")).reset_index())
-    order = {"torch": 0, "keras": 1, "jax": 2}
+    order = {name: i for i, name in enumerate(ADAPTER_NAMES)}
     groups = groups.sort_values(["adapter", "cases"], key=lambda s: s.map(order) if s.name == "adapter" else -s)
     lines = ["| framework | status | what happens | cases | example |", "| --- | --- | --- | ---: | --- |"]
     lines += [f"| {g.adapter} | {g.status} | {g.what.replace('|', '/')} | {g.cases} | `{g.example}` |"

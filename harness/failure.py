@@ -5,15 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from .cases import Case
-
-SIDES = ("top", "bottom", "left", "right")
+from .compare import row_pads
+from .geometry import PAD_SIDES
 
 
 def _pads(row: dict[str, Any], prefix: str) -> str:
-    values = [row.get(prefix + side) for side in SIDES]
-    if any(v is None for v in values):
-        return " ".join(f"{'-':>6}" for _ in SIDES)
-    return " ".join(f"{int(v):>6}" for v in values)
+    pads = row_pads(row, prefix)
+    return " ".join(f"{v:>6}" for v in (pads if pads is not None else ["-"] * len(PAD_SIDES)))
 
 
 def failure_text(case: Case, row: dict[str, Any], others: dict[str, dict[str, Any]]) -> str:
@@ -33,7 +31,7 @@ def failure_text(case: Case, row: dict[str, Any], others: dict[str, dict[str, An
                      f"{row.get('ref_shape')}; params {row.get('param_count')} vs {row.get('expected_param_count')})")
     if row.get("error_message"):
         lines.append(f"  {row['adapter']} said: {row.get('error_type') or ''}: {row['error_message']}")
-    lines.append(f"  pads            {'  '.join(f'{s:>6}' for s in SIDES)}")
+    lines.append(f"  pads            {'  '.join(f'{s:>6}' for s in PAD_SIDES)}")
     lines.append(f"    reference     {_pads(row, 'ref_pad_')}")
     for name, other in others.items():
         lines.append(f"    {name:<13} {_pads(other, 'pad_')}   ({other['status']}, {other.get('realization') or '-'})")

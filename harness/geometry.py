@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from .schema import Conv
 
 Pads = tuple[tuple[int, int], tuple[int, int]]
+PAD_SIDES = ("top", "bottom", "left", "right")  # the order of results columns and pictures
 
 
 def extent(kernel: int, dilation: int) -> int:

@@ -15,10 +15,11 @@ from typing import Any
 import pandas as pd
 
 from . import svg
+from .schema import ADAPTER_NAMES
+from .compare import row_pads as _pads
 
 STATUS_COLOURS = {"match": "#d5f5e3", "mismatch": "#fadbd8", "error": "#fcf3cf", "unsupported": "#e8daef",
                   "skipped": "#eaeded"}
-PAD_SIDES = ("top", "bottom", "left", "right")
 CSS = """
 body{font:14px/1.45 system-ui,sans-serif;margin:1.5em auto;max-width:1200px;color:#222;padding:0 1em}
 h1{font-size:1.6em}h2{margin-top:2em;border-bottom:1px solid #ccc}h3{margin:1.6em 0 .3em}
@@ -62,11 +63,6 @@ def _text(value: Any) -> str:
     return "" if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA else str(value)
 
 
-def _pads(row: dict[str, Any], prefix: str) -> tuple[int, int, int, int] | None:
-    values = [row[prefix + side] for side in PAD_SIDES]
-    return None if any(v is None or pd.isna(v) for v in values) else tuple(int(v) for v in values)  # type: ignore[return-value]
-
-
 def _colour(status: Any) -> str:
     if not isinstance(status, str) or not status.strip():
         return ""
@@ -75,7 +71,7 @@ def _colour(status: Any) -> str:
 
 def _adapters_first(columns: Any) -> list[str]:
     """Columns in the usual adapter order, anything else (totals) after."""
-    known = [a for a in ("torch", "keras", "jax") if a in columns]
+    known = [a for a in ADAPTER_NAMES if a in columns]
     return known + [c for c in columns if c not in known]
 
 
@@ -126,7 +122,7 @@ def _ratio(value: Any) -> str:
     return "" if value is None or pd.isna(value) else f"{float(value):.3g}"
 
 
-def all_pairs(df: pd.DataFrame) -> str:
+def all_pairs(df: pd.DataFrame, records: list[dict[str, Any]]) -> str:
     options = lambda values: "".join(f'<option value="{escape(v)}">{escape(v)}</option>' for v in values)  # noqa: E731
     filters = (f'<p class="filters">status <select id="f-status"><option value="">all</option>'
                f'{options(sorted(df["status"].dropna().unique()))}</select> adapter <select id="f-adapter">'
@@ -135,7 +131,7 @@ def all_pairs(df: pd.DataFrame) -> str:
     head = ["case", "adapter", "status", "expected", "passed", "realization", "shape", "pads t,b,l,r",
             "reference pads", "params", "err_bound_ratio", "seconds"]
     body = []
-    for r in df.astype(object).where(df.notna(), None).to_dict("records"):
+    for r in records:
         pads, ref = _pads(r, "pad_"), _pads(r, "ref_pad_")
         cells = [_link(r["case_id"]), escape(_text(r["adapter"])), escape(_text(r["status"])), escape(_text(r["expected"])),
                  {True: "✓", False: "✗"}.get(r["passed"], ""), escape(_text(r["realization"])), escape(_text(r["out_shape"])),
@@ -202,9 +198,10 @@ def render_html(df: pd.DataFrame, env: dict[str, str]) -> str:
         parts.append('<h2 id="summary">Summary</h2><p class="empty">No cases ran: the case files or the selection '
                      "(<code>-k</code>, <code>-a</code>) gave no (case, adapter) pair.</p>")
     else:
-        parts += [summary_grid(df), failing_pairs(df), all_pairs(df), '<h2 id="cases">Cases</h2>']
+        records = df.astype(object).where(df.notna(), None).to_dict("records")  # empty cells -> None
+        parts += [summary_grid(df), failing_pairs(df), all_pairs(df, records), '<h2 id="cases">Cases</h2>']
         groups: dict[str, list[dict[str, Any]]] = {}
-        for record in df.astype(object).where(df.notna(), None).to_dict("records"):
+        for record in records:
             groups.setdefault(record["case_id"], []).append(record)
         order = sorted(groups, key=lambda c: all(r["passed"] is not False for r in groups[c]))  # failing first
         parts += [case_section(case_id, groups[case_id]) for case_id in order]

@@ -75,23 +75,25 @@ def measure_pads(adapter: Adapter, case: Case, realised: Realisation) -> geometr
     """Run the same realisation on probe operands (zero padding mode) and read the pads.
 
     Tap (0, 0) first, as the SPEC says; only when it read no input at all (a kernel larger
-    than its input) the centre and last taps are tried.
+    than its input) other taps are tried, with the same probe realisation.
     """
-    for tap in geometry.probe_taps(case.kernel_size):
-        probe = probe_tensors(case, tap)
-        if probe is None:
-            return None
-        probe_case = case.model_copy(update={"dtype": probe.input.dtype.name, "padding_mode": "zeros",
-                                             "batch": probe.input.shape[0]})
-        try:
-            same = probe_case.dtype == case.dtype and case.padding_mode == "zeros"
-            runner = realised if same else adapter.realise(probe_case, realised.plan)
+    probe = probe_tensors(case)
+    if probe is None:
+        return None
+    probe_case = case.model_copy(update={"dtype": probe.input.dtype.name, "padding_mode": "zeros",
+                                         "batch": probe.input.shape[0]})
+    try:
+        same = probe_case.dtype == case.dtype and case.padding_mode == "zeros"
+        runner = realised if same else adapter.realise(probe_case, realised.plan)
+        for tap in geometry.probe_taps(case.kernel_size):
+            if tap != (0, 0):
+                probe = probe_tensors(case, tap)
             plane = runner(probe).values[0, 0]
-        except Exception:  # the case itself ran; a probe that cannot run leaves the pads empty
-            return None
-        pads = geometry.measured_pads(plane, case.input_size, case.kernel_size, case.stride, case.dilation, tap)
-        if pads is not None:
-            return pads
+            pads = geometry.measured_pads(plane, case.input_size, case.kernel_size, case.stride, case.dilation, tap)
+            if pads is not None:
+                return pads
+    except Exception:  # the case itself ran; a probe that cannot run leaves the pads empty
+        return None
     return None
 
 

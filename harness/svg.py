@@ -11,11 +11,12 @@ from __future__ import annotations
 import math
 from html import escape
 
+from .geometry import PAD_SIDES as SIDES
+
 BOX = 56  # the input, in px
 UNIT = 5  # px per padded row, capped
 CAP = 25
 COLOURS = {"same": "#7fb3d5", "differs": "#e74c3c", "asym": "#f5b041"}
-SIDES = ("top", "bottom", "left", "right")
 
 
 def _band(pad: int) -> int:
