@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
 
 from .problems import Problem, unknown_key
-from .schema import ADAPTER_NAMES, CONV_FIELDS, KERAS_ALIASES, Case, Conv, Expectation, ExpectMap, ExpectRule
+from .adapters.registry import adapter_names
+from .schema import CONV_FIELDS, ENTRY_ONLY, KERAS_ALIASES, Case, Conv, Expectation
 from .yamlsource import LineDict, LineList, line_at
 
-ENTRY_ONLY = ("expect", "matrix", "exclude")
 CASE_KEYS = (*CONV_FIELDS, *ENTRY_ONLY, *KERAS_ALIASES)
 NOT_IN_MATRIX = ("id", "doc", *ENTRY_ONLY)
 
@@ -36,6 +37,14 @@ def format_value(value: Any) -> str:
         return {True: "true", False: "false", None: "null"}[value]
     return str(value)
 
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One `expect:` rule: it applies when every `when` key equals the case's value."""
+
+    when: dict[str, Any]
+    expect: dict[str, Expectation]
 
 
 class DocumentReader:
@@ -155,32 +164,51 @@ class DocumentReader:
             out.append(combo)
         return out
 
-    def rules(self, spec: Any, where: str) -> list[ExpectRule]:
+    def rules(self, spec: Any, where: str) -> list[Rule]:
         """`expect:` in either form, as rules; the short form is one rule without `when`."""
         if spec is None:
             return []
         value, parent, key = spec
         if isinstance(value, LineDict):
-            return self.rule(ExpectMap, value, lambda loc: line_at(value, loc, value.line), where, "expect")
+            return self.rule(value, where, "expect", allow_when=False)
         if not isinstance(value, LineList):
             self.problem(parent.line_of(key), f"{where}: expect: expected a mapping adapter -> status, or a list of rules")
             return []
-        return [rule for index, item in enumerate(value) for rule in self.rule(
-            ExpectRule, item, lambda loc, i=index: line_at(value, (i, *loc), value.line), where, f"expect[{index}]")]
+        rules: list[Rule] = []
+        for index, item in enumerate(value):
+            if isinstance(item, LineDict):
+                rules += self.rule(item, where, f"expect[{index}]", allow_when=True)
+            else:
+                self.problem(value.line_of(index), f"{where}: expect[{index}]: expected a mapping with 'when:' and adapters")
+        return rules
 
-    def rule(self, model: type[ExpectMap], item: Any, where_is: Any, where: str, prefix: str) -> list[ExpectRule]:
-        try:
-            rule = ExpectRule.model_validate(model.model_validate(item).model_dump())
-        except ValidationError as exc:
-            self.report(exc, where_is, where, prefix)
-            return []
-        for key in rule.when:
-            if KERAS_ALIASES.get(key, key) not in CONV_FIELDS:
-                self.problem(where_is(("when", key)), f"{where}: {prefix}.when: " + unknown_key("field", key, CONV_FIELDS))
-        return [rule]
+    def rule(self, item: LineDict, where: str, prefix: str, allow_when: bool) -> list[Rule]:
+        names = adapter_names()
+        when: dict[str, Any] = {}
+        expect: dict[str, Expectation] = {}
+        problems_before = len(self.problems)
+        for key, value in item.items():
+            line = item.line_of(key)
+            if key == "when" and allow_when and isinstance(value, LineDict):
+                for field in value:
+                    if KERAS_ALIASES.get(field, field) not in CONV_FIELDS:
+                        self.problem(value.line_of(field), f"{where}: {prefix}.when: " + unknown_key("field", field, CONV_FIELDS))
+                when = dict(value)
+            elif key == "when" and allow_when:
+                self.problem(line, f"{where}: {prefix}.when: expected a mapping field -> value")
+            elif key in names:
+                try:
+                    expect[key] = Expectation.model_validate({"status": value} if isinstance(value, str) else value)
+                except ValidationError as exc:
+                    self.report(exc, lambda loc, v=value, n=line: line_at(v, loc, n), where, f"{prefix}.{key}")
+            else:
+                allowed = (*names, "when") if allow_when else names
+                self.problem(line, f"{where}: {prefix}: " + unknown_key("adapter", key, allowed)
+                             + f" (registered: {', '.join(names)})")
+        return [Rule(when, expect)] if len(self.problems) == problems_before else []
 
     def validate(self, fields: dict[str, Any], matrix: dict[str, Any], assignment: dict[str, Any],
-                 rules: list[ExpectRule], where: str, line: int) -> Case | None:
+                 rules: list[Rule], where: str, line: int) -> Case | None:
         data = {name: value for name, (value, _, _) in fields.items()}
         data.update({name: value for name, (value, _) in assignment.items()})
         spelled = {name: written for name, (_, _, written) in fields.items()}
@@ -206,14 +234,14 @@ class DocumentReader:
         expect: dict[str, Expectation] = {}
         for rule in rules:
             if all(_when_matches(k, v, data) for k, v in rule.when.items()):
-                expect.update({a: e for a in ADAPTER_NAMES if (e := getattr(rule, a)) is not None})
+                expect.update(rule.expect)
         seed = conv.seed if conv.seed is not None else stable_seed(case_id)
         return Case.model_construct(  # conv is validated already; the rest is ours
             **{**dict(conv), "id": case_id, "seed": seed},
             file=self.name, line=line, values=values, expect=expect,
         )
 
-    def report(self, exc: ValidationError, where_is: Any, where: str, prefix: str = "",
+    def report(self, exc: ValidationError, where_is: Callable[[tuple[Any, ...]], int], where: str, prefix: str = "",
                spelled: dict[str, str] | None = None) -> None:
         for err in exc.errors():
             loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p.startswith("function-"))))
@@ -225,11 +253,12 @@ class DocumentReader:
             if err["type"] == "missing":
                 self.problem(where_is(()), f"{where}: missing required field '{name}'")
             elif err["type"] == "extra_forbidden":
-                allowed = ("when", *ADAPTER_NAMES) if prefix.startswith("expect") else ("input", "weights", "rtol", "atol", "status", "reason")
+                allowed = tuple(Expectation.model_fields) if prefix.startswith("expect") else ("input", "weights", "rtol", "atol")
                 self.problem(where_is(loc), f"{where}: {name.rsplit('.', 1)[0]}: " + unknown_key("key", parts[-1], allowed))
             else:
                 got = err.get("input")
-                shown = f" (got {got!r})" if isinstance(got, (str, int, float, bool)) and "got" not in msg else ""
+                plain = isinstance(got, (str, int, float, bool))
+                shown = f" (got {got!r})" if plain and "got" not in msg and repr(got) not in msg else ""
                 self.problem(where_is(loc), f"{where}: {name}: {msg}{shown}")
 
 

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from .casefile import DocumentReader, format_value, stable_seed
 from .problems import Problem
-from .schema import ADAPTER_NAMES, Case
+from .adapters.registry import adapter_names
+from .schema import Case
 from .yamlsource import YamlProblem, load_yaml
 
 __all__ = ["Case", "LoadResult", "adapters_for", "case_files", "format_value", "load_cases", "load_file",
@@ -29,7 +30,7 @@ class LoadResult:
 
 def adapters_for(case: Case, only: Sequence[str] | None = None) -> list[str]:
     """The adapters a case runs in: its own list or all, narrowed by `-a`."""
-    names = case.adapters or ADAPTER_NAMES
+    names = case.adapters or adapter_names()
     return [n for n in names if only is None or n in only]
 
 

@@ -45,7 +45,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .runner import run_command
 
     result = _load(args.paths, args.k)
-    adapters = [a for a in (args.adapters or "").split(",") if a] or None
+    from .adapters.registry import split_names
+
+    adapters = split_names(args.adapters) or None
     return run_command(result, args.output, adapters, argv=sys.argv)
 
 

@@ -1,31 +1,25 @@
-"""One adapter's outcome against the reference -> one results row (SPEC sections 3, 4, 7).
+"""One adapter's outcome against the reference -> one typed results row (docs/statuses.md).
 
 The default tolerance is the worst-case rounding bound of a dot product in any order,
 plus at most two roundings to the output dtype, so exceeding it (`err_bound_ratio > 1`)
 is never noise: it means wrong arithmetic or less precision than the dtype promises.
+An expected error may pin its type and a message regex: another error then fails.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from . import geometry
+from . import geometry, ops
 from .adapters.base import Output
-from .cases import Case
-from .data import weight_shape
 from .dtypes import UNIT_ROUNDOFF, accumulation_roundoff
 from .reference import Reference
-
-COLUMNS = (
-    "case_id", "file", "adapter", "status", "expected", "passed", "mismatch_on", "realization",
-    "dtype", "ref_shape", "out_shape", "pad_top", "pad_bottom", "pad_left", "pad_right",
-    "ref_pad_top", "ref_pad_bottom", "ref_pad_left", "ref_pad_right", "pad_asymmetric",
-    "param_count", "expected_param_count", "max_abs_err", "max_rel_err", "err_bound_ratio",
-    "error_type", "error_message", "reason", "seconds", "framework_version",
-)
+from .rows import Row, set_pads
+from .schema import Case, Conv, Expectation
 
 
 @dataclass
@@ -44,14 +38,16 @@ class Outcome:
     version: str | None = None
 
 
-def terms(case: Case) -> int:
-    """n: products summed per output element (the weights per output channel), +1 for the bias."""
-    _, per_group, kh, kw = weight_shape(case)
-    return kh * kw * per_group + int(case.bias)
+def terms(case: Conv) -> int:
+    return ops.terms(case)
+
+
+def expected_param_count(case: Conv) -> int:
+    return ops.expected_param_count(case)
 
 
 def error_bound(case: Case, ref: Reference) -> np.ndarray:
-    """gamma_n * A + u_out * (|c| + |ref|), elementwise (SPEC section 4)."""
+    """gamma_n * A + u_out * (|c| + |ref|), elementwise."""
     assert ref.abs_conv is not None and ref.no_bias is not None and ref.out is not None
     if case.tolerance is not None:
         return case.tolerance.atol + case.tolerance.rtol * np.abs(ref.out)
@@ -71,7 +67,7 @@ def value_errors(case: Case, ref: Reference, y: np.ndarray, bound: np.ndarray | 
     if not same_nonfinite:
         diff = np.where(np.isfinite(y) == np.isfinite(expected), diff, np.inf)
     if diff.size == 0:
-        return {"max_abs_err": 0.0, "max_rel_err": 0.0, "err_bound_ratio": 0.0, "worst": None, "diff_map": None}
+        return {"max_abs_err": 0.0, "max_rel_err": 0.0, "err_bound_ratio": 0.0}
     bound = error_bound(case, ref) if bound is None else bound
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(diff == 0, 0.0, diff / bound)
@@ -81,95 +77,95 @@ def value_errors(case: Case, ref: Reference, y: np.ndarray, bound: np.ndarray | 
         "diff_map": diff_map(ratio) if ratio[worst] > 1 else None,
         "max_abs_err": float(diff.max()), "max_rel_err": float(rel.max()),
         "err_bound_ratio": float(ratio[worst]),
-        "worst": {"index": tuple(int(i) for i in worst), "value": float(y[worst]),
-                  "reference": float(expected[worst]), "bound": float(bound[worst])},
+        "worst_index": "x".join(str(int(i)) for i in worst), "worst_value": float(y[worst]),
+        "worst_reference": float(expected[worst]), "worst_bound": float(bound[worst]),
     }
 
 
 def diff_map(ratio: np.ndarray, cells: int = 12) -> str:
-    """Where values differ: max |y - ref| / bound over a coarse grid of output rows and
-    columns (all batch items and channels), as `a b c/d e f` rows, for the report's heat map."""
-    plane = ratio.max(axis=(0, 1))
+    """Where values differ: max |y - ref| / bound over a coarse grid of the last two spatial
+    axes (all batch items, channels and depths), as `a b c/d e f` rows, for the report's heat map."""
+    spatial = ratio.reshape(-1, *ratio.shape[2:]).max(axis=0)
+    plane = spatial[None, :] if spatial.ndim == 1 else spatial.reshape(-1, *spatial.shape[-2:]).max(axis=0)
     rows = np.array_split(np.arange(plane.shape[0]), min(cells, plane.shape[0]))
     cols = np.array_split(np.arange(plane.shape[1]), min(cells, plane.shape[1]))
     grid = [[plane[np.ix_(r, c)].max() for c in cols] for r in rows]
     return "/".join(" ".join(f"{v:.3g}" for v in line) for line in grid)
 
 
-def describe(case: Case) -> str:
+def describe(case: Conv) -> str:
     """The case in one line, in torch-like words."""
+    def axes(values: tuple[int, ...]) -> str:
+        return "x".join(map(str, values))
+
     pad = case.padding if isinstance(case.padding, str) else "x".join(f"{a}-{b}" for a, b in case.padding)
-    return (f"N={case.batch} C={case.in_channels} HxW={case.input_size[0]}x{case.input_size[1]} -> "
-            f"O={case.out_channels} k={case.kernel_size[0]}x{case.kernel_size[1]} "
-            f"s={case.stride[0]}x{case.stride[1]} d={case.dilation[0]}x{case.dilation[1]} "
-            f"pad={pad} mode={case.padding_mode} g={case.groups} bias={str(case.bias).lower()} "
+    extra = f" output_padding={axes(case.output_padding)}" if any(case.output_padding) else ""
+    return (f"{case.op} {case.rank}-D N={case.batch} C={case.in_channels} in={axes(case.input_size)} -> "
+            f"O={case.out_channels} k={axes(case.kernel_size)} s={axes(case.stride)} d={axes(case.dilation)} "
+            f"pad={pad}{extra} mode={case.padding_mode} g={case.groups} bias={str(case.bias).lower()} "
             f"{case.dtype} {case.layout}")
 
 
-def expected_status(case: Case, ref: Reference, adapter: str) -> tuple[str, str | None]:
+def expectation(case: Case, ref: Reference, adapter: str) -> Expectation:
     rule = case.expect.get(adapter)
     if rule is not None:
-        return rule.status, rule.reason
-    return ("error" if ref.invalid else "match"), None
+        return rule
+    return Expectation(status="error" if ref.invalid else "match")
 
 
-def expected_param_count(case: Case) -> int:
-    """(kh*kw*in_channels/groups + bias) * out_channels: one bias term per output channel."""
-    return terms(case) * case.out_channels
-
-
-def row_pads(row: dict[str, Any], prefix: str = "pad_") -> tuple[int, int, int, int] | None:
-    """(top, bottom, left, right) of a results row (`pad_` or `ref_pad_`), None if any is empty."""
-    values = [row.get(prefix + side) for side in geometry.PAD_SIDES]
-    if any(v is None for v in values):
+def pinned_error(rule: Expectation) -> str | None:
+    """The pinned error as text (`Type: /regex/`), or None when the rule pins none."""
+    if rule.error_type is None and rule.message is None:
         return None
-    return tuple(int(v) for v in values)  # type: ignore[return-value]
+    return f"{rule.error_type or '*'}: /{rule.message or ''}/"
+
+
+def error_differs(rule: Expectation, outcome: Outcome) -> bool:
+    """An expected error with a pinned type or message that the raised one does not fit."""
+    if rule.error_type is not None and outcome.error_type != rule.error_type:
+        return True
+    return rule.message is not None and re.search(rule.message, outcome.error_message or "") is None
 
 
 def shape_text(shape: tuple[int, ...] | None) -> str | None:
     return None if shape is None else "x".join(str(s) for s in shape)
 
 
-def judge(case: Case, ref: Reference, outcome: Outcome, bound: np.ndarray | None = None) -> dict[str, Any]:
-    """The results row for one (case, adapter); `worst` rides along for failure reports.
+def judge(case: Case, ref: Reference, outcome: Outcome, bound: np.ndarray | None = None) -> Row:
+    """The results row for one (case, adapter).
 
     `bound` is the case's error bound when the caller computed it once for all adapters."""
-    expected, reason = expected_status(case, ref, outcome.adapter)
-    row: dict[str, Any] = dict.fromkeys(COLUMNS)
-    row["diff_map"] = None
-    row.update(case_id=case.id, file=case.file, adapter=outcome.adapter, expected=expected, reason=reason,
-               dtype=case.dtype, ref_shape=shape_text(ref.shape), realization=outcome.realization,
-               expected_param_count=expected_param_count(case), param_count=outcome.param_count,
-               error_type=outcome.error_type, error_message=outcome.error_message,
-               seconds=outcome.seconds, framework_version=outcome.version,
-               line=case.line, doc=case.doc, case=describe(case))
-    for prefix, pads in (("pad_", outcome.pads), ("ref_pad_", ref.pads)):
-        if pads is not None:
-            row.update(zip((prefix + side for side in geometry.PAD_SIDES), (*pads[0], *pads[1])))
+    rule = expectation(case, ref, outcome.adapter)
+    row = Row(case_id=case.id, file=case.file, adapter=outcome.adapter, status=outcome.status,
+              expected=rule.status, passed=False, reason=rule.reason, expected_error=pinned_error(rule),
+              dtype=case.dtype, ref_shape=shape_text(ref.shape), realization=outcome.realization,
+              expected_param_count=expected_param_count(case), param_count=outcome.param_count,
+              error_type=outcome.error_type, error_message=outcome.error_message,
+              seconds=outcome.seconds, framework_version=outcome.version, op=case.op, rank=case.rank,
+              line=case.line, doc=case.doc, case=describe(case))
     if outcome.pads is not None:
-        row["pad_asymmetric"] = any(low != high for low, high in outcome.pads)
-    worst = None
-    status = outcome.status
-    if status == "ran":
+        set_pads(row, "pad_", outcome.pads)
+        row.pad_asymmetric = any(low != high for low, high in outcome.pads)
+    if ref.pads is not None:
+        set_pads(row, "ref_pad_", ref.pads)
+    if outcome.status == "ran":
         assert outcome.output is not None
         y = outcome.output.values
-        row["out_shape"] = shape_text(y.shape)
+        row.out_shape = shape_text(y.shape)
         wrong = []
         if ref.out is None or y.shape != ref.out.shape:
             wrong.append("shape")
         if outcome.output.dtype != case.dtype:
             wrong.append("dtype")
-        if outcome.param_count != row["expected_param_count"]:
+        if outcome.param_count != row.expected_param_count:
             wrong.append("params")
         if ref.out is not None and y.shape == ref.out.shape:
-            errors = value_errors(case, ref, y, bound)
-            worst = errors.pop("worst")
-            row.update(errors)
-            if not row["err_bound_ratio"] <= 1:
+            for key, value in value_errors(case, ref, y, bound).items():
+                setattr(row, key, value)
+            if not (row.err_bound_ratio is not None and row.err_bound_ratio <= 1):
                 wrong.append("values")
-        status = "mismatch" if wrong else "match"
-        row["mismatch_on"] = ";".join(wrong) or None
-    row["status"] = status
-    row["passed"] = status == expected or status == "skipped"
-    row["worst"] = worst
+        row.status = "mismatch" if wrong else "match"
+        row.mismatch_on = ";".join(wrong) or None
+    row.passed = row.status == "skipped" or (
+        row.status == rule.status and not (row.status == "error" and error_differs(rule, outcome)))
     return row

@@ -1,8 +1,8 @@
 """Seeded inputs, weights and bias for a case, rounded once to the case dtype.
 
-Every adapter and the reference consume exactly these arrays (NCHW input, OIHW weights),
-so the only difference left between them is arithmetic. The probe arrays that measure
-padding (SPEC section 4) are made here too.
+Every adapter and the reference consume exactly these arrays (input N C spatial..., weights
+in the framework-neutral layout of `ops.weight_shape`), so the only difference left between
+them is arithmetic. The probe arrays that measure padding and crops are made here too.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import numpy as np
 
 from . import geometry
 from .dtypes import NUMPY, probe_dtype
+from .ops import input_shape, weight_shape
 from .schema import Conv
 
 
@@ -23,16 +24,6 @@ class Tensors:
     input: np.ndarray
     weights: np.ndarray
     bias: np.ndarray | None
-
-
-def weight_shape(conv: Conv) -> tuple[int, int, int, int]:
-    """OIHW; with groups that do not divide the channels, the floor (the case is invalid)."""
-    per_group = conv.in_channels // conv.groups if conv.groups > 0 else conv.in_channels
-    return (conv.out_channels, per_group, *conv.kernel_size)
-
-
-def input_shape(conv: Conv) -> tuple[int, int, int, int]:
-    return (conv.batch, conv.in_channels, *conv.input_size)
 
 
 def _fill(kind: str, shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
@@ -59,12 +50,12 @@ def make_tensors(conv: Conv, seed: int) -> Tensors:
     return Tensors(x, w, b)
 
 
-def probe_tensors(conv: Conv, tap: tuple[int, int] = (0, 0)) -> Tensors | None:
-    """Operands that reveal the applied pads in one call, or None when nothing can be probed.
+def probe_tensors(conv: Conv, tap: tuple[int, ...]) -> Tensors | None:
+    """Operands that reveal the applied pads or crops in one call, or None when nothing can be probed.
 
-    Input channel 0 of every batch item holds the encoded row/column numbers, the kernel
-    is a single 1 at `tap` from input channel 0 to output channel 0, the bias is 0. A batch
-    of 0 is probed with one item: pads do not depend on the batch.
+    Input channel 0 of every batch item holds the encoded positions, the kernel is a single
+    1 at `tap` between input channel 0 and output channel 0, the bias is 0. A batch of 0 is
+    probed with one item: pads do not depend on the batch.
     """
     shape = (max(conv.batch, 1), *input_shape(conv)[1:])
     if min(shape) == 0 or min(weight_shape(conv)) == 0:

@@ -13,10 +13,11 @@ from typing import Any
 
 import pandas as pd
 
+from .geometry import PAD_SIDES
 from .report import atomic_write, read_csvs
 
 KEY = ["case_id", "adapter"]
-WATCHED = ("status", "expected", "out_shape", "pad_top", "pad_bottom", "pad_left", "pad_right", "param_count",
+WATCHED = ("status", "expected", "passed", "out_shape", *(f"pad_{side}" for side in PAD_SIDES), "param_count",
            "realization", "error_type", "framework_version")
 RATIO_ROWS = 20
 DIFF_COLUMNS = ["case_id", "adapter", "change", "field", "old", "new"]

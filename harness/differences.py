@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from .report import atomic_write, read_csvs
-from .schema import ADAPTER_NAMES
+from .adapters.registry import adapter_names
 
 START, END = "<!-- differences:start -->", "<!-- differences:end -->"
 
@@ -32,7 +32,7 @@ def differences_table(df: pd.DataFrame) -> str:
     diverging["what"] = diverging["reason"].map(_first_sentence)
     groups = (diverging.groupby(["adapter", "status", "what"], sort=False)
               .agg(cases=("case_id", "nunique"), example=("case_id", "first")).reset_index())
-    order = {name: i for i, name in enumerate(ADAPTER_NAMES)}
+    order = {name: i for i, name in enumerate(adapter_names())}
     groups = groups.sort_values(["adapter", "cases"], key=lambda s: s.map(order) if s.name == "adapter" else -s)
     lines = ["| framework | status | what happens | cases | example |", "| --- | --- | --- | ---: | --- |"]
     lines += [f"| {g.adapter} | {g.status} | {g.what.replace('|', '/')} | {g.cases} | `{g.example}` |"

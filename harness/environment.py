@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .adapters import ADAPTER_NAMES, get_adapter
+from .adapters.registry import adapter_names, get_adapter
 
 
 def cpu_name() -> str:
@@ -39,7 +39,7 @@ def environment(argv: Sequence[str]) -> dict[str, str]:
         "cpu count": str(os.cpu_count()),
         "device": os.environ.get("HARNESS_DEVICE", "cpu"),
     }
-    for name in ADAPTER_NAMES:
+    for name in adapter_names():
         env.update(framework_environment(name))
     return env
 
@@ -47,9 +47,6 @@ def environment(argv: Sequence[str]) -> dict[str, str]:
 def framework_environment(name: str) -> dict[str, str]:
     """Version and precision switches of one adapter, if this process has set it up."""
     adapter = get_adapter(name)
-    if not getattr(adapter, "_ready", False):
+    if not adapter.ready:
         return {}
-    env = {name: adapter.version(), **adapter.precision_flags()}
-    if name == "torch":
-        env["torch threads"] = str(sys.modules["torch"].get_num_threads())
-    return env
+    return {name: adapter.version(), **adapter.precision_flags()}

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from .cases import Case
-from .compare import row_pads
-from .geometry import PAD_SIDES
+from .geometry import sides
+from .rows import pads_of
 
 
-def _pads(row: dict[str, Any], prefix: str) -> str:
-    pads = row_pads(row, prefix)
-    return " ".join(f"{v:>6}" for v in (pads if pads is not None else ["-"] * len(PAD_SIDES)))
+def _pads(row: dict[str, Any], prefix: str, count: int) -> str:
+    pads = pads_of(row, prefix)
+    return " ".join(f"{v:>6}" for v in (pads if pads is not None else ["-"] * count))
 
 
 def failure_text(case: Case, row: dict[str, Any], others: dict[str, dict[str, Any]]) -> str:
@@ -23,6 +23,8 @@ def failure_text(case: Case, row: dict[str, Any], others: dict[str, dict[str, An
     headline = f"  status: {status}, expected: {expected}"
     if status == "match" and expected in ("mismatch", "error"):
         headline += "  -> now matches: update the case (the framework changed)"
+    elif status == expected == "error":
+        headline += f"  -> raises a different error: update the case (pinned {row.get('expected_error')})"
     lines.append(headline)
     if row.get("reason"):
         lines.append(f"  recorded reason: {row['reason']}")
@@ -31,14 +33,16 @@ def failure_text(case: Case, row: dict[str, Any], others: dict[str, dict[str, An
                      f"{row.get('ref_shape')}; params {row.get('param_count')} vs {row.get('expected_param_count')})")
     if row.get("error_message"):
         lines.append(f"  {row['adapter']} said: {row.get('error_type') or ''}: {row['error_message']}")
-    lines.append(f"  pads            {'  '.join(f'{s:>6}' for s in PAD_SIDES)}")
-    lines.append(f"    reference     {_pads(row, 'ref_pad_')}")
+    names = sides(case.rank)
+    what = "crops" if case.op == "conv_transpose" else "pads"
+    lines.append(f"  {what:<16}{'  '.join(f'{s:>6}' for s in names)}")
+    lines.append(f"    reference       {_pads(row, 'ref_pad_', len(names))}")
     for name, other in others.items():
-        lines.append(f"    {name:<13} {_pads(other, 'pad_')}   ({other['status']}, {other.get('realization') or '-'})")
-    worst = row.get("worst")
-    if worst:
-        diff = abs(worst["value"] - worst["reference"])
-        lines.append(f"  worst element at {tuple(worst['index'])}: {worst['value']!r} vs reference "
-                     f"{worst['reference']!r} (|diff| {diff:.3g}, bound {worst['bound']:.3g}, "
+        lines.append(f"    {name:<15} {_pads(other, 'pad_', len(names))}   ({other['status']}, "
+                     f"{other.get('realization') or '-'})")
+    if row.get("worst_index"):
+        diff = abs(row["worst_value"] - row["worst_reference"])
+        lines.append(f"  worst element at ({row['worst_index'].replace('x', ', ')}): {row['worst_value']!r} vs reference "
+                     f"{row['worst_reference']!r} (|diff| {diff:.3g}, bound {row['worst_bound']:.3g}, "
                      f"err_bound_ratio {row.get('err_bound_ratio'):.3g})")
     return "\n".join(lines)

@@ -1,12 +1,15 @@
-"""Output sizes and per-side pads, as pure functions of integers (SPEC section 4).
+"""Output sizes, per-side pads and crops, and the probe that measures them: pure integers.
 
-Pads are `(low, high)` pairs per spatial axis, the vocabulary of `jax.lax.padtype_to_pads`.
-SAME is the TensorFlow/ONNX SAME_UPPER rule, computed from the *dilated* kernel extent.
+Pads are `(low, high)` pairs, one per spatial axis, the vocabulary of
+`jax.lax.padtype_to_pads`. SAME is the TensorFlow/ONNX SAME_UPPER rule, computed from the
+*dilated* kernel extent. For `conv_transpose` the same pairs are crops of the full output
+`(in - 1) * s + (k - 1) * d + 1`; a negative high crop extends the output with zeros.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -14,12 +17,23 @@ import numpy as np
 if TYPE_CHECKING:
     from .schema import Conv
 
-Pads = tuple[tuple[int, int], tuple[int, int]]
-PAD_SIDES = ("top", "bottom", "left", "right")  # the order of results columns and pictures
+Pads = tuple[tuple[int, int], ...]
+# the names of (low, high) on each axis, by rank; results columns follow them
+AXIS_SIDES: dict[int, tuple[tuple[str, str], ...]] = {
+    1: (("left", "right"),),
+    2: (("top", "bottom"), ("left", "right")),
+    3: (("front", "back"), ("top", "bottom"), ("left", "right")),
+}
+PAD_SIDES = ("top", "bottom", "left", "right", "front", "back")  # the order of results columns
+
+
+def sides(rank: int) -> tuple[str, ...]:
+    """Side names of a rank in axis order, low before high: ('top', 'bottom', 'left', 'right')."""
+    return tuple(side for pair in AXIS_SIDES[rank] for side in pair)
 
 
 def extent(kernel: int, dilation: int) -> int:
-    """Rows spanned by a dilated kernel."""
+    """Positions spanned by a dilated kernel."""
     return (kernel - 1) * dilation + 1
 
 
@@ -31,20 +45,50 @@ def same_pads(size: int, kernel: int, stride: int, dilation: int, lower: bool = 
     return (large, small) if lower else (small, large)
 
 
-def requested_pads(conv: Conv) -> Pads | None:
-    """The pads a case asks for; None when stride < 1 makes 'same' meaningless."""
+def conv_pads(conv: Conv) -> Pads | None:
+    """The pads a conv or convolve case asks for; None when stride < 1 makes 'same' meaningless."""
     if isinstance(conv.padding, tuple):
         return conv.padding
+    axes = range(conv.rank)
     if conv.padding == "valid":
-        return ((0, 0), (0, 0))
+        return tuple((0, 0) for _ in axes)
+    full = [max(extent(conv.kernel_size[a], conv.dilation[a]) - 1, 0) for a in axes]
+    if conv.padding == "full":
+        return tuple((f, f) for f in full)
+    if conv.padding == "causal":
+        return tuple((f, 0) for f in full)
     if min(conv.stride) < 1:
         return None
     lower = conv.padding == "same_lower"
-    rows, cols = (
-        same_pads(conv.input_size[a], conv.kernel_size[a], conv.stride[a], conv.dilation[a], lower)
-        for a in (0, 1)
-    )
-    return (rows, cols)
+    return tuple(same_pads(conv.input_size[a], conv.kernel_size[a], conv.stride[a], conv.dilation[a], lower)
+                 for a in axes)
+
+
+def transpose_full(size: int, kernel: int, stride: int, dilation: int) -> int:
+    """Length of the uncropped transposed output: input i lands at i*s + tap*d."""
+    return (size - 1) * stride + extent(kernel, dilation)
+
+
+def transpose_crops(conv: Conv) -> Pads:
+    """(low, high) crops of the full transposed output (docs/cases.md, conv_transpose).
+
+    'same' keeps in*s (+ output_padding) elements, cropping t//2 at the start with
+    t = max(extent - s, 0), TensorFlow's inverse of the forward SAME; 'same_lower' crops
+    t - t//2 at the start. The high crop is what is left, negative when in*s exceeds the
+    full output (a stride larger than the kernel), which then ends in zeros.
+    """
+    if isinstance(conv.padding, tuple):
+        return conv.padding
+    crops = []
+    for a in range(conv.rank):
+        size, kernel, stride, dilation = conv.input_size[a], conv.kernel_size[a], conv.stride[a], conv.dilation[a]
+        if conv.padding == "valid":
+            crops.append((0, 0))
+            continue
+        t = max(extent(kernel, dilation) - stride, 0)
+        low = t - t // 2 if conv.padding == "same_lower" else t // 2
+        crops.append((low, transpose_full(size, kernel, stride, dilation) - low - size * stride))
+    return tuple(crops)
 
 
 def out_size(size: int, kernel: int, stride: int, dilation: int, low: int, high: int) -> int | None:
@@ -61,58 +105,85 @@ def consumed_high(size: int, kernel: int, stride: int, dilation: int, low: int, 
 
 
 def low_from_probe(index: int, value: int, stride: int, tap: int = 0, dilation: int = 1) -> int:
-    """Pad before, from the first output row that read the input through kernel row `tap`:
-    output row `index` read padded row index*stride + tap*dilation, which is input row `value` (1-based)."""
+    """Pad before, from the first output position that read the input through kernel tap `tap`:
+    output `index` read padded position index*stride + tap*dilation, which is input `value` (1-based)."""
     return index * stride + tap * dilation + 1 - value
 
 
-def measured_pads(probe_out: np.ndarray, size: tuple[int, int], kernel: tuple[int, int],
-                  stride: tuple[int, int], dilation: tuple[int, int],
-                  tap: tuple[int, int] = (0, 0)) -> Pads | None:
-    """Per-side pads read off a probe output (H, W) of the input `(r+1)*(W+1) + (c+1)`.
+def crop_from_probe(index: int, value: int, stride: int, tap: int = 0, dilation: int = 1) -> int:
+    """Crop before, from the first non-zero transposed output: input `value` (1-based) landed
+    at full position (value-1)*s + tap*d, which is output `index`."""
+    return (value - 1) * stride + tap * dilation - index
 
-    The probe kernel has a single 1 at `tap` (SPEC: (0, 0)), so output (i, j) holds the
-    padded input at (i*sh + a*dh, j*sw + b*dw): zero in the padding, else the encoded row
-    and column number. One call measures both axes. None when the output read no input
-    (then another tap may: a kernel larger than its input reads it only in the middle).
+
+def probe_input(size: Sequence[int]) -> np.ndarray:
+    """The probe: position (i, j, ...) holds sum (i_a + 1) * radix_a, distinct and non-zero,
+    with mixed radix size + 1 so each axis's 1-based position can be read back."""
+    plane = np.zeros(tuple(size), dtype=np.float64)
+    for axis, radix in enumerate(probe_radices(size)):
+        shape = [1] * len(size)
+        shape[axis] = size[axis]
+        plane = plane + (np.arange(1, size[axis] + 1, dtype=np.float64) * radix).reshape(shape)
+    return plane
+
+
+def probe_radices(size: Sequence[int]) -> list[int]:
+    return [math.prod(s + 1 for s in size[a + 1:]) for a in range(len(size))]
+
+
+def decode(value: int, size: Sequence[int]) -> list[int]:
+    """The 1-based position on each axis of a probe value."""
+    out = []
+    for radix in probe_radices(size):
+        number, value = divmod(value, radix)
+        out.append(number)
+    return out
+
+
+def probe_max(size: Sequence[int]) -> int:
+    """The largest value in the probe; the probe dtype must hold it exactly."""
+    return math.prod(s + 1 for s in size) - 1 if min(size) > 0 else 0
+
+
+def measured_pads(probe_out: np.ndarray, conv: Conv, tap: Sequence[int]) -> Pads | None:
+    """Per-side pads (conv, convolve) or crops (conv_transpose) read off one probe output plane.
+
+    The probe kernel has a single 1 at `tap` as the realised call sees it (for an emulated
+    convolve, the flipped tap), so each output reads or receives exactly one input position:
+    the non-zeros form a grid whose first corner gives every axis at once. None when the
+    output holds no input (another tap may: a kernel larger than its input).
     """
     nonzero = np.nonzero(probe_out)
     if len(nonzero[0]) == 0:
         return None
-    i, j = int(nonzero[0].min()), int(nonzero[1].min())
-    value = int(round(float(probe_out[i, j])))
-    width = size[1] + 1
-    row, col = divmod(value, width)
-    out = probe_out.shape
+    first = tuple(int(n.min()) for n in nonzero)
+    positions = decode(int(round(float(probe_out[first]))), conv.input_size)
     pads = []
-    for axis, (index, number) in enumerate(((i, row), (j, col))):
-        low = low_from_probe(index, number, stride[axis], tap[axis], dilation[axis])
-        high = consumed_high(size[axis], kernel[axis], stride[axis], dilation[axis], low, out[axis])
+    for a in range(conv.rank):
+        size, kernel, stride, dilation = conv.input_size[a], conv.kernel_size[a], conv.stride[a], conv.dilation[a]
+        out = probe_out.shape[a]
+        if conv.op == "conv_transpose":
+            low = crop_from_probe(first[a], positions[a], stride, tap[a], dilation)
+            high = transpose_full(size, kernel, stride, dilation) + conv.output_padding[a] - low - out
+        else:
+            low = low_from_probe(first[a], positions[a], stride, tap[a], dilation)
+            high = consumed_high(size, kernel, stride, dilation, low, out)
         pads.append((low, high))
-    return (pads[0], pads[1])
+    return tuple(pads)
 
 
 MAX_PROBE_TAPS = 64
 
 
-def probe_taps(kernel: tuple[int, int]) -> list[tuple[int, int]]:
-    """Taps to try in turn: the SPEC's (0, 0), the centre, the last, then the others.
+def probe_taps(kernel: Sequence[int]) -> list[tuple[int, ...]]:
+    """Taps to try in turn: the first, the centre, the last, then the others (at most 64).
 
     Only a kernel larger than its (padded) input needs more than the first: its output
-    may read the input through a few taps only. At most MAX_PROBE_TAPS are tried.
+    may read the input through a few taps only.
     """
-    first = [(0, 0), (kernel[0] // 2, kernel[1] // 2), (kernel[0] - 1, kernel[1] - 1)]
-    rest = [(a, b) for a in range(kernel[0]) for b in range(kernel[1])]
-    return list(dict.fromkeys(t for t in first + rest if min(t) >= 0))[:MAX_PROBE_TAPS]
+    import itertools
 
-
-def probe_input(size: tuple[int, int]) -> np.ndarray:
-    """The (H, W) probe plane: (r+1)*(W+1) + (c+1), distinct and non-zero everywhere."""
-    rows = np.arange(1, size[0] + 1, dtype=np.float64)[:, None]
-    cols = np.arange(1, size[1] + 1, dtype=np.float64)[None, :]
-    return rows * (size[1] + 1) + cols
-
-
-def probe_max(size: tuple[int, int]) -> int:
-    """The largest value in the probe plane; the probe dtype must hold it exactly."""
-    return (size[0] + 1) * (size[1] + 1) - 1 if min(size) > 0 else 0
+    first = [tuple(0 for _ in kernel), tuple(k // 2 for k in kernel), tuple(k - 1 for k in kernel)]
+    rest = itertools.islice(itertools.product(*(range(k) for k in kernel)), MAX_PROBE_TAPS * 4)
+    taps = dict.fromkeys(t for t in itertools.chain(first, rest) if min(t, default=0) >= 0)
+    return list(taps)[:MAX_PROBE_TAPS]

@@ -15,8 +15,8 @@ from typing import Any
 import pandas as pd
 
 from . import svg
-from .schema import ADAPTER_NAMES
-from .compare import row_pads as _pads
+from .adapters.registry import adapter_names
+from .rows import pads_of as _pads
 
 STATUS_COLOURS = {"match": "#d5f5e3", "mismatch": "#fadbd8", "error": "#fcf3cf", "unsupported": "#e8daef",
                   "skipped": "#eaeded"}
@@ -71,7 +71,7 @@ def _colour(status: Any) -> str:
 
 def _adapters_first(columns: Any) -> list[str]:
     """Columns in the usual adapter order, anything else (totals) after."""
-    known = [a for a in ADAPTER_NAMES if a in columns]
+    known = [a for a in adapter_names() if a in columns]
     return known + [c for c in columns if c not in known]
 
 
@@ -174,13 +174,15 @@ def case_section(case_id: str, rows: list[dict[str, Any]]) -> str:
             (f"{_text(r['error_type'])}: " if _text(r["error_type"]) else "") + _text(r["error_message"]),
             _text(r["reason"]),
         ]
-    index = ["status", "realization", "version", "shape (NCHW)", "pads top bottom left right", "parameters",
+    index = ["status", "realization", "version", "shape (N C spatial)", "pads / crops (low high per axis)", "parameters",
              "err_bound_ratio", "worst element", "error / note", "recorded reason"]
     keep = [i for i in range(len(index)) if any(values[i] for values in columns.values())]
     table = _side_by_side(columns, [index[i] for i in keep], keep)
-    size = tuple(int(v) for v in re.findall(r"HxW=(\d+)x(\d+)", _text(first["case"]))[0]) if "HxW=" in _text(first["case"]) else None
-    pictures = [svg.pad_picture("reference", ref_pads, None, size)] + [
-        svg.pad_picture(r["adapter"], _pads(r, "pad_"), ref_pads, size) for r in rows]
+    found = re.search(r" in=(\d+(?:x\d+)*) ", _text(first["case"]))
+    size = tuple(int(v) for v in found.group(1).split("x")) if found else None
+    rank = int(first["rank"]) if first.get("rank") is not None else 2
+    pictures = [svg.pad_picture("reference", ref_pads, None, size, rank)] + [
+        svg.pad_picture(r["adapter"], _pads(r, "pad_"), ref_pads, size, rank) for r in rows]
     heat = [svg.heat_map(r["diff_map"], r["adapter"]) for r in rows if isinstance(r["diff_map"], str)]
     doc = f"<p>{escape(_text(first['doc']))}</p>" if _text(first["doc"]) else ""
     where = f"{escape(_text(first['file']))}:{_text(first['line'])}"

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from .cases import Case, adapters_for, load_file
+from .rows import Row
 
 ROW_KEY = "harness_row"
 ENV_KEY = "harness_env"  # an adapter's version and precision switches, sent once per process
@@ -75,13 +76,13 @@ class CaseNode(pytest.Collector):
 class CaseFailure(Exception):
     """A pair whose status is not the expected one; carries its results row."""
 
-    def __init__(self, row: dict[str, Any]) -> None:
-        super().__init__(row["case_id"])
+    def __init__(self, row: Row) -> None:
+        super().__init__(row.case_id)
         self.row = row
 
 
 _PREPARED: dict[tuple[str, str], Any] = {}
-_ROWS: dict[tuple[str, str, str], dict[str, Any]] = {}
+_ROWS: dict[tuple[str, str, str], Row] = {}
 KEEP_PREPARED = 4  # items of one case run one after another; keep a few, not all
 
 
@@ -97,7 +98,7 @@ def _prepared(case: Case) -> Any:
     return _PREPARED[key]
 
 
-def _row(case: Case, adapter: str) -> dict[str, Any]:
+def _row(case: Case, adapter: str) -> Row:
     from .compare import judge
     from .runner import run_adapter
 
@@ -116,7 +117,7 @@ class CaseItem(pytest.Item):
 
     def runtest(self) -> None:
         row = _row(self.case, self.adapter)
-        self.user_properties.append((ROW_KEY, json.dumps(row, default=_plain)))
+        self.user_properties.append((ROW_KEY, json.dumps(row.record(), default=_plain)))
         if self.adapter not in _ENV_SENT:  # xdist workers set frameworks up; the controller writes the report
             from .environment import framework_environment
 
@@ -124,18 +125,18 @@ class CaseItem(pytest.Item):
             if env:
                 _ENV_SENT.add(self.adapter)
                 self.user_properties.append((ENV_KEY, json.dumps(env)))
-        if row["status"] == "skipped":
-            raise pytest.skip.Exception(row["error_message"] or f"{self.adapter} is not installed",
+        if row.status == "skipped":
+            raise pytest.skip.Exception(row.error_message or f"{self.adapter} is not installed",
                                         _use_item_location=True)
-        if not row["passed"]:
+        if not row.passed:
             raise CaseFailure(row)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         if isinstance(excinfo.value, CaseFailure):
             from .failure import failure_text
 
-            others = {a: _row(self.case, a) for a in adapters_for(self.case)}
-            return failure_text(self.case, excinfo.value.row, others)
+            others = {a: _row(self.case, a).record() for a in adapters_for(self.case)}
+            return failure_text(self.case, excinfo.value.row.record(), others)
         return super().repr_failure(excinfo, style=style)
 
     def reportinfo(self) -> tuple[Path, int, str]:
@@ -151,14 +152,14 @@ class _ReportWriter:
 
     def __init__(self, folder: str) -> None:
         self.folder = folder
-        self.rows: list[dict[str, Any]] = []
+        self.rows: list[Row] = []
         self.env: dict[str, str] = {}
 
     @pytest.hookimpl
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         for key, value in report.user_properties:
             if key == ROW_KEY and report.when == "call":
-                self.rows.append(json.loads(value))
+                self.rows.append(Row(**json.loads(value)))
             elif key == ENV_KEY and report.when == "call":
                 self.env.update(json.loads(value))
 
@@ -167,7 +168,7 @@ class _ReportWriter:
         from .environment import environment
         from .report import write_reports
 
-        rows = sorted(self.rows, key=lambda r: (r["file"], r["line"], r["case_id"], r["adapter"]))
+        rows = sorted(self.rows, key=lambda r: (r.file, r.line or 0, r.case_id, r.adapter))
         args = ["pytest", *session.config.invocation_params.args]
         write_reports(rows, self.folder, {**environment(args), **self.env})
 

@@ -1,18 +1,21 @@
-"""The float64 NumPy reference convolution, independent of every framework under test.
+"""The float64 NumPy reference for every op and rank, independent of every framework under test.
 
-Cross-correlation with groups, dilation, stride, per-side pads and padding modes. One
-pass gives the output before bias `c`, the output `c + bias`, and the convolution of
-absolute values `A` that the error bound needs (SPEC section 4). Work is one BLAS matmul
-per kernel tap over a chunk of the batch, so extra memory stays bounded on large inputs.
+One pass gives the output before bias `c`, the output `c + bias`, and the same computation
+on absolute values `A` that the error bound needs. Work is one BLAS matmul per kernel tap
+over a chunk of the batch, so extra memory stays bounded on large inputs. `conv_transpose`
+scatters each input element to `i*s + tap*d` of the full output, then extends it by
+output_padding and crops it (a negative high crop extends it with zeros).
 """
 
 from __future__ import annotations
 
+import itertools
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from . import geometry
+from . import geometry, ops
 from .data import Tensors
 from .schema import Conv
 
@@ -25,10 +28,10 @@ class Reference:
     """The expected result, or why the configuration has none (`invalid`)."""
 
     invalid: str | None = None
-    out: np.ndarray | None = None  # c + bias, float64 NCHW
+    out: np.ndarray | None = None  # c + bias, float64, N C spatial...
     no_bias: np.ndarray | None = None  # c
     abs_conv: np.ndarray | None = None  # A = |x| (*) |w| + |bias|
-    pads: geometry.Pads | None = None  # (low, consumed high) per axis
+    pads: geometry.Pads | None = None  # conv: (low, consumed high); conv_transpose: (low, high) crops
 
     @property
     def shape(self) -> tuple[int, ...] | None:
@@ -36,68 +39,101 @@ class Reference:
 
 
 def invalid_reason(conv: Conv) -> str | None:
-    """Why no output exists (SPEC section 3), or None for a valid configuration."""
-    sizes = {"input_size": min(conv.input_size), "out_channels": conv.out_channels,
-             "kernel_size": min(conv.kernel_size), "stride": min(conv.stride),
-             "dilation": min(conv.dilation), "groups": conv.groups}
-    for name, value in sizes.items():
-        if value < 1:
-            return f"{name} below 1"
-    if conv.in_channels % conv.groups or conv.out_channels % conv.groups:
-        return f"groups={conv.groups} does not divide in_channels={conv.in_channels} and out_channels={conv.out_channels}"
-    pads = geometry.requested_pads(conv)
-    assert pads is not None  # stride >= 1 here
-    for axis in (0, 1):
-        args = (conv.input_size[axis], conv.kernel_size[axis], conv.stride[axis], conv.dilation[axis])
-        if geometry.out_size(*args, *pads[axis]) is None:
-            return "the padded input is smaller than the dilated kernel"
-    return None
+    return ops.invalid_reason(conv)
 
 
 def reference(conv: Conv, tensors: Tensors) -> Reference:
-    reason = invalid_reason(conv)
+    reason = ops.invalid_reason(conv)
     if reason is not None:
         return Reference(invalid=reason)
-    requested = geometry.requested_pads(conv)
+    requested = ops.pads(conv)
     assert requested is not None
-    x = np.pad(tensors.input.astype(np.float64), ((0, 0), (0, 0), *requested),
-               mode=NUMPY_PAD_MODE[conv.padding_mode])
+    x = tensors.input.astype(np.float64)
     w = tensors.weights.astype(np.float64)
-    c, a = _correlate(x, w, conv)
-    if tensors.bias is None:
-        out, abs_conv = c, a
+    if conv.op == "conv_transpose":
+        c, a = _transpose(x, w, conv, requested)
+        pads = requested
     else:
-        b = tensors.bias.astype(np.float64)[None, :, None, None]
-        out = c + b
-        abs_conv = a
-        abs_conv += np.abs(b)  # in place: A is only ever needed with |bias|
-    pads = tuple(
-        (low, geometry.consumed_high(conv.input_size[ax], conv.kernel_size[ax], conv.stride[ax],
-                                     conv.dilation[ax], low, out.shape[2 + ax]))
-        for ax, (low, _) in enumerate(requested)
-    )
-    return Reference(out=out, no_bias=c, abs_conv=abs_conv, pads=pads)  # type: ignore[arg-type]
+        if conv.op == "convolve":
+            w = np.flip(w, axis=tuple(range(2, w.ndim)))
+        x = np.pad(x, ((0, 0), (0, 0), *requested), mode=NUMPY_PAD_MODE[conv.padding_mode])
+        c, a = _correlate(x, w, conv)
+        pads = tuple(
+            (low, geometry.consumed_high(conv.input_size[ax], conv.kernel_size[ax], conv.stride[ax],
+                                         conv.dilation[ax], low, c.shape[2 + ax]))
+            for ax, (low, _) in enumerate(requested))
+    if tensors.bias is None:
+        return Reference(out=c, no_bias=c, abs_conv=a, pads=pads)
+    b = tensors.bias.astype(np.float64).reshape((1, -1) + (1,) * conv.rank)
+    a += np.abs(b)  # in place: A is only ever needed with |bias|
+    return Reference(out=c + b, no_bias=c, abs_conv=a, pads=pads)
+
+
+def _taps(kernel: tuple[int, ...]) -> itertools.product[tuple[int, ...]]:
+    return itertools.product(*(range(k) for k in kernel))
+
+
+def _batch_step(per_item_bytes: int) -> int:
+    return max(1, CHUNK_BYTES // max(1, per_item_bytes))
 
 
 def _correlate(x: np.ndarray, w: np.ndarray, conv: Conv) -> tuple[np.ndarray, np.ndarray]:
     """Valid cross-correlation of the padded input: (x (*) w, |x| (*) |w|)."""
-    n, channels, hp, wp = x.shape
-    out_ch, per_group, kh, kw = w.shape
-    groups = conv.groups
-    (sh, sw), (dh, dw) = conv.stride, conv.dilation
-    ho = (hp - geometry.extent(kh, dh)) // sh + 1
-    wo = (wp - geometry.extent(kw, dw)) // sw + 1
-    wg = w.reshape(groups, out_ch // groups, per_group, kh, kw)
+    n, channels = x.shape[:2]
+    out_ch, per_group = w.shape[:2]
+    kernel, groups = w.shape[2:], conv.groups
+    stride, dilation = conv.stride, conv.dilation
+    out = tuple((x.shape[2 + a] - geometry.extent(kernel[a], dilation[a])) // stride[a] + 1 for a in range(conv.rank))
+    positions = math.prod(out)
+    wg = w.reshape(groups, out_ch // groups, per_group, *kernel)
     wg_abs = np.abs(wg)
-    c = np.zeros((n, groups, out_ch // groups, ho * wo))
+    c = np.zeros((n, groups, out_ch // groups, positions))
     a = np.zeros_like(c)
-    step = max(1, CHUNK_BYTES // max(1, channels * ho * wo * 8))
+    step = _batch_step(channels * positions * 8)
     for start in range(0, n, step):
         block = x[start:start + step]
-        for i in range(kh):
-            for j in range(kw):
-                patch = block[:, :, i * dh:i * dh + (ho - 1) * sh + 1:sh, j * dw:j * dw + (wo - 1) * sw + 1:sw]
-                patch = patch.reshape(len(block), groups, per_group, ho * wo)
-                c[start:start + step] += wg[:, :, :, i, j] @ patch
-                a[start:start + step] += wg_abs[:, :, :, i, j] @ np.abs(patch)
-    return c.reshape(n, out_ch, ho, wo), a.reshape(n, out_ch, ho, wo)
+        for tap in _taps(kernel):
+            window = tuple(slice(t * d, t * d + (o - 1) * s + 1, s) for t, d, o, s in zip(tap, dilation, out, stride))
+            patch = block[(slice(None), slice(None), *window)].reshape(len(block), groups, per_group, positions)
+            index = (slice(None), slice(None), slice(None), *tap)
+            c[start:start + step] += wg[index] @ patch
+            a[start:start + step] += wg_abs[index] @ np.abs(patch)
+    return c.reshape(n, out_ch, *out), a.reshape(n, out_ch, *out)
+
+
+def _transpose(x: np.ndarray, w: np.ndarray, conv: Conv, crops: geometry.Pads) -> tuple[np.ndarray, np.ndarray]:
+    """Scatter-add transposed convolution, extended by output_padding and cropped."""
+    n, in_ch = x.shape[:2]
+    size = x.shape[2:]
+    _, per_group_out, *kernel = w.shape
+    groups, stride, dilation = conv.groups, conv.stride, conv.dilation
+    full = tuple(geometry.transpose_full(size[a], kernel[a], stride[a], dilation[a]) for a in range(conv.rank))
+    wg = w.reshape(groups, in_ch // groups, per_group_out, *kernel)
+    wg_abs = np.abs(wg)
+    c = np.zeros((n, groups, per_group_out, *full))
+    a = np.zeros_like(c)
+    step = _batch_step(in_ch * math.prod(size) * 8)
+    for start in range(0, n, step):
+        block = x[start:start + step].reshape(-1, groups, in_ch // groups, math.prod(size))
+        stop = start + len(block)
+        for tap in _taps(tuple(kernel)):
+            index = (slice(None), slice(None), slice(None), *tap)
+            target = (slice(start, stop), slice(None), slice(None),
+                      *(slice(t * d, t * d + (s_ - 1) * s + 1, s) for t, d, s_, s in zip(tap, dilation, size, stride)))
+            shape = (len(block), groups, per_group_out, *size)
+            c[target] += (wg[index].swapaxes(1, 2) @ block).reshape(shape)
+            a[target] += (wg_abs[index].swapaxes(1, 2) @ np.abs(block)).reshape(shape)
+    out_ch = groups * per_group_out
+    return (_crop(c.reshape(n, out_ch, *full), crops, conv.output_padding),
+            _crop(a.reshape(n, out_ch, *full), crops, conv.output_padding))
+
+
+def _crop(full: np.ndarray, crops: geometry.Pads, output_padding: tuple[int, ...]) -> np.ndarray:
+    """full + output_padding zeros at the end, minus (low, high) crops; a negative high adds zeros."""
+    spatial = full.shape[2:]
+    out = tuple(spatial[a] + output_padding[a] - low - high for a, (low, high) in enumerate(crops))
+    result = np.zeros(full.shape[:2] + out)
+    src = tuple(slice(low, min(spatial[a], low + out[a])) for a, (low, _) in enumerate(crops))
+    dst = tuple(slice(0, max(0, min(spatial[a], low + out[a]) - low)) for a, (low, _) in enumerate(crops))
+    result[(slice(None), slice(None), *dst)] = full[(slice(None), slice(None), *src)]
+    return result

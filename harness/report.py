@@ -1,8 +1,8 @@
 """Rows -> results.csv and report.html, written atomically; CSVs -> one report again.
 
-results.csv carries the SPEC's columns in order, then a few extra columns (the worst
-element and a coarse map of where values differ) so that `report` and `merge` can draw
-the same HTML from CSVs alone, e.g. from several machines.
+results.csv carries the columns of `rows.Row` in order: the documented contract first, then
+a few extra columns (the worst element and a coarse map of where values differ) so that
+`report` and `merge` can draw the same HTML from CSVs alone, e.g. from several machines.
 """
 
 from __future__ import annotations
@@ -15,12 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from .compare import COLUMNS
-
-INTEGER_COLUMNS = ("pad_top", "pad_bottom", "pad_left", "pad_right", "ref_pad_top", "ref_pad_bottom",
-                   "ref_pad_left", "ref_pad_right", "param_count", "expected_param_count", "line")
-EXTRA_COLUMNS = ("worst_index", "worst_value", "worst_reference", "worst_bound", "diff_map", "line", "doc", "case")
-ALL_COLUMNS = (*COLUMNS, *EXTRA_COLUMNS)
+from .rows import BOOLEAN_COLUMNS, COLUMNS, INTEGER_COLUMNS, Row
 
 
 def atomic_write(path: Path, text: str) -> Path:
@@ -40,17 +35,9 @@ def atomic_write(path: Path, text: str) -> Path:
     return path
 
 
-def frame(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
-    """Rows as a DataFrame with every column, in order; extra keys are dropped."""
-    flat = []
-    for row in rows:
-        row = dict(row)
-        worst = row.pop("worst", None)
-        if worst:
-            row.update(worst_index="x".join(map(str, worst["index"])), worst_value=worst["value"],
-                       worst_reference=worst["reference"], worst_bound=worst["bound"])
-        flat.append(row)
-    return typed(pd.DataFrame(flat, columns=list(ALL_COLUMNS)))
+def frame(rows: Sequence[Row]) -> pd.DataFrame:
+    """Rows as a DataFrame with every column, in order."""
+    return typed(pd.DataFrame([row.record() for row in rows], columns=list(COLUMNS)))
 
 
 def typed(df: pd.DataFrame) -> pd.DataFrame:
@@ -62,24 +49,24 @@ def typed(df: pd.DataFrame) -> pd.DataFrame:
 
 def csv_text(df: pd.DataFrame) -> str:
     out = df.copy()
-    for column in ("passed", "pad_asymmetric"):
+    for column in BOOLEAN_COLUMNS:
         out[column] = out[column].map({True: "true", False: "false"}).astype("object")
     return out.to_csv(index=False)
 
 
 def read_csvs(paths: Sequence[str | os.PathLike[str]]) -> pd.DataFrame:
-    frames = [pd.read_csv(p, dtype={"passed": str, "pad_asymmetric": str}, keep_default_na=False,
+    frames = [pd.read_csv(p, dtype={c: str for c in BOOLEAN_COLUMNS}, keep_default_na=False,
                           na_values=[""]) for p in paths]
-    df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(ALL_COLUMNS))
-    for column in ALL_COLUMNS:
+    df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(COLUMNS))
+    for column in COLUMNS:
         if column not in df:
             df[column] = None
-    for column in ("passed", "pad_asymmetric"):
+    for column in BOOLEAN_COLUMNS:
         df[column] = df[column].map({"true": True, "false": False, "True": True, "False": False})
-    return typed(df[list(ALL_COLUMNS)].copy())
+    return typed(df[list(COLUMNS)].copy())
 
 
-def write_reports(rows: Sequence[dict[str, Any]] | pd.DataFrame, output: str | os.PathLike[str],
+def write_reports(rows: Sequence[Row] | pd.DataFrame, output: str | os.PathLike[str],
                   env: dict[str, str]) -> list[Path]:
     from .html import render_html
 
@@ -89,7 +76,7 @@ def write_reports(rows: Sequence[dict[str, Any]] | pd.DataFrame, output: str | o
             atomic_write(folder / "report.html", render_html(df, env))]
 
 
-def summary_text(rows: Sequence[dict[str, Any]] | pd.DataFrame) -> str:
+def summary_text(rows: Sequence[Row] | pd.DataFrame) -> str:
     """Status counts per adapter, then every pair that did not pass."""
     df = rows if isinstance(rows, pd.DataFrame) else frame(rows)
     if df.empty:

@@ -7,6 +7,7 @@ row; nothing a framework does stops the run.
 
 from __future__ import annotations
 
+import sys
 import time
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
@@ -15,23 +16,25 @@ from typing import Any
 
 import numpy as np
 
-from . import geometry
-from .adapters import ADAPTER_NAMES, Unsupported, describe_error, get_adapter, required_frameworks
-from .adapters.base import Adapter, Realisation
+from . import geometry, ops
+from .adapters.base import Adapter, Realisation, Unsupported, describe_error
+from .adapters.registry import adapter_names, get_adapter, required_frameworks
 from .cases import Case, adapters_for
 from .compare import Outcome, error_bound, judge
 from .data import Tensors, make_tensors, probe_tensors
 from .reference import Reference, reference
+from .rows import Row
 
 
 def _ready(name: str) -> tuple[Adapter | None, Outcome | None]:
     """The adapter with its framework loaded, or the outcome that says why not."""
     adapter = get_adapter(name)
     if not adapter.available():
+        missing = " and ".join(adapter.requires) + (" is" if len(adapter.requires) == 1 else " are")
         if name in required_frameworks():
             return None, Outcome(name, "error", error_type="FrameworkMissing", error_message=(
-                f"{adapter.module} is not installed but HARNESS_FRAMEWORKS requires it"))
-        return None, Outcome(name, "skipped", error_message=f"{adapter.module} is not installed")
+                f"{missing} not installed but HARNESS_FRAMEWORKS requires {name}"))
+        return None, Outcome(name, "skipped", error_message=f"{missing} not installed")
     try:
         adapter.ensure_setup()
     except Exception as exc:  # a broken install: every pair of this adapter says so
@@ -72,24 +75,25 @@ def _run(adapter: Adapter, case: Case, tensors: Tensors) -> Outcome:
 
 
 def measure_pads(adapter: Adapter, case: Case, realised: Realisation) -> geometry.Pads | None:
-    """Run the same realisation on probe operands (zero padding mode) and read the pads.
+    """Run the same realisation on probe operands (zero padding mode) and read the pads or crops.
 
-    Tap (0, 0) first, as the SPEC says; only when it read no input at all (a kernel larger
-    than its input) other taps are tried, with the same probe realisation.
+    The first tap first; only when it read no input at all (a kernel larger than its input)
+    other taps are tried, with the same probe realisation.
     """
-    probe = probe_tensors(case)
+    first = geometry.probe_taps(case.kernel_size)
+    probe = probe_tensors(case, first[0])
     if probe is None:
         return None
     probe_case = case.model_copy(update={"dtype": probe.input.dtype.name, "padding_mode": "zeros",
                                          "batch": probe.input.shape[0]})
     try:
-        same = probe_case.dtype == case.dtype and case.padding_mode == "zeros"
+        same = probe_case.dtype == case.dtype and case.padding_mode == "zeros" and probe_case.batch == case.batch
         runner = realised if same else adapter.realise(probe_case, realised.plan)
-        for tap in geometry.probe_taps(case.kernel_size):
-            if tap != (0, 0):
-                probe = probe_tensors(case, tap)
+        for tap in first:
+            probe = probe_tensors(case, tap)
+            assert probe is not None
             plane = runner(probe).values[0, 0]
-            pads = geometry.measured_pads(plane, case.input_size, case.kernel_size, case.stride, case.dilation, tap)
+            pads = geometry.measured_pads(plane, case, ops.effective_tap(case, tap))
             if pads is not None:
                 return pads
     except Exception:  # the case itself ran; a probe that cannot run leaves the pads empty
@@ -104,12 +108,12 @@ def prepare(case: Case) -> tuple[Tensors, Reference, np.ndarray | None]:
     return tensors, ref, None if ref.invalid else error_bound(case, ref)
 
 
-def run_case(case: Case, only: Sequence[str] | None = None) -> list[dict[str, Any]]:
+def run_case(case: Case, only: Sequence[str] | None = None) -> list[Row]:
     tensors, ref, bound = prepare(case)
     return [judge(case, ref, run_adapter(name, case, tensors), bound) for name in adapters_for(case, only)]
 
 
-def run_cases(cases: Iterable[Case], only: Sequence[str] | None = None, progress: bool = True) -> Iterator[dict[str, Any]]:
+def run_cases(cases: Iterable[Case], only: Sequence[str] | None = None, progress: bool = True) -> Iterator[Row]:
     from tqdm import tqdm
 
     cases = list(cases)
@@ -123,9 +127,10 @@ def run_command(loaded: Any, output: str, only: Sequence[str] | None, argv: Sequ
     from .report import summary_text, write_reports
 
     if only:
-        unknown = sorted(set(only) - set(ADAPTER_NAMES))
+        unknown = sorted(set(only) - set(adapter_names()))
         if unknown:
-            print(f"error: unknown adapter(s) {', '.join(unknown)}; known: {', '.join(ADAPTER_NAMES)}")
+            print(f"error: unknown adapter(s) {', '.join(unknown)}; registered: {', '.join(adapter_names())}",
+                  file=sys.stderr)
             return 2
     start = time.perf_counter()
     rows = list(run_cases(loaded.cases, only))
@@ -136,4 +141,4 @@ def run_command(loaded: Any, output: str, only: Sequence[str] | None, argv: Sequ
           + ", ".join(str(p) for p in paths))
     if loaded.problems:
         return 2
-    return 0 if all(row["passed"] for row in rows) else 1
+    return 0 if all(row.passed for row in rows) else 1

@@ -1,19 +1,28 @@
-"""The case model: one 2-D convolution in framework-neutral terms (SPEC section 2).
+"""The case model: one convolution in framework-neutral terms (docs/cases.md).
 
 Pydantic models, frozen and with unknown keys forbidden, so that a case is validated
 once and can be shared between adapters without defensive copies. Loose spellings that
 users write (`stride: 2`, `padding: [1, 2]`, `data: ones`) are normalised here, once,
-into one canonical form that every later module can rely on.
+into one canonical form: every per-axis field is a tuple with one value per spatial axis,
+and padding is a word or a tuple of (low, high) pairs. The rank comes from `input_size`,
+so fields are declared in the order their validators need (input_size before the
+per-axis fields, op before the fields whose rules depend on it).
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo,
+                      WithJsonSchema, field_validator)
 
-ADAPTER_NAMES: tuple[str, ...] = ("torch", "keras", "jax")
+from .adapters.registry import adapter_names
+from .problems import unknown_key
+
 STATUSES: tuple[str, ...] = ("match", "mismatch", "error", "unsupported", "skipped")
+OPS: tuple[str, ...] = ("conv", "conv_transpose", "convolve")
+PASSES: tuple[str, ...] = ("forward",)
+PADDING_WORDS: tuple[str, ...] = ("valid", "same", "same_lower", "full", "causal")
 KERAS_ALIASES: dict[str, str] = {
     "filters": "out_channels",
     "strides": "stride",
@@ -21,88 +30,114 @@ KERAS_ALIASES: dict[str, str] = {
     "use_bias": "bias",
 }
 
-AdapterName = Literal["torch", "keras", "jax"]
 Status = Literal["match", "mismatch", "error", "unsupported", "skipped"]
+Op = Literal["conv", "conv_transpose", "convolve"]
 DType = Literal["float16", "bfloat16", "float32", "float64"]
 DataKind = Literal["normal", "uniform", "integers", "ones", "arange"]
 PaddingMode = Literal["zeros", "reflect", "replicate", "circular"]
 Layout = Literal["channels_last", "channels_first"]
-PadPairs = tuple[tuple[int, int], tuple[int, int]]
+Pads = tuple[tuple[int, int], ...]
+AXIS_NAMES = {1: "[L]", 2: "[H, W]", 3: "[D, H, W]"}
 
 
 def _is_count(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
-def _pair(value: Any) -> tuple[int, int]:
+def _rank(info: ValidationInfo) -> int | None:
+    size = info.data.get("input_size")
+    return len(size) if size is not None else None
+
+
+def _input_size(value: Any) -> tuple[int, ...]:
     if _is_count(value):
-        return (value, value)
-    if isinstance(value, list) and len(value) == 2 and all(_is_count(v) for v in value):
-        return (value[0], value[1])
-    raise ValueError(f"expected a non-negative integer or a list [h, w] of two, got {value!r}")
+        return (value, value)  # a bare integer stays a square 2-D input
+    if isinstance(value, list) and 1 <= len(value) <= 3 and all(_is_count(v) for v in value):
+        return tuple(value)
+    raise ValueError(f"expected one non-negative integer (a square 2-D input) or a list [L], [H, W] or [D, H, W],"
+                     f" got {value!r}")
 
 
-def _padding(value: Any) -> str | PadPairs:
-    if value in ("valid", "same", "same_lower"):
-        return value
-    if isinstance(value, str):
-        raise ValueError(
-            f"expected valid, same, same_lower, p, [ph, pw] or [[top, bottom], [left, right]],"
-            f" got {value!r}"
-        )
-    if isinstance(value, list) and len(value) == 2 and all(isinstance(v, list) for v in value):
-        rows, cols = value
-        pads = (tuple(_pair(rows)), tuple(_pair(cols))) if len(rows) == len(cols) == 2 else None
-    else:
-        try:
-            h, w = _pair(value)
-        except ValueError:
-            pads = None
-        else:
-            pads = ((h, h), (w, w))
+def _per_axis(value: Any, info: ValidationInfo) -> tuple[int, ...]:
+    """An int (every axis) or one value per spatial axis of the case's rank."""
+    rank = _rank(info)
+    if _is_count(value):
+        return (value,) * (rank or 1)
+    if isinstance(value, list) and all(_is_count(v) for v in value) and value:
+        if rank is not None and len(value) != rank:
+            raise ValueError(f"this case is {rank}-D (input_size has {rank} values): write one non-negative integer"
+                             f" or a list of {rank}, got {value!r}")
+        return tuple(value)
+    raise ValueError(f"expected a non-negative integer or a list with one per spatial axis ([L], [H, W] or"
+                     f" [D, H, W]), got {value!r}")
+
+
+def _padding(value: Any, info: ValidationInfo) -> str | Pads:
+    rank = _rank(info) or 2
+    forms = {1: "p, [p] or [[left, right]]", 2: "p, [ph, pw] or [[top, bottom], [left, right]]",
+             3: "p, [pd, ph, pw] or [[front, back], [top, bottom], [left, right]]"}[rank]
+    words = ", ".join(PADDING_WORDS)
+    if value in PADDING_WORDS:
+        if info.data.get("op") == "conv_transpose" and value in ("full", "causal"):
+            raise ValueError(f"'{value}' pads a forward convolution; conv_transpose takes valid, same, same_lower"
+                             " or explicit crops")
+        return str(value)
+    pads: Pads | None = None
+    if _is_count(value):
+        pads = ((value, value),) * rank
+    elif isinstance(value, list) and len(value) == rank:
+        if all(_is_count(v) for v in value):
+            pads = tuple((v, v) for v in value)
+        elif all(isinstance(v, list) and len(v) == 2 and all(_is_count(p) for p in v) for v in value):
+            pads = tuple((v[0], v[1]) for v in value)
     if pads is None:
-        raise ValueError(
-            f"expected valid, same, same_lower, p, [ph, pw] or [[top, bottom], [left, right]]"
-            f" of non-negative integers, got {value!r}"
-        )
-    return "valid" if pads == ((0, 0), (0, 0)) else pads  # type: ignore[return-value]
+        raise ValueError(f"expected {words}, or for this {rank}-D case {forms} of non-negative integers,"
+                         f" got {value!r}")
+    return "valid" if all(p == (0, 0) for p in pads) else pads
+
+
+def _output_padding(value: Any, info: ValidationInfo) -> tuple[int, ...]:
+    axes = _per_axis(value, info)
+    if any(axes) and info.data.get("op", "conv") != "conv_transpose":
+        raise ValueError("output_padding applies to op: conv_transpose only")
+    return axes
+
+
+def _padding_mode(value: Any, info: ValidationInfo) -> Any:
+    if value != "zeros" and info.data.get("op") == "conv_transpose":
+        raise ValueError("conv_transpose crops its output; padding_mode applies to conv and convolve only")
+    return value
+
+
+def _known_adapter(name: str) -> str:
+    known = adapter_names()
+    if name not in known:
+        raise ValueError(unknown_key("adapter", name, known) + f" (registered: {', '.join(known)})")
+    return name
 
 
 def _data(value: Any) -> Any:
     return {"input": value, "weights": value} if isinstance(value, str) else value
 
 
+_INT_OR_LIST = {"oneOf": [{"type": "integer", "minimum": 0},
+                          {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 1,
+                           "maxItems": 3}]}
+_PAIR = {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 2, "maxItems": 2}
 Count = Annotated[int, Field(ge=0, strict=True)]
-Pair = Annotated[
-    tuple[int, int],
-    BeforeValidator(_pair),
-    WithJsonSchema(
-        {
-            "oneOf": [
-                {"type": "integer", "minimum": 0},
-                {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 2,
-                 "maxItems": 2},
-            ]
-        }
-    ),
-]
+InputSize = Annotated[tuple[int, ...], BeforeValidator(_input_size), WithJsonSchema(_INT_OR_LIST)]
+PerAxis = Annotated[tuple[int, ...], BeforeValidator(_per_axis), WithJsonSchema(_INT_OR_LIST)]
+OutputPadding = Annotated[tuple[int, ...], BeforeValidator(_output_padding), WithJsonSchema(_INT_OR_LIST)]
 Padding = Annotated[
-    str | PadPairs,
+    str | Pads,
     BeforeValidator(_padding),
-    WithJsonSchema(
-        {
-            "oneOf": [
-                {"enum": ["valid", "same", "same_lower"]},
-                {"type": "integer", "minimum": 0},
-                {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 2,
-                 "maxItems": 2},
-                {"type": "array", "minItems": 2, "maxItems": 2, "items": {
-                    "type": "array", "items": {"type": "integer", "minimum": 0},
-                    "minItems": 2, "maxItems": 2}},
-            ]
-        }
-    ),
+    WithJsonSchema({"oneOf": [
+        {"enum": list(PADDING_WORDS)},
+        _INT_OR_LIST,
+        {"type": "array", "minItems": 1, "maxItems": 3, "items": _PAIR},
+    ]}),
 ]
+AdapterName = Annotated[str, AfterValidator(_known_adapter)]
 
 
 class _Frozen(BaseModel):
@@ -122,33 +157,33 @@ class Tolerance(_Frozen):
 
 
 class Expectation(_Frozen):
+    """What one adapter does on a case; `error_type` and `message` (a regex) pin an error."""
+
     status: Status
     reason: str | None = None
+    error_type: str | None = None
+    message: str | None = None
+
+    @field_validator("message")
+    @classmethod
+    def _regex(cls, value: str | None) -> str | None:
+        import re
+
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"not a valid regular expression: {exc}") from None
+        return value
 
 
-ExpectValue = Annotated[
-    Expectation,
-    BeforeValidator(lambda v: {"status": v} if isinstance(v, str) else v),
-    WithJsonSchema({"oneOf": [
+def expectation_json_schema() -> dict[str, Any]:
+    return {"oneOf": [
         {"enum": list(STATUSES)},
         {"type": "object", "additionalProperties": False, "required": ["status"],
-         "properties": {"status": {"enum": list(STATUSES)}, "reason": {"type": "string"}}},
-    ]}),
-]
-
-
-class ExpectMap(_Frozen):
-    """`expect:` short form: adapter -> status or {status, reason}."""
-
-    torch: ExpectValue | None = None
-    keras: ExpectValue | None = None
-    jax: ExpectValue | None = None
-
-
-class ExpectRule(ExpectMap):
-    """One `expect:` rule; it applies when every `when` key equals the case's value."""
-
-    when: dict[str, Any] = Field(default_factory=dict)
+         "properties": {"status": {"enum": list(STATUSES)}, "reason": {"type": "string"},
+                        "error_type": {"type": "string"}, "message": {"type": "string"}}},
+    ]}
 
 
 class Conv(_Frozen):
@@ -156,15 +191,17 @@ class Conv(_Frozen):
 
     id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")]
     doc: str | None = None
+    op: Op = "conv"
     batch: Count = 1
     in_channels: Count
-    input_size: Pair
+    input_size: InputSize
     out_channels: Count
-    kernel_size: Pair
-    stride: Pair = (1, 1)
+    kernel_size: PerAxis
+    stride: PerAxis = Field(default=1, validate_default=True)  # defaults broadcast to the rank
+    dilation: PerAxis = Field(default=1, validate_default=True)
     padding: Padding = "valid"
-    padding_mode: PaddingMode = "zeros"
-    dilation: Pair = (1, 1)
+    output_padding: OutputPadding = Field(default=0, validate_default=True)
+    padding_mode: Annotated[PaddingMode, BeforeValidator(_padding_mode)] = "zeros"
     groups: Count = 1
     bias: Annotated[bool, Field(strict=True)] = True
     dtype: DType = "float32"
@@ -173,6 +210,10 @@ class Conv(_Frozen):
     seed: Annotated[int, Field(ge=0, strict=True)] | None = None
     adapters: tuple[AdapterName, ...] | None = None
     tolerance: Tolerance | None = None
+
+    @property
+    def rank(self) -> int:
+        return len(self.input_size)
 
 
 class Case(Conv):
@@ -185,32 +226,30 @@ class Case(Conv):
     expect: dict[str, Expectation] = {}
 
 
-class CaseEntry(Conv):
-    """One item of `cases:` as written in a file (the JSON-schema view)."""
-
-    in_channels: Count | None = None  # type: ignore[assignment]
-    input_size: Pair | None = None  # type: ignore[assignment]
-    out_channels: Count | None = None  # type: ignore[assignment]
-    kernel_size: Pair | None = None  # type: ignore[assignment]
-    expect: ExpectMap | list[ExpectRule] | None = None
-    matrix: dict[str, list[Any]] | None = None
-    exclude: list[dict[str, Any]] | None = None
-
-
-class CaseFile(_Frozen):
-    defaults: dict[str, Any] | None = None
-    cases: list[CaseEntry]
-
-
 CONV_FIELDS: tuple[str, ...] = tuple(Conv.model_fields)
-ENTRY_FIELDS: tuple[str, ...] = tuple(CaseEntry.model_fields)
+ENTRY_ONLY: tuple[str, ...] = ("expect", "matrix", "exclude")
+REQUIRED: tuple[str, ...] = tuple(n for n, f in Conv.model_fields.items() if f.is_required())
 
 
 def json_schema() -> dict[str, Any]:
-    """The case-file JSON schema, with the Keras aliases listed beside their fields."""
-    schema = CaseFile.model_json_schema()
-    entry = schema["$defs"]["CaseEntry"]
+    """The case-file JSON schema (for editors), with adapter names from the registry."""
+    conv = Conv.model_json_schema()
+    props: dict[str, Any] = dict(conv["properties"])
+    names = list(adapter_names())
+    props["adapters"] = {"type": "array", "items": {"enum": names}}
+    expect_map = {"type": "object", "additionalProperties": False,
+                  "properties": {name: expectation_json_schema() for name in names}}
+    rule = {**expect_map, "properties": {**expect_map["properties"], "when": {"type": "object"}}}
+    props["expect"] = {"oneOf": [expect_map, {"type": "array", "items": rule}]}
+    props["matrix"] = {"type": "object", "additionalProperties": {"type": "array", "minItems": 1}}
+    props["exclude"] = {"type": "array", "items": {"type": "object"}}
     for alias, field in KERAS_ALIASES.items():
-        entry["properties"][alias] = {**entry["properties"][field], "description": f"alias of {field}"}
-    schema["$defs"]["CaseEntry"]["required"] = ["id"]
-    return schema
+        props[alias] = {**props[field], "description": f"alias of {field}"}
+    entry = {"type": "object", "additionalProperties": False, "required": ["id"], "properties": props}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "conv-harness case file",
+        "type": "object", "additionalProperties": False, "required": ["cases"],
+        "properties": {"defaults": {"type": "object"}, "cases": {"type": "array", "items": {"$ref": "#/$defs/case"}}},
+        "$defs": {**conv.get("$defs", {}), "case": entry},
+    }

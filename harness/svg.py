@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from html import escape
 
-from .geometry import PAD_SIDES as SIDES
+from .geometry import sides
 
 BOX = 56  # the input, in px
 UNIT = 5  # px per padded row, capped
@@ -23,26 +23,36 @@ def _band(pad: int) -> int:
     return min(CAP, abs(pad) * UNIT)
 
 
-def pad_picture(label: str, pads: tuple[int, int, int, int] | None,
-                reference: tuple[int, int, int, int] | None, size: tuple[int, int] | None = None) -> str:
-    """One adapter's pads (top, bottom, left, right) around the input, against the reference."""
+def pad_picture(label: str, pads: tuple[int, ...] | None, reference: tuple[int, ...] | None,
+                size: tuple[int, ...] | None = None, rank: int = 2) -> str:
+    """One adapter's pads (or crops) around the input, against the reference, in axis order
+    low before high; a 3-D case draws height and width and writes the depth pads below."""
     margin, width = CAP + 14, BOX + 2 * (CAP + 14)
+    names = sides(rank)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{width + 16}" '
              f'role="img" aria-label="pads of {escape(label)}" class="pads">',
              f'<text x="{width / 2}" y="12" text-anchor="middle" class="lbl">{escape(label)}</text>',
              f'<rect x="{margin}" y="{margin + 16}" width="{BOX}" height="{BOX}" fill="#ddd" stroke="#666"/>']
     if size:
         parts.append(f'<text x="{width / 2}" y="{margin + 16 + BOX / 2 + 4}" text-anchor="middle" '
-                     f'class="dim">{size[0]}x{size[1]}</text>')
+                     f'class="dim">{"x".join(map(str, size))}</text>')
     if pads is None:
         parts.append(f'<text x="{width / 2}" y="{width + 4}" text-anchor="middle" class="dim">not measured</text>')
         return "".join(parts) + "</svg>"
-    top, bottom, left, right = pads
-    asymmetric = {"top": top != bottom, "bottom": top != bottom, "left": left != right, "right": left != right}
+    by_side = dict(zip(names, pads))
+    ref_side = dict(zip(names, reference)) if reference is not None else {}
+    if "front" in by_side:
+        parts.append(f'<text x="{width / 2}" y="{width + 12}" text-anchor="middle" class="dim">depth: front '
+                     f'{by_side["front"]}, back {by_side["back"]}</text>')
+    opposite = {"top": "bottom", "bottom": "top", "left": "right", "right": "left"}
     x0, y0 = margin, margin + 16
-    for side, pad in zip(SIDES, pads):
-        differs = reference is not None and pad != reference[SIDES.index(side)]
-        colour = COLOURS["differs"] if differs else COLOURS["asym"] if asymmetric[side] else COLOURS["same"]
+    for side in ("top", "bottom", "left", "right"):
+        if side not in by_side:
+            continue
+        pad = by_side[side]
+        asymmetric = pad != by_side[opposite[side]]
+        differs = side in ref_side and pad != ref_side[side]
+        colour = COLOURS["differs"] if differs else COLOURS["asym"] if asymmetric else COLOURS["same"]
         band = _band(pad)
         inside = pad < 0
         rect = {

@@ -34,5 +34,5 @@ def sample_rows() -> list[dict[str, Any]]:
     rows.append(judge(other, ref2, Outcome("jax", "ran", Output(ref2.out.copy(), "float32"), "emulated",
                                            expected_param_count(other), ((1, 1), (1, 1)), seconds=0.01,
                                            version="jax 0")))
-    assert np.isfinite(rows[2]["err_bound_ratio"])
+    assert np.isfinite(rows[2].err_bound_ratio)
     return rows

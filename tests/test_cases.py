@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.adapters.registry import adapter_names
 from harness.cases import format_value, load_cases, load_file, stable_seed
 
 BASE = """\
@@ -154,10 +155,26 @@ def test_format_value() -> None:
 
 # --- broken files: every kind, with the exact line --------------------------------------
 
-@pytest.mark.parametrize(("addition", "expected"), [
-    ("    stride: two\n", "7: case 'base': stride: expected a non-negative integer or a list [h, w] of two, got 'two'"),
-    ("    padding: sometimes\n", "7: case 'base': padding: expected valid, same, same_lower, p, [ph, pw] or "
-                               "[[top, bottom], [left, right]], got 'sometimes'"),
+BROKEN_FIELDS: list[tuple[str, ...]] = [
+    ("    stride: two\n", "7: case 'base': stride: expected a non-negative integer or a list with one per spatial axis ([L], [H, W] or [D, H, W]), got 'two'"),
+    ("    padding: sometimes\n", "7: case 'base': padding: expected valid, same, same_lower, full, causal, or for "
+                               "this 2-D case p, [ph, pw] or [[top, bottom], [left, right]] of non-negative "
+                               "integers, got 'sometimes'"),
+    ("    padding: [1, 2]\n", "7: case 'base': padding: expected valid, same, same_lower, full, "
+                               "causal, or for this 1-D case p, [p] or [[left, right]] of non-negative integers, "
+                               "got [1, 2]", "[9]"),
+    ("    stride: [1, 2]\n", "7: case 'base': stride: this case is 3-D (input_size has 3 "
+                               "values): write one non-negative integer or a list of 3, got [1, 2]", "[4, 5, 6]"),
+    ("    output_padding: 1\n", "7: case 'base': output_padding: output_padding applies to op: conv_transpose only"
+                               " (got 1)"),
+    ("    op: conv_transpose\n    padding: causal\n", "8: case 'base': padding: 'causal' pads a forward convolution; "
+                               "conv_transpose takes valid, same, same_lower or explicit crops"),
+    ("    op: conv_transpose\n    padding_mode: reflect\n", "8: case 'base': padding_mode: conv_transpose crops its "
+                               "output; padding_mode applies to conv and convolve only (got 'reflect')"),
+    ("    op: deconv\n", "7: case 'base': op: Input should be 'conv', 'conv_transpose' or 'convolve' (got 'deconv')"),
+    ("    expect: {torch: {status: error, message: '(unclosed'}}\n", "7: case 'base': expect.torch.message: not a "
+                               "valid regular expression: missing ), unterminated subpattern at position 0 "
+                               "(got '(unclosed')"),
     ("    kernal_size: 3\n", "7: case 'base': unknown field 'kernal_size' (did you mean 'kernel_size'?)"),
     ("    padding_mode: mirror\n", "7: case 'base': padding_mode: Input should be 'zeros', 'reflect', "
                                  "'replicate' or 'circular' (got 'mirror')"),
@@ -167,22 +184,28 @@ def test_format_value() -> None:
     ("    bias: maybe\n", "7: case 'base': bias: Input should be a valid boolean (got 'maybe')"),
     ("    filters: 4\n", "7: case 'base': 'out_channels' and 'filters' are the same field; give one"),
     ("    data: {input: ones, weight: ones}\n", "7: case 'base': data: unknown key 'weight' (did you mean 'weights'?)"),
-    ("    adapters: [torch, tf]\n", "7: case 'base': adapters.1: Input should be 'torch', 'keras' or 'jax' (got 'tf')"),
+    ("    adapters: [torch, tf]\n", "7: case 'base': adapters.1: unknown adapter 'tf' "
+                                     f"(registered: {', '.join(adapter_names())})"),
     ("    tolerance: {rtol: -1}\n", "7: case 'base': tolerance.rtol: Input should be greater than or equal to 0 (got -1)"),
     ("    expect: {torch: broken}\n", "7: case 'base': expect.torch.status: Input should be 'match', 'mismatch', "
                                     "'error', 'unsupported' or 'skipped' (got 'broken')"),
-    ("    expect: {pytorch: error}\n", "7: case 'base': expect: unknown key 'pytorch' (did you mean 'torch'?)"),
-])
-def test_broken_field(tmp_path: Path, addition: str, expected: str) -> None:
-    assert problems_of(tmp_path, BASE + addition) == [expected]
+    ("    expect: {pytorch: error}\n", "7: case 'base': expect: unknown adapter 'pytorch' (did you mean 'torch'?) "
+                                  f"(registered: {', '.join(adapter_names())})"),
+]
+
+
+@pytest.mark.parametrize(("addition", "expected", "size"), [(*t, "[8, 6]")[:3] for t in BROKEN_FIELDS])
+def test_broken_field(tmp_path: Path, addition: str, expected: str, size: str) -> None:
+    assert problems_of(tmp_path, BASE.replace("[8, 6]", size) + addition) == [expected]
 
 
 def test_nested_list_items_point_at_their_own_line(tmp_path: Path) -> None:
     text = BASE + "    stride:\n      - 1\n      - -2\n"
     assert problems_of(tmp_path, text) == [
-        "7: case 'base': stride: expected a non-negative integer or a list [h, w] of two, got [1, -2]"]
+        "7: case 'base': stride: expected a non-negative integer or a list with one per spatial axis ([L], [H, W] or [D, H, W]), got [1, -2]"]
     rules = BASE + "    expect:\n      - when: {stride: 1}\n        torch: error\n      - when: {strid: 2}\n        jax: nope\n"
     assert problems_of(tmp_path, rules) == [
+        "10: case 'base': expect[1].when: unknown field 'strid' (did you mean 'stride'?)",
         "11: case 'base': expect[1].jax.status: Input should be 'match', 'mismatch', 'error', 'unsupported' "
         "or 'skipped' (got 'nope')",
     ]
@@ -201,7 +224,7 @@ def test_missing_required_field_points_at_the_case(tmp_path: Path) -> None:
 def test_all_errors_of_a_file_at_once(tmp_path: Path) -> None:
     text = BASE + "    stride: two\n  - id: second\n    in_channels: x\n    input_size: 1\n    out_channels: 1\n    kernel_size: 1\n"
     assert problems_of(tmp_path, text) == [
-        "7: case 'base': stride: expected a non-negative integer or a list [h, w] of two, got 'two'",
+        "7: case 'base': stride: expected a non-negative integer or a list with one per spatial axis ([L], [H, W] or [D, H, W]), got 'two'",
         "9: case 'second': in_channels: Input should be a valid integer (got 'x')",
     ]
 
@@ -224,7 +247,7 @@ def test_matrix_problems(tmp_path: Path) -> None:
 def test_bad_matrix_value_points_at_its_item(tmp_path: Path) -> None:
     text = BASE + "    matrix:\n      stride:\n        - 1\n        - three\n"
     assert problems_of(tmp_path, text) == [
-        "10: case 'base': stride: expected a non-negative integer or a list [h, w] of two, got 'three'"]
+        "10: case 'base': stride: expected a non-negative integer or a list with one per spatial axis ([L], [H, W] or [D, H, W]), got 'three'"]
 
 
 def test_exclude_must_name_matrix_keys(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import pytest
 from helpers import make_case
 
 from harness.adapters.base import Output
-from harness.compare import COLUMNS, Outcome, error_bound, expected_param_count, judge, terms
+from harness.compare import Outcome, error_bound, expected_param_count, judge, terms
 from harness.data import make_tensors
 from harness.reference import reference
 from harness.schema import Expectation
@@ -61,10 +61,10 @@ def test_tolerance_override() -> None:
 def test_match_row_has_every_column() -> None:
     case = make_case()
     row = judge(case, *ran(case))
-    assert set(COLUMNS) <= set(row)
-    assert (row["status"], row["expected"], row["passed"], row["mismatch_on"]) == ("match", "match", True, None)
-    assert row["ref_shape"] == row["out_shape"] == "1x3x4x4" and row["err_bound_ratio"] == 0.0
-    assert row["pad_asymmetric"] is False
+    assert (row.op, row.rank, row.ref_pad_front, row.pad_top, row.pad_right) == ("conv", 2, None, 0, 0)
+    assert (row.status, row.expected, row.passed, row.mismatch_on) == ("match", "match", True, None)
+    assert row.ref_shape == row.out_shape == "1x3x4x4" and row.err_bound_ratio == 0.0
+    assert row.pad_asymmetric is False
 
 
 def test_values_beyond_the_bound_mismatch_and_locate_the_worst() -> None:
@@ -76,9 +76,9 @@ def test_values_beyond_the_bound_mismatch_and_locate_the_worst() -> None:
     y[0, 0, 0, 0] += 0.5 * bound[0, 0, 0, 0]
     outcome.output = Output(y, "float32")
     row = judge(case, ref, outcome)
-    assert row["status"] == "mismatch" and row["mismatch_on"] == "values" and not row["passed"]
-    assert row["err_bound_ratio"] == pytest.approx(3)
-    assert row["worst"]["index"] == (0, 2, 1, 3) and row["diff_map"]
+    assert row.status == "mismatch" and row.mismatch_on == "values" and not row.passed
+    assert row.err_bound_ratio == pytest.approx(3)
+    assert row.worst_index == "0x2x1x3" and row.diff_map
 
 
 def test_within_the_bound_matches() -> None:
@@ -86,15 +86,15 @@ def test_within_the_bound_matches() -> None:
     ref, outcome = ran(case)
     outcome.output = Output(ref.out + 0.99 * error_bound(case, ref), "float32")
     row = judge(case, ref, outcome)
-    assert row["status"] == "match" and 0.98 < row["err_bound_ratio"] <= 1
+    assert row.status == "match" and 0.98 < row.err_bound_ratio <= 1
 
 
 def test_shape_dtype_and_params_mismatches() -> None:
     case = make_case()
     ref, outcome = ran(case, values=np.zeros((1, 3, 3, 3)), dtype="float16", params=5)
     row = judge(case, ref, outcome)
-    assert row["status"] == "mismatch" and row["mismatch_on"] == "shape;dtype;params"
-    assert row["max_abs_err"] is None
+    assert row.status == "mismatch" and row.mismatch_on == "shape;dtype;params"
+    assert row.max_abs_err is None
 
 
 def test_nan_and_infinity_must_sit_at_the_same_places() -> None:
@@ -104,7 +104,7 @@ def test_nan_and_infinity_must_sit_at_the_same_places() -> None:
     y[0, 0, 0, 0] = math.nan
     outcome.output = Output(y, "float32")
     row = judge(case, ref, outcome)
-    assert row["status"] == "mismatch" and row["err_bound_ratio"] == math.inf
+    assert row.status == "mismatch" and row.err_bound_ratio == math.inf
 
 
 def test_invalid_case_that_returns_output_is_a_shape_mismatch() -> None:
@@ -112,22 +112,47 @@ def test_invalid_case_that_returns_output_is_a_shape_mismatch() -> None:
     ref = reference(case, make_tensors(case, 0))
     row = judge(case, ref, Outcome("jax", "ran", Output(np.zeros((1, 3, 0, 0)), "float32"), "native",
                                    expected_param_count(case)))
-    assert (row["status"], row["expected"], row["mismatch_on"], row["passed"]) == ("mismatch", "error", "shape", False)
-    assert row["ref_shape"] is None
+    assert (row.status, row.expected, row.mismatch_on, row.passed) == ("mismatch", "error", "shape", False)
+    assert row.ref_shape is None
 
 
 def test_expected_error_passes_and_a_now_matching_case_fails() -> None:
     case = make_case(expect={"torch": Expectation(status="error", reason="r")})
     ref, outcome = ran(case)
     row = judge(case, ref, outcome)
-    assert (row["status"], row["expected"], row["passed"], row["reason"]) == ("match", "error", False, "r")
+    assert (row.status, row.expected, row.passed, row.reason) == ("match", "error", False, "r")
     errored = judge(case, ref, Outcome("torch", "error", error_type="ValueError", error_message="no"))
-    assert errored["passed"] and errored["error_message"] == "no"
+    assert errored.passed and errored.error_message == "no"
 
 
 def test_skipped_and_unsupported() -> None:
     case = make_case()
     ref = reference(case, make_tensors(case, 0))
-    assert judge(case, ref, Outcome("jax", "skipped"))["passed"]
+    assert judge(case, ref, Outcome("jax", "skipped")).passed
     unsupported = judge(case, ref, Outcome("keras", "unsupported", error_message="why"))
-    assert unsupported["status"] == "unsupported" and not unsupported["passed"]
+    assert unsupported.status == "unsupported" and not unsupported.passed
+
+
+@pytest.mark.parametrize(("pinned", "passed"), [
+    ({}, True),
+    ({"error_type": "ValueError"}, True),
+    ({"error_type": "RuntimeError"}, False),
+    ({"message": "strided conv"}, True),
+    ({"message": "^strided"}, False),
+    ({"error_type": "ValueError", "message": "not supported for strided"}, True),
+])
+def test_a_pinned_error_must_match_type_and_message(pinned: dict, passed: bool) -> None:
+    case = make_case(expect={"torch": Expectation(status="error", **pinned)})
+    ref = reference(case, make_tensors(case, 0))
+    row = judge(case, ref, Outcome("torch", "error", error_type="ValueError",
+                                   error_message="'same' is not supported for strided convolutions"))
+    assert row.passed is passed
+    assert row.expected_error == (None if not pinned else f"{pinned.get('error_type', '*')}: /{pinned.get('message', '')}/")
+
+
+def test_parameter_counts_of_every_op_by_hand() -> None:
+    """prod(k) * in * out / groups + bias * out: the same for conv, convolve and conv_transpose."""
+    for op in ("conv", "convolve", "conv_transpose"):
+        case = make_case(op=op, in_channels=4, out_channels=6, groups=2, kernel_size=[2, 3, 5], input_size=[7, 7, 7])
+        assert expected_param_count(case) == 2 * 3 * 5 * 4 * 6 // 2 + 6 == 366
+        assert terms(case) == 2 * 3 * 5 * 2 + 1

@@ -15,19 +15,19 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_table_groups_recorded_divergences() -> None:
     rows = sample_rows()
-    rows[0]["reason"] = "torch refuses strided same. More text."
-    rows[3]["reason"] = "keras has no circular pad mode."
+    rows[0].reason = "torch refuses strided same. More text."
+    rows[3].reason = "keras has no circular pad mode."
     table = differences_table(report.frame(rows))
     lines = table.splitlines()
     assert lines[0] == "| framework | status | what happens | cases | example |"
-    assert lines[2] == "| torch | error | torch refuses strided same. | 1 | `sample-same` |"
-    assert lines[3] == "| keras | unsupported | keras has no circular pad mode. | 1 | `sample-circular` |"
+    assert lines[2] == "| keras | unsupported | keras has no circular pad mode. | 1 | `sample-circular` |"  # registry order
+    assert lines[3] == "| torch | error | torch refuses strided same. | 1 | `sample-same` |"
     assert len([l for l in lines if l.startswith("| ") and "---" not in l]) == 3  # header + 2 rows
 
 
 def test_update_readme_replaces_only_between_markers(tmp_path: Path) -> None:
     rows = sample_rows()
-    rows[0]["reason"] = "a reason."
+    rows[0].reason = "a reason."
     report.write_reports(rows, tmp_path, {})
     readme = tmp_path / "README.md"
     readme.write_text(f"intro\n{START}\nold table\n{END}\noutro\n")

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.adapters.registry import adapter_names
+
 pytest_plugins = ["pytester"]
 
 CASES = """\
@@ -56,8 +58,9 @@ def test_collection_ids_and_no_framework_imported(tmp_path: Path) -> None:
     """)
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     ids = [line for line in out.stdout.splitlines() if "::" in line]
-    assert ids[:4] == ["cases/mine.yaml::small[padding=valid]::torch", "cases/mine.yaml::small[padding=valid]::keras",
-                       "cases/mine.yaml::small[padding=valid]::jax", "cases/mine.yaml::small[padding=same]::torch"]
+    names = adapter_names()
+    assert ids[: len(names) + 1] == [f"cases/mine.yaml::small[padding=valid]::{a}" for a in names] + [
+        f"cases/mine.yaml::small[padding=same]::{names[0]}"]
     assert "FRAMEWORKS [] 0" in out.stdout
 
 
@@ -85,7 +88,7 @@ def test_failure_is_readable_and_expected_divergence_passes(tmp_path: Path) -> N
     assert "cases/mine.yaml:10: recorded-wrongly [jax]" in text
     assert "status: match, expected: error  -> now matches: update the case" in text
     assert "recorded reason: an outdated record" in text
-    assert "reference          0      0      1      1" in text  # SAME k=2x3 s=2 on 4x7
+    assert "reference            0      0      1      1" in text  # SAME k=2x3 s=2 on 4x7
     assert "Traceback" not in text and "harness/" not in text
 
 
@@ -97,7 +100,7 @@ def test_k_selects_by_case_id_and_adapter(tmp_path: Path) -> None:
 
 
 def test_missing_framework_skips_or_fails_when_required(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
-    from harness.adapters import get_adapter
+    from harness.adapters.registry import get_adapter
 
     monkeypatch.setattr(type(get_adapter("jax")), "available", classmethod(lambda cls: False))
     pytester.makefile(".yaml", mine=CASES.split("  - id: recorded-wrongly")[0])

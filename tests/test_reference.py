@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from scipy.signal import correlate2d
 
 import harness.reference as reference_module
+from harness import geometry
 from harness.data import Tensors, make_tensors
 from harness.reference import invalid_reason, reference
 
@@ -124,3 +125,86 @@ def test_consumes_the_rounded_values() -> None:
     assert t.input.dtype.name == "bfloat16"
     direct = reference(make_case(dtype="float64"), Tensors(*(a.astype(np.float64) for a in (t.input, t.weights, t.bias))))
     np.testing.assert_array_equal(reference(case, t).out, direct.out)
+
+
+# --- every op and rank ------------------------------------------------------------------
+
+def nd_scipy(case, t: Tensors, fn) -> np.ndarray:
+    """scipy.signal correlate/convolve in N-D, valid mode on the padded input, stride by slicing."""
+    from scipy import signal
+
+    x = np.pad(t.input.astype(np.float64), ((0, 0), (0, 0), *geometry.conv_pads(case)), mode=MODES[case.padding_mode])
+    w = t.weights.astype(np.float64)
+    kernel = np.zeros((*w.shape[:2], *((k - 1) * d + 1 for k, d in zip(case.kernel_size, case.dilation))))
+    kernel[(slice(None), slice(None), *(slice(None, None, d) for d in case.dilation))] = w
+    per_out, per_in = case.out_channels // case.groups, w.shape[1]
+    out = np.array([[sum(fn(x[n, (o // per_out) * per_in + c], kernel[o, c], mode="valid") for c in range(per_in))
+                     for o in range(case.out_channels)] for n in range(x.shape[0])])
+    out = out[(slice(None), slice(None), *(slice(None, None, s) for s in case.stride))]
+    return out + (0 if t.bias is None else t.bias.reshape((1, -1) + (1,) * case.rank))
+
+
+@settings(max_examples=80, deadline=None)
+@given(data=st.data(), rank=st.sampled_from([1, 3]), op=st.sampled_from(["conv", "convolve"]))
+def test_other_ranks_and_true_convolution_match_scipy(data: st.DataObject, rank: int, op: str) -> None:
+    from scipy import signal
+
+    axes = lambda lo, hi: st.lists(st.integers(lo, hi), min_size=rank, max_size=rank)  # noqa: E731
+    groups = data.draw(st.integers(1, 2))
+    case = make_case(op=op, dtype="float64", groups=groups, in_channels=groups * data.draw(st.integers(1, 2)),
+                     out_channels=groups * data.draw(st.integers(1, 2)), input_size=data.draw(axes(3, 6)),
+                     kernel_size=data.draw(axes(1, 3)), stride=data.draw(axes(1, 2)), dilation=data.draw(axes(1, 2)),
+                     padding=data.draw(st.sampled_from(["valid", "same", "full", "causal", "same_lower"])),
+                     padding_mode=data.draw(st.sampled_from(list(MODES))))
+    t = make_tensors(case, 3)
+    ref = reference(case, t)
+    if ref.invalid:
+        return
+    expected = nd_scipy(case, t, signal.convolve if op == "convolve" else signal.correlate)
+    np.testing.assert_allclose(ref.out, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_scipy_convolve_full_from_the_seed_documents() -> None:
+    """scipy.signal.convolve([1, 2, 3, 4], [1, 2, 3]) == [1, 4, 10, 16, 17, 12]."""
+    case = make_case(op="convolve", in_channels=1, out_channels=1, input_size=[4], kernel_size=3, padding="full",
+                     bias=False, data={"input": "arange", "weights": "arange"})
+    assert reference(case, make_tensors(case, 0)).out.ravel().tolist() == [1, 4, 10, 16, 17, 12]
+
+
+@pytest.mark.parametrize(("fields", "expected"), [
+    ({}, [1, 10, 2, 20, 3, 30]),                                   # full: (3-1)*2 + 2
+    ({"padding": [[1, 2]]}, [10, 2, 20]),                          # crop 1 at the start, 2 at the end
+    ({"output_padding": 1}, [1, 10, 2, 20, 3, 30, 0]),             # one zero appended
+    ({"output_padding": 1, "padding": [[0, 1]]}, [1, 10, 2, 20, 3, 30]),  # the crop applies after it
+    ({"dilation": 3, "stride": 1}, [1, 2, 3, 10, 20, 30]),         # taps 3 apart
+    ({"padding": "same"}, [1, 10, 2, 20, 3, 30]),                  # t = max(2 - 2, 0): in*s = 6
+])
+def test_transposed_by_hand(fields: dict, expected: list[int]) -> None:
+    """Input [1, 2, 3], kernel [1, 10], stride 2: input i lands at i*s + tap*d."""
+    case = make_case(op="conv_transpose", in_channels=1, out_channels=1, input_size=[3], kernel_size=2, bias=False,
+                     data={"input": "arange", "weights": "ones"}, **{"stride": 2, **fields})
+    t = make_tensors(case, 0)
+    t = Tensors(t.input, np.array([[[1.0, 10.0]]], dtype=np.float32), None)
+    assert reference(case, t).out.ravel().tolist() == expected
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data(), rank=st.integers(1, 3))
+def test_transposed_is_the_adjoint_of_conv(data: st.DataObject, rank: int) -> None:
+    """<conv(x, w), g> == <x, conv_transpose(g, w)> with the same weights (valid, no crops)."""
+    axes = lambda lo, hi: st.lists(st.integers(lo, hi), min_size=rank, max_size=rank)  # noqa: E731
+    groups = data.draw(st.integers(1, 2))
+    common = dict(dtype="float64", bias=False, groups=groups, kernel_size=data.draw(axes(1, 3)),
+                  stride=data.draw(axes(1, 3)), dilation=data.draw(axes(1, 2)))
+    cin, cout = groups * data.draw(st.integers(1, 2)), groups * data.draw(st.integers(1, 2))
+    forward = make_case(in_channels=cin, out_channels=cout, input_size=data.draw(axes(4, 7)), **common)
+    f = reference(forward, make_tensors(forward, 1))
+    if f.invalid:
+        return
+    back = make_case(op="conv_transpose", in_channels=cout, out_channels=cin, input_size=list(f.out.shape[2:]), **common)
+    x, w = make_tensors(forward, 1).input.astype(np.float64), make_tensors(forward, 1).weights.astype(np.float64)
+    g = np.random.default_rng(2).standard_normal(f.out.shape)
+    y = reference(forward, Tensors(x, w, None)).out
+    xt = reference(back, Tensors(g, w, None)).out
+    shared = (slice(None), slice(None), *(slice(0, min(a, b)) for a, b in zip(x.shape[2:], xt.shape[2:])))
+    np.testing.assert_allclose(np.sum(y * g), np.sum(x[shared] * xt[shared]), rtol=1e-10)  # unread rows: no term

@@ -9,9 +9,9 @@ import pytest
 from helpers import make_case
 
 from harness import runner
-from harness.adapters import get_adapter
+from harness.adapters.registry import adapter_names, get_adapter
 from harness.cases import adapters_for, load_cases
-from harness.compare import COLUMNS
+from harness.rows import COLUMNS
 
 
 class Boom(Exception):
@@ -29,7 +29,7 @@ def test_a_framework_raising_anything_becomes_an_error_row(monkeypatch: pytest.M
 
     monkeypatch.setattr(adapter, "realise", explode)
     rows = runner.run_case(make_case(), only=["jax"])
-    assert [(r["status"], r["error_type"], r["error_message"]) for r in rows] == [("error", "Boom", "kaboom")]
+    assert [(r.status, r.error_type, r.error_message) for r in rows] == [("error", "Boom", "kaboom")]
 
 
 def test_a_broken_install_is_an_error_for_its_pairs(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -42,7 +42,7 @@ def test_a_broken_install_is_an_error_for_its_pairs(monkeypatch: pytest.MonkeyPa
 
     monkeypatch.setattr(adapter, "setup", broken)
     (row,) = runner.run_case(make_case(), only=["keras"])
-    assert row["status"] == "error" and "setting up keras: libfoo.so" in row["error_message"]
+    assert row.status == "error" and "setting up keras: libfoo.so" in row.error_message
 
 
 def test_missing_framework_skips_unless_required(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -50,14 +50,15 @@ def test_missing_framework_skips_unless_required(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(type(adapter), "available", classmethod(lambda cls: False))
     monkeypatch.delenv("HARNESS_FRAMEWORKS", raising=False)
     (row,) = runner.run_case(make_case(), only=["torch"])
-    assert row["status"] == "skipped" and row["passed"] and row["error_message"] == "torch is not installed"
+    assert row.status == "skipped" and row.passed and row.error_message == "torch is not installed"
     monkeypatch.setenv("HARNESS_FRAMEWORKS", "torch,keras")
     (row,) = runner.run_case(make_case(), only=["torch"])
-    assert row["status"] == "error" and not row["passed"] and "HARNESS_FRAMEWORKS" in row["error_message"]
+    assert row.status == "error" and not row.passed and "HARNESS_FRAMEWORKS" in row.error_message
 
 
 def test_adapters_for_respects_case_and_option() -> None:
-    assert adapters_for(make_case()) == ["torch", "keras", "jax"]
+    assert adapters_for(make_case()) == list(adapter_names())
+    assert {"torch", "torch-functional", "keras", "jax", "scipy", "onnxruntime"} <= set(adapter_names())
     assert adapters_for(make_case(adapters=["jax", "torch"]), ["torch"]) == ["torch"]
 
 

@@ -1,10 +1,12 @@
-"""What every adapter shares: the protocol, the padding plan, error capture.
+"""What every adapter shares: the interface, the realisation plan, layouts, error capture.
 
 An adapter turns a case into a call of its framework on the case's own arrays. Rules:
 - the framework is imported in `setup()`, never at module top, so collection and
   `validate` stay framework-free and a missing framework only skips its own rows;
-- deciding *how* padding is realised (natively, or by the framework's own pad op and
-  a valid convolution) is shared here; each adapter only says what it can take natively;
+- deciding *how* a case is realised is shared here: an adapter says which ops, ranks,
+  dtypes and padding forms it takes natively; other paddings go through its own pad op
+  (`emulated`), a convolve without a native true convolution runs its conv on flipped
+  weights (`emulated`), and transposed crops it cannot take are cut from the full output;
 - `Unsupported` means the adapter knows the framework cannot express the case and
   nothing was called; any other exception is the framework's own refusal (`error`).
 """
@@ -14,19 +16,24 @@ from __future__ import annotations
 import importlib.util
 import re
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 import numpy as np
 
-from .. import geometry
+from .. import geometry, ops
 from ..data import Tensors
-from ..schema import Conv
+from ..schema import OPS, Conv
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
-_KERAS_ARGS_TRAILER = re.compile(r"\s*Arguments received by .*", re.S)
-_MLIR_LOCATION = re.compile(r"\s+at loc\(.*", re.S)  # JAX/XLA: the harness's own call sites, machine-specific
+_TRAILERS = (
+    re.compile(r"\s*Arguments received by .*", re.S),  # Keras: a dump of the call's arguments
+    re.compile(r"\s+at loc\(.*", re.S),  # JAX/XLA: the harness's own call sites, machine-specific
+    re.compile(r"\s*\[Op:\w+\](\s*name:\s*\S*)?\s*$"),  # TensorFlow eager: the op name trailer
+)
 MAX_MESSAGE = 600
+ALL_DTYPES = frozenset({"float16", "bfloat16", "float32", "float64"})
+SPATIAL = {1: "W", 2: "HW", 3: "DHW"}
 
 
 class Unsupported(Exception):
@@ -35,16 +42,18 @@ class Unsupported(Exception):
 
 @dataclass(frozen=True)
 class Plan:
-    """How the case's padding is realised: `pre_pad` with the framework's pad op, if any."""
+    """How a case is realised in one framework."""
 
     realization: str  # native | emulated
-    padding: Any  # the convolution's own padding argument
-    pre_pad: geometry.Pads | None = None
+    padding: Any  # the framework call's own padding argument
+    pre_pad: geometry.Pads | None = None  # conv, convolve: the framework's pad op first
+    crop: geometry.Pads | None = None  # conv_transpose: cut (low, high) from the full output after
+    flip: bool = False  # convolve as the framework's conv on spatially flipped weights
 
 
 @dataclass(frozen=True)
 class Output:
-    """A framework's result in NCHW float64, with the dtype the framework returned."""
+    """A framework's result as float64 N C spatial..., with the dtype the framework returned."""
 
     values: np.ndarray
     dtype: str
@@ -53,28 +62,49 @@ class Output:
 class Realisation(ABC):
     """A case realised in one framework, callable on any operands of the case's shapes."""
 
-    plan: Plan
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
 
     @property
     @abstractmethod
     def param_count(self) -> int: ...
 
     @abstractmethod
-    def __call__(self, tensors: Tensors) -> Output: ...
+    def run(self, tensors: Tensors) -> tuple[np.ndarray, str]:
+        """The framework's output as N C spatial... (any float type) and its dtype name."""
+
+    def __call__(self, tensors: Tensors) -> Output:
+        if self.plan.flip:
+            tensors = replace(tensors, weights=flip_kernel(tensors.weights))
+        values, dtype = self.run(tensors)
+        values = np.asarray(values).astype(np.float64)
+        if self.plan.crop is not None:
+            values = crop(values, self.plan.crop)
+        return Output(values, dtype)
 
 
 class Adapter(ABC):
-    name: ClassVar[str]
-    module: ClassVar[str]  # the importable top-level name, checked without importing
+    """One framework. Subclasses set the class attributes and implement the abstract methods."""
+
+    requires: ClassVar[tuple[str, ...]]  # importable top-level modules, checked without importing
+    ops: ClassVar[frozenset[str]] = frozenset(OPS)
+    ranks: ClassVar[frozenset[int]] = frozenset({1, 2, 3})
+    dtypes: ClassVar[frozenset[str]] = ALL_DTYPES
+    native_convolve: ClassVar[bool] = False  # a true convolution of its own (SciPy)
     valid_padding: ClassVar[Any]  # the conv argument that means "no padding"
     pad_modes: ClassVar[dict[str, str]]  # case padding_mode -> the pad op's mode name
 
-    def __init__(self) -> None:
+    def __init__(self, name: str) -> None:
+        self.name = name
         self._ready = False
 
     @classmethod
     def available(cls) -> bool:
-        return importlib.util.find_spec(cls.module) is not None
+        return all(importlib.util.find_spec(module) is not None for module in cls.requires)
+
+    @property
+    def ready(self) -> bool:
+        return self._ready
 
     def ensure_setup(self) -> None:
         if not self._ready:
@@ -95,37 +125,103 @@ class Adapter(ABC):
 
     @abstractmethod
     def native_padding(self, conv: Conv) -> Any | None:
-        """The conv's padding argument if the framework takes this case's padding directly."""
+        """conv/convolve: the call's padding argument if the framework takes this padding directly."""
+
+    def native_crop(self, conv: Conv) -> Any | None:
+        """conv_transpose: the call's padding argument if it takes these crops directly."""
+        return None
+
+    def refuse(self, conv: Conv) -> str | None:
+        """Why the framework cannot express this case beyond ops/ranks/dtypes, or None."""
+        return None
 
     @abstractmethod
-    def realise(self, conv: Conv, plan: Plan | None = None) -> Realisation:
-        """Build the framework objects; `plan` overrides the padding plan (the probe keeps the case's)."""
+    def realise(self, conv: Conv, plan: Plan) -> Realisation:
+        """Build the framework objects for `plan` (the probe reuses the case's plan)."""
 
     def plan(self, conv: Conv) -> Plan:
+        """Native, emulated, or Unsupported (raised, with the reason)."""
+        if conv.op not in self.ops:
+            raise Unsupported(f"{self.name} has no {conv.op} (it takes {', '.join(sorted(self.ops))})")
+        if conv.rank not in self.ranks:
+            raise Unsupported(f"{self.name} has no {conv.rank}-D convolution")
+        if conv.dtype not in self.dtypes:
+            raise Unsupported(f"{self.name} has no {conv.dtype} (it takes {', '.join(sorted(self.dtypes))})")
+        reason = self.refuse(conv)
+        if reason:
+            raise Unsupported(reason)
+        flip = conv.op == "convolve" and not self.native_convolve
+        if conv.op == "conv_transpose":
+            native = self.native_crop(conv)
+            if native is not None:
+                return Plan("native", native)
+            return Plan("emulated", self.valid_padding, crop=geometry.transpose_crops(conv))
         native = self.native_padding(conv)
         if native is not None:
-            return Plan("native", native)
+            return Plan("emulated" if flip else "native", native, flip=flip)
         if conv.padding_mode not in self.pad_modes:
             raise Unsupported(
                 f"{self.name} has no pad mode for padding_mode={conv.padding_mode!r}"
-                f" (its pad op takes {', '.join(sorted(set(self.pad_modes.values())))})"
-            )
-        pads = geometry.requested_pads(conv) or ((0, 0), (0, 0))
-        return Plan("emulated", self.valid_padding, pads)
+                f" (its pad op takes {', '.join(sorted(set(self.pad_modes.values())))})")
+        pads = ops.pads(conv) or tuple((0, 0) for _ in range(conv.rank))
+        return Plan("emulated", self.valid_padding, pre_pad=pads, flip=flip)
+
+
+def symmetric(pads: geometry.Pads) -> tuple[int, ...] | None:
+    """One pad per axis when every axis pads the same on both sides, else None."""
+    return tuple(low for low, _ in pads) if all(low == high for low, high in pads) else None
+
+
+def flip_kernel(weights: np.ndarray) -> np.ndarray:
+    """The kernel reversed on every spatial axis: a true convolution as a correlation."""
+    return np.ascontiguousarray(np.flip(weights, axis=tuple(range(2, weights.ndim))))
+
+
+def crop(values: np.ndarray, crops: geometry.Pads) -> np.ndarray:
+    """Cut (low, high) from each spatial axis; a negative high appends zeros."""
+    extend = [(0, 0), (0, 0)] + [(0, max(0, -high)) for _, high in crops]
+    if any(e[1] for e in extend):
+        values = np.pad(values, extend)
+    index = tuple(slice(low, values.shape[2 + a] - max(high, 0)) for a, (low, high) in enumerate(crops))
+    return values[(slice(None), slice(None), *index)]
+
+
+def to_layout(array: np.ndarray, layout: str) -> np.ndarray:
+    """N C spatial... -> the case layout (channels_last moves C to the end)."""
+    return np.ascontiguousarray(np.moveaxis(array, 1, -1)) if layout == "channels_last" else array
+
+
+def from_layout(array: Any, layout: str) -> np.ndarray:
+    """The case layout -> N C spatial..."""
+    array = np.asarray(array)
+    return np.moveaxis(array, -1, 1) if layout == "channels_last" else array
+
+
+def kernel_last(weights: np.ndarray) -> np.ndarray:
+    """(A, B, *k) -> (*k, B, A): torch's OIHW as Keras'/TF's HWIO (and IOHW as HWOI)."""
+    nd = weights.ndim
+    return np.ascontiguousarray(weights.transpose(*range(2, nd), 1, 0))
+
+
+def dimension_numbers(rank: int, layout: str) -> tuple[str, str, str]:
+    """lax-style (input, kernel, output) specs, e.g. ('NHWC', 'HWIO', 'NHWC')."""
+    spatial = SPATIAL[rank]
+    if layout == "channels_last":
+        return f"N{spatial}C", f"{spatial}IO", f"N{spatial}C"
+    return f"NC{spatial}", f"OI{spatial}", f"NC{spatial}"
+
+
+def spatial_widths(pads: geometry.Pads, layout: str) -> list[tuple[int, int]]:
+    """Pad widths for every axis of an input in the case layout (batch and channels unpadded)."""
+    return ([(0, 0), *pads, (0, 0)] if layout == "channels_last" else [(0, 0), (0, 0), *pads])
 
 
 def describe_error(exc: BaseException) -> tuple[str, str]:
-    """(type name, one-line message) of a framework's exception, without colour codes."""
-    message = _MLIR_LOCATION.sub("", _KERAS_ARGS_TRAILER.sub("", _ANSI.sub("", str(exc))))
+    """(type name, one-line message) of a framework's exception, without colour codes or trailers."""
+    message = _ANSI.sub("", str(exc))
+    for trailer in _TRAILERS:
+        message = trailer.sub("", message)
     message = " ".join(message.split())
     if len(message) > MAX_MESSAGE:
         message = message[: MAX_MESSAGE - 3] + "..."
     return type(exc).__name__, message
-
-
-def nchw(array: np.ndarray, layout: str) -> np.ndarray:
-    """A channels_last result back in NCHW, as float64."""
-    array = np.asarray(array)
-    if layout == "channels_last":
-        array = array.transpose(0, 3, 1, 2)
-    return array.astype(np.float64)

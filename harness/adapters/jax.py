@@ -1,31 +1,33 @@
-"""JAX: `jax.lax.conv_general_dilated`, jitted with the operands as arguments.
+"""JAX: `jax.lax.conv_general_dilated` and `jax.lax.conv_transpose`, jitted with operands as arguments.
 
-Every padding form is native with zero padding ('VALID', 'SAME', 'SAME_LOWER', pairs);
-other padding modes are emulated with `jnp.pad`. Weights are arguments, not constants,
-so the padding probe reuses the compiled function. float64 cases run inside
-`jax.enable_x64(True)`, which does not leak into other cases. The persistent compilation
-cache lives under `HARNESS_CACHE_DIR`.
+conv: every padding form is native with zero padding ('VALID', 'SAME', 'SAME_LOWER', pairs);
+other padding modes go through `jnp.pad`. conv_transpose: `transpose_kernel=True` (the
+gradient of a conv whose OI... kernel is torch's transposed weight), 'VALID' and 'SAME' as
+JAX users write them, other crops and output_padding as explicit pairs on the dilated
+input (native); it has no groups, so grouped cases run one call per group (emulated).
+Weights are arguments, not constants, so the probe reuses the compiled function. float64
+cases run inside `jax.enable_x64(True)`, which does not leak into other cases. The
+persistent compilation cache lives under `HARNESS_CACHE_DIR`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
+from .. import geometry
 from ..cache import cache_dir
 from ..data import Tensors
 from ..schema import Conv
-from .base import Adapter, Output, Plan, Realisation, nchw
-
-DIMENSION_NUMBERS = {"channels_last": ("NHWC", "HWIO", "NHWC"), "channels_first": ("NCHW", "OIHW", "NCHW")}
+from .base import Adapter, Plan, Realisation, dimension_numbers, from_layout, kernel_last, spatial_widths, to_layout
 
 
 class JaxAdapter(Adapter):
-    name = "jax"
-    module = "jax"
+    requires = ("jax",)
     valid_padding = "VALID"
     pad_modes = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 
@@ -52,14 +54,26 @@ class JaxAdapter(Adapter):
             return "VALID"
         if conv.padding_mode != "zeros":
             return None
-        if isinstance(conv.padding, tuple):
-            return conv.padding
-        return conv.padding.upper()
+        if conv.padding in ("same", "same_lower"):
+            return conv.padding.upper()
+        return geometry.conv_pads(conv)
 
-    def realise(self, conv: Conv, plan: Plan | None = None) -> Realisation:
-        plan = plan or self.plan(conv)
-        key = (plan.padding, plan.pre_pad, self.pad_modes.get(conv.padding_mode), conv.stride,
-               conv.dilation, conv.groups, conv.layout)
+    def native_crop(self, conv: Conv) -> Any | None:
+        if conv.padding in ("valid", "same") and not any(conv.output_padding):
+            return conv.padding.upper()
+        crops = geometry.transpose_crops(conv)
+        return tuple((geometry.extent(k, d) - 1 - low, geometry.extent(k, d) - 1 - high + op)
+                     for k, d, (low, high), op in zip(conv.kernel_size, conv.dilation, crops, conv.output_padding))
+
+    def plan(self, conv: Conv) -> Plan:
+        plan = super().plan(conv)
+        if conv.op == "conv_transpose" and conv.groups > 1:
+            return replace(plan, realization="emulated")  # one lax.conv_transpose per group
+        return plan
+
+    def realise(self, conv: Conv, plan: Plan) -> Realisation:
+        key = (conv.op, plan.padding, plan.pre_pad, self.pad_modes.get(conv.padding_mode), conv.stride,
+               conv.dilation, conv.groups, conv.layout, conv.rank)
         return _JaxRealisation(self, plan, _compiled(key), conv)
 
 
@@ -69,22 +83,27 @@ def _compiled(key: tuple[Any, ...]) -> Any:
     import jax
     import jax.numpy as jnp
 
-    padding, pre_pad, mode, stride, dilation, groups, layout = key
-    spec = DIMENSION_NUMBERS[layout]
+    op, padding, pre_pad, mode, stride, dilation, groups, layout, rank = key
+    spec = dimension_numbers(rank, layout)
     channel_axis = spec[0].index("C")
+    precision = jax.lax.Precision.HIGHEST
+
+    def transpose(x: Any, w: Any) -> Any:
+        return jax.lax.conv_transpose(x, w, strides=stride, padding=padding, rhs_dilation=dilation,
+                                      dimension_numbers=spec, transpose_kernel=True, precision=precision)
 
     def conv(x: Any, w: Any, b: Any) -> Any:
-        if pre_pad is not None:
-            widths = [(0, 0)] * 4
-            widths[spec[0].index("H")], widths[spec[0].index("W")] = pre_pad
-            x = jnp.pad(x, widths, mode=mode)
-        y = jax.lax.conv_general_dilated(
-            x, w, window_strides=stride, padding=padding, rhs_dilation=dilation,
-            dimension_numbers=spec, feature_group_count=groups,
-            precision=jax.lax.Precision.HIGHEST,
-        )
+        if op == "conv_transpose":
+            xs, ws = jnp.split(x, groups, axis=channel_axis), jnp.split(w, groups, axis=spec[1].index("O"))
+            y = jnp.concatenate([transpose(a, k) for a, k in zip(xs, ws)], axis=channel_axis)
+        else:
+            if pre_pad is not None:
+                x = jnp.pad(x, spatial_widths(pre_pad, layout), mode=mode)
+            y = jax.lax.conv_general_dilated(
+                x, w, window_strides=stride, padding=padding, rhs_dilation=dilation,
+                dimension_numbers=spec, feature_group_count=groups, precision=precision)
         if b is not None:
-            shape = [1, 1, 1, 1]
+            shape = [1] * (rank + 2)
             shape[channel_axis] = -1
             y = y + b.reshape(shape)
         return y
@@ -93,8 +112,9 @@ def _compiled(key: tuple[Any, ...]) -> Any:
 
 
 class _JaxRealisation(Realisation):
-    def __init__(self, adapter: JaxAdapter, plan: Any, fn: Any, conv: Conv) -> None:
-        self.adapter, self.plan, self.fn, self.conv = adapter, plan, fn, conv
+    def __init__(self, adapter: JaxAdapter, plan: Plan, fn: Any, conv: Conv) -> None:
+        super().__init__(plan)
+        self.adapter, self.fn, self.conv = adapter, fn, conv
         self.sizes: int | None = None
 
     @property
@@ -103,12 +123,12 @@ class _JaxRealisation(Realisation):
             raise RuntimeError("the jax adapter counts the arrays it passed; call it first")
         return self.sizes
 
-    def __call__(self, tensors: Tensors) -> Output:
-        jax = self.adapter.jax
-        w = tensors.weights if self.conv.layout == "channels_first" else tensors.weights.transpose(2, 3, 1, 0)
-        x = tensors.input if self.conv.layout == "channels_first" else tensors.input.transpose(0, 2, 3, 1)
-        x64 = jax.enable_x64(True) if tensors.input.dtype == np.float64 else contextlib.nullcontext()
+    def run(self, tensors: Tensors) -> tuple[np.ndarray, str]:
+        layout = self.conv.layout
+        w = tensors.weights if layout == "channels_first" else kernel_last(tensors.weights)
+        x = to_layout(tensors.input, layout)
+        x64 = self.adapter.jax.enable_x64(True) if tensors.input.dtype == np.float64 else contextlib.nullcontext()
         with x64:  # NumPy operands go to the jitted function as they are: one transfer, no jnp.asarray
             y = np.asarray(self.fn(x, w, tensors.bias))
         self.sizes = w.size + (0 if tensors.bias is None else tensors.bias.size)  # the arrays passed
-        return Output(nchw(y, self.conv.layout), y.dtype.name)
+        return from_layout(y, layout), y.dtype.name

@@ -1,8 +1,12 @@
-"""Keras 3 on the TensorFlow backend: a `keras.layers.Conv2D` (kernel HWIO), run eagerly.
+"""Keras 3 layers on the TensorFlow backend, run eagerly.
 
-Native: 'valid' and 'same' with zero padding. Everything else is emulated with
-`keras.ops.pad` and a 'valid' layer; on TensorFlow that op knows only the constant,
-reflect and symmetric modes, so torch's 'replicate' and 'circular' are unsupported.
+The layers a Keras user writes: `Conv1D/2D/3D`, `DepthwiseConv1D/2D` when
+`groups == in_channels > 1` (its `depth_multiplier` is out/in), and `Conv1D/2D/3DTranspose`
+(their `output_padding`; they have no `groups`). Native: 'valid', 'same' and 1-D 'causal'
+with zero padding; other pads go through `keras.ops.pad`, which on TensorFlow knows only
+the constant, reflect and symmetric modes, so torch's 'replicate' and 'circular' are
+unsupported. Transposed crops other than 'valid' and 'same' are cut from the full output.
+A zero `output_padding` is passed as Keras' default `None`, as a user writes it.
 """
 
 from __future__ import annotations
@@ -14,25 +18,30 @@ import numpy as np
 
 from ..data import Tensors
 from ..schema import Conv
-from .base import Adapter, Output, Plan, Realisation, nchw
+from .base import Adapter, Plan, Realisation, from_layout, kernel_last, spatial_widths, to_layout
+
+
+def depthwise(conv: Conv) -> bool:
+    """Keras users write DepthwiseConv1D/2D for a conv with groups == in_channels (> 1)."""
+    return conv.op != "conv_transpose" and conv.rank < 3 and conv.groups == conv.in_channels > 1
 
 
 class KerasAdapter(Adapter):
-    name = "keras"
-    module = "keras"
+    requires = ("keras", "tensorflow")
     valid_padding = "valid"
     pad_modes = {"zeros": "constant", "reflect": "reflect"}
+    backend = "tensorflow"
 
     def setup(self) -> None:
-        os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+        os.environ.setdefault("KERAS_BACKEND", self.backend)
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         import tensorflow as tf
 
         tf.config.experimental.enable_tensor_float_32_execution(False)
         import keras
 
-        if keras.backend.backend() != "tensorflow":
-            raise RuntimeError(f"KERAS_BACKEND is {keras.backend.backend()!r}; the keras adapter runs on tensorflow")
+        if keras.backend.backend() != self.backend:
+            raise RuntimeError(f"KERAS_BACKEND is {keras.backend.backend()!r}; {self.name} runs on {self.backend}")
         self.tf, self.keras = tf, keras
 
     def version(self) -> str:
@@ -45,44 +54,72 @@ class KerasAdapter(Adapter):
             "TF_ENABLE_ONEDNN_OPTS": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "(unset: oneDNN on)"),
         }
 
+    def refuse(self, conv: Conv) -> str | None:
+        if conv.op == "conv_transpose" and conv.groups > 1:
+            return "Keras' Conv1D/2D/3DTranspose layers have no groups argument"
+        return None
+
     def native_padding(self, conv: Conv) -> Any | None:
-        if conv.padding == "valid" or (conv.padding == "same" and conv.padding_mode == "zeros"):
+        if conv.padding == "valid":
+            return "valid"
+        if conv.padding_mode != "zeros":
+            return None
+        if conv.padding == "same" or (conv.padding == "causal" and conv.rank == 1 and not depthwise(conv)):
             return conv.padding
         return None
 
-    def realise(self, conv: Conv, plan: Plan | None = None) -> Realisation:
-        plan = plan or self.plan(conv)
-        layer = self.keras.layers.Conv2D(
-            filters=conv.out_channels, kernel_size=conv.kernel_size, strides=conv.stride,
-            padding=plan.padding, data_format=conv.layout, dilation_rate=conv.dilation,
-            groups=conv.groups, use_bias=conv.bias, dtype=conv.dtype,
-        )
-        (top, bottom), (left, right) = plan.pre_pad or ((0, 0), (0, 0))
-        h, w = conv.input_size[0] + top + bottom, conv.input_size[1] + left + right
-        shape = (conv.batch, h, w, conv.in_channels) if conv.layout == "channels_last" else (conv.batch, conv.in_channels, h, w)
+    def native_crop(self, conv: Conv) -> Any | None:
+        return conv.padding if conv.padding in ("valid", "same") else None
+
+    def realise(self, conv: Conv, plan: Plan) -> Realisation:
+        layers = self.keras.layers
+        common = dict(kernel_size=conv.kernel_size, strides=conv.stride, padding=plan.padding,
+                      data_format=conv.layout, dilation_rate=conv.dilation, use_bias=conv.bias, dtype=conv.dtype)
+        if conv.op == "conv_transpose":
+            emulated = plan.realization == "emulated"
+            output_padding = conv.output_padding if emulated or any(conv.output_padding) else None
+            layer = getattr(layers, f"Conv{conv.rank}DTranspose")(filters=conv.out_channels,
+                                                                   output_padding=output_padding, **common)
+        elif depthwise(conv):
+            layer = getattr(layers, f"DepthwiseConv{conv.rank}D")(depth_multiplier=conv.out_channels // conv.in_channels,
+                                                                 **common)
+        else:
+            layer = getattr(layers, f"Conv{conv.rank}D")(filters=conv.out_channels, groups=conv.groups, **common)
+        spatial = list(conv.input_size)
+        for a, (low, high) in enumerate(plan.pre_pad or ()):
+            spatial[a] += low + high
+        shape = ((conv.batch, *spatial, conv.in_channels) if conv.layout == "channels_last"
+                 else (conv.batch, conv.in_channels, *spatial))
         layer.build(shape)
-        return _KerasRealisation(self, plan, layer, conv.layout, self.pad_modes.get(conv.padding_mode, "constant"))
+        return _KerasRealisation(self, plan, layer, conv)
+
+
+def keras_kernel(conv: Conv, weights: np.ndarray) -> np.ndarray:
+    """The case's weights in the layer's kernel layout (HWIO, HWOI for transposed, HW I M depthwise)."""
+    if depthwise(conv):
+        per = conv.out_channels // conv.in_channels  # output channel c*per + m reads input channel c
+        weights = weights.reshape(conv.in_channels, per, *conv.kernel_size)
+        return np.ascontiguousarray(np.moveaxis(weights, (0, 1), (-2, -1)))
+    return kernel_last(weights)
 
 
 class _KerasRealisation(Realisation):
-    def __init__(self, adapter: KerasAdapter, plan: Any, layer: Any, layout: str, mode: str) -> None:
-        self.adapter, self.plan, self.layer, self.layout, self.mode = adapter, plan, layer, layout, mode
+    def __init__(self, adapter: KerasAdapter, plan: Plan, layer: Any, conv: Conv) -> None:
+        super().__init__(plan)
+        self.adapter, self.layer, self.conv = adapter, layer, conv
 
     @property
     def param_count(self) -> int:
         return int(self.layer.count_params())
 
-    def __call__(self, tensors: Tensors) -> Output:
-        ops = self.adapter.keras.ops
-        self.layer.kernel.assign(tensors.weights.transpose(2, 3, 1, 0))  # OIHW -> HWIO
+    def run(self, tensors: Tensors) -> tuple[np.ndarray, str]:
+        ops, conv = self.adapter.keras.ops, self.conv
+        self.layer.kernel.assign(keras_kernel(conv, tensors.weights))
         if tensors.bias is not None:
             self.layer.bias.assign(tensors.bias)
-        x = tensors.input.transpose(0, 2, 3, 1) if self.layout == "channels_last" else tensors.input
-        x = ops.convert_to_tensor(np.ascontiguousarray(x))
+        x = ops.convert_to_tensor(to_layout(tensors.input, conv.layout))
         if self.plan.pre_pad is not None:
-            rows, cols = self.plan.pre_pad
-            spatial = [rows, cols]
-            widths = [(0, 0), *spatial, (0, 0)] if self.layout == "channels_last" else [(0, 0), (0, 0), *spatial]
-            x = ops.pad(x, widths, mode=self.mode)
+            x = ops.pad(x, spatial_widths(self.plan.pre_pad, conv.layout),
+                        mode=self.adapter.pad_modes.get(conv.padding_mode, "constant"))
         y = ops.convert_to_numpy(self.layer(x))
-        return Output(nchw(y, self.layout), y.dtype.name)
+        return from_layout(y, conv.layout), y.dtype.name

@@ -1,28 +1,34 @@
-"""PyTorch: a `torch.nn.Conv2d` module whose parameters are set from the case (NCHW, OIHW).
+"""PyTorch: `torch.nn` modules (`torch`) and `torch.nn.functional` calls (`torch-functional`).
 
-Native: valid (`padding=0`), `'same'`, and symmetric pads, with the module's own
-`padding_mode`. Emulated: asymmetric pads and same_lower, by `F.pad` then a valid
-convolution, which is how Keras' torch backend realises asymmetric 'same' too.
+Both take NCHW-style inputs and torch's weight layouts, which are the case's own.
+Native: valid, 'same' and symmetric pads ('full' included) for conv; valid and symmetric
+crops (`padding`) with `output_padding` for conv_transpose. The modules also take every
+`padding_mode` natively; the functional calls have no such argument, so other modes go
+through `F.pad` (emulated), as do asymmetric pads, same_lower and causal. Transposed
+'same' crops are cut from the full output (emulated): torch has no 'same' for them.
 `HARNESS_DEVICE` selects the device (default cpu).
 """
 
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from ..data import Tensors
+from ..geometry import conv_pads
 from ..schema import Conv
-from .base import Adapter, Output, Plan, Realisation, nchw
+from .base import Adapter, Plan, Realisation, symmetric
 
 
 class TorchAdapter(Adapter):
-    name = "torch"
-    module = "torch"
+    """`torch.nn.Conv{1,2,3}d` and `torch.nn.ConvTranspose{1,2,3}d` modules."""
+
+    requires = ("torch",)
     valid_padding = 0
     pad_modes = {"zeros": "constant", "reflect": "reflect", "replicate": "replicate", "circular": "circular"}
+    functional: ClassVar[bool] = False
 
     def setup(self) -> None:
         import torch
@@ -32,8 +38,8 @@ class TorchAdapter(Adapter):
         torch.set_float32_matmul_precision("highest")
         self.torch = torch
         self.device = torch.device(os.environ.get("HARNESS_DEVICE", "cpu"))
-        self.dtypes = {"float16": torch.float16, "bfloat16": torch.bfloat16,
-                       "float32": torch.float32, "float64": torch.float64}
+        self.dtypes_map = {"float16": torch.float16, "bfloat16": torch.bfloat16,
+                           "float32": torch.float32, "float64": torch.float64}
 
     def version(self) -> str:
         return f"torch {self.torch.__version__}"
@@ -45,52 +51,92 @@ class TorchAdapter(Adapter):
             "torch.backends.cudnn.allow_tf32": str(torch.backends.cudnn.allow_tf32),
             "torch.get_float32_matmul_precision()": torch.get_float32_matmul_precision(),
             "torch device": str(self.device),
+            "torch threads": str(torch.get_num_threads()),
         }
 
     def native_padding(self, conv: Conv) -> Any | None:
-        if conv.padding in ("valid", "same"):
-            return 0 if conv.padding == "valid" else "same"
-        if isinstance(conv.padding, tuple) and all(low == high for low, high in conv.padding):
-            return (conv.padding[0][0], conv.padding[1][0])
-        return None
+        if conv.padding == "valid":
+            return 0
+        if self.functional and conv.padding_mode != "zeros":
+            return None
+        if conv.padding == "same":
+            return "same"
+        if conv.padding in ("same_lower", "causal"):
+            return None
+        pads = conv_pads(conv)
+        return None if pads is None else symmetric(pads)
 
-    def realise(self, conv: Conv, plan: Plan | None = None) -> Realisation:
-        plan = plan or self.plan(conv)
-        module = self.torch.nn.Conv2d(
-            conv.in_channels, conv.out_channels, conv.kernel_size, stride=conv.stride,
-            padding=plan.padding, dilation=conv.dilation, groups=conv.groups, bias=conv.bias,
-            padding_mode=conv.padding_mode if plan.realization == "native" else "zeros",
-            dtype=self.dtypes[conv.dtype], device=self.device,
-        )
-        return _TorchRealisation(self, plan, module, self.pad_modes[conv.padding_mode])
+    def native_crop(self, conv: Conv) -> Any | None:
+        if conv.padding == "valid":
+            return 0
+        return symmetric(conv.padding) if isinstance(conv.padding, tuple) else None
+
+    def realise(self, conv: Conv, plan: Plan) -> Realisation:
+        return _TorchRealisation(self, plan, conv)
+
+
+class TorchFunctionalAdapter(TorchAdapter):
+    """`torch.nn.functional.conv{1,2,3}d` and `conv_transpose{1,2,3}d`: no module, no padding_mode."""
+
+    functional = True
 
 
 class _TorchRealisation(Realisation):
-    def __init__(self, adapter: TorchAdapter, plan: Any, module: Any, mode: str) -> None:
-        self.adapter, self.plan, self.module, self.mode = adapter, plan, module, mode
+    def __init__(self, adapter: TorchAdapter, plan: Plan, conv: Conv) -> None:
+        super().__init__(plan)
+        self.adapter, self.conv = adapter, conv
+        torch = adapter.torch
+        transpose = conv.op == "conv_transpose"
+        self.mode = adapter.pad_modes.get(conv.padding_mode, "constant")
+        self.sizes = 0
+        self.module = None
+        if not adapter.functional:
+            name = f"ConvTranspose{conv.rank}d" if transpose else f"Conv{conv.rank}d"
+            extra = ({"output_padding": conv.output_padding} if transpose else
+                     {"padding_mode": conv.padding_mode if plan.pre_pad is None else "zeros"})
+            self.module = getattr(torch.nn, name)(
+                conv.in_channels, conv.out_channels, conv.kernel_size, stride=conv.stride, padding=plan.padding,
+                dilation=conv.dilation, groups=conv.groups, bias=conv.bias,
+                dtype=adapter.dtypes_map[conv.dtype], device=adapter.device, **extra)
 
     @property
     def param_count(self) -> int:
-        return sum(p.numel() for p in self.module.parameters())
+        if self.module is not None:
+            return sum(p.numel() for p in self.module.parameters())
+        return self.sizes
 
     def tensor(self, array: np.ndarray) -> Any:
         torch = self.adapter.torch
         if array.dtype.name == "bfloat16":  # torch cannot read ml_dtypes; the cast is exact
             return torch.from_numpy(array.astype(np.float32)).to(torch.bfloat16).to(self.adapter.device)
-        return torch.from_numpy(array).to(self.adapter.device)
+        return torch.from_numpy(np.ascontiguousarray(array)).to(self.adapter.device)
 
-    def __call__(self, tensors: Tensors) -> Output:
+    def call(self, x: Any, tensors: Tensors) -> Any:
+        conv, F = self.conv, self.adapter.torch.nn.functional
+        if self.module is not None:
+            with self.adapter.torch.no_grad():
+                self.module.weight.copy_(self.tensor(tensors.weights))
+                if tensors.bias is not None:
+                    self.module.bias.copy_(self.tensor(tensors.bias))
+            return self.module(x)
+        w = self.tensor(tensors.weights)
+        b = None if tensors.bias is None else self.tensor(tensors.bias)
+        self.sizes = tensors.weights.size + (0 if tensors.bias is None else tensors.bias.size)
+        if conv.op == "conv_transpose":
+            fn = getattr(F, f"conv_transpose{conv.rank}d")
+            return fn(x, w, b, stride=conv.stride, padding=self.plan.padding, output_padding=conv.output_padding,
+                      groups=conv.groups, dilation=conv.dilation)
+        fn = getattr(F, f"conv{conv.rank}d")
+        return fn(x, w, b, stride=conv.stride, padding=self.plan.padding, dilation=conv.dilation, groups=conv.groups)
+
+    def run(self, tensors: Tensors) -> tuple[np.ndarray, str]:
         torch = self.adapter.torch
-        with torch.no_grad():
-            self.module.weight.copy_(self.tensor(tensors.weights))
-            if tensors.bias is not None:
-                self.module.bias.copy_(self.tensor(tensors.bias))
         with torch.inference_mode():
             x = self.tensor(tensors.input)
             if self.plan.pre_pad is not None:
-                (top, bottom), (left, right) = self.plan.pre_pad
-                x = torch.nn.functional.pad(x, (left, right, top, bottom), mode=self.mode)
-            y = self.module(x)
+                widths = [w for low_high in reversed(self.plan.pre_pad) for w in low_high]  # last axis first
+                x = torch.nn.functional.pad(x, widths, mode=self.mode)
+            y = self.call(x, tensors)
         dtype = str(y.dtype).removeprefix("torch.")
         values = y.float() if y.dtype == torch.bfloat16 else y
-        return Output(nchw(values.cpu().numpy(), "channels_first"), dtype)
+        return values.cpu().numpy(), dtype

@@ -7,7 +7,7 @@ from typing import Any
 from helpers import make_case
 
 from harness.compare import judge
-from harness.compare import row_pads as pads_of  # noqa: F401 - the adapter tests read pads with it
+from harness.rows import Row, pads_of
 from harness.runner import prepare, run_adapter
 
 VALID_CONFIGS: dict[str, dict[str, Any]] = {
@@ -40,10 +40,22 @@ VALID_CONFIGS: dict[str, dict[str, Any]] = {
     "batch-0": {"batch": 0},
     "in-channels-0": {"in_channels": 0},
     "integers": {"data": "integers", "batch": 3},
+    "1d-same-even": {"input_size": [9], "kernel_size": 6, "padding": "same"},
+    "1d-full-dilated": {"input_size": [8], "kernel_size": 3, "dilation": 2, "padding": "full"},
+    "1d-causal": {"input_size": [9], "kernel_size": 3, "dilation": 2, "padding": "causal"},
+    "3d-same-stride1": {"input_size": [4, 5, 6], "kernel_size": [2, 3, 3], "padding": "same"},
+    "3d-valid-stride2": {"input_size": [5, 6, 7], "kernel_size": 3, "stride": 2},
+    "convolve-2d-asymmetric": {"op": "convolve", "kernel_size": [2, 3], "padding": [[1, 0], [0, 2]]},
+    "convolve-1d-full": {"op": "convolve", "input_size": [4], "kernel_size": 3, "padding": "full"},
+    "transpose-2d-valid": {"op": "conv_transpose", "stride": 2},
+    "transpose-2d-crops-output-padding": {"op": "conv_transpose", "stride": 2, "padding": 1, "output_padding": 1},
+    "transpose-1d-same": {"op": "conv_transpose", "input_size": [5], "stride": 2, "padding": "same"},
+    "transpose-3d-same": {"op": "conv_transpose", "input_size": [3, 4, 3], "stride": 2, "padding": "same"},
+    "transpose-2d-dilated": {"op": "conv_transpose", "dilation": 2, "padding": 2},
 }
 
 
-def run(adapter: str, **fields: Any) -> dict[str, Any]:
+def run(adapter: str, **fields: Any) -> Row:
     case = make_case(**fields)
     tensors, ref, bound = prepare(case)
     return judge(case, ref, run_adapter(adapter, case, tensors), bound)
@@ -52,9 +64,9 @@ def run(adapter: str, **fields: Any) -> dict[str, Any]:
 
 def assert_matches(adapter: str, fields: dict[str, Any], realization: str) -> None:
     row = run(adapter, **fields)
-    assert row["status"] == "match", row
-    assert row["realization"] == realization
-    assert row["param_count"] == row["expected_param_count"]
-    assert row["err_bound_ratio"] <= 1
+    assert row.status == "match", row
+    assert row.realization == realization
+    assert row.param_count == row.expected_param_count
+    assert row.err_bound_ratio is not None and row.err_bound_ratio <= 1
     if fields.get("in_channels") != 0:  # zero input channels leave nothing to probe
         assert pads_of(row) == pads_of(row, "ref_pad_")

@@ -1,4 +1,4 @@
-"""jax.lax.conv_general_dilated through the harness: matches, pads, what it does not refuse."""
+"""jax.lax convolutions through the harness: matches, pads and crops, what they do not refuse."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ pytest.importorskip("jax")
 
 from battery import VALID_CONFIGS, assert_matches, pads_of, run  # noqa: E402
 
-EMULATED = {"reflect", "reflect-asymmetric", "replicate", "circular", "reflect-same"}
+EMULATED = {"reflect", "reflect-asymmetric", "replicate", "circular", "reflect-same", "convolve-2d-asymmetric",
+            "convolve-1d-full"}
 
 
 @pytest.mark.parametrize("name", list(VALID_CONFIGS))
@@ -18,22 +19,32 @@ def test_valid_configurations_match(name: str) -> None:
 
 def test_same_lower_is_native_and_pads_more_before() -> None:
     row = run("jax", padding="same_lower", kernel_size=4, stride=2, input_size=7)
-    assert row["realization"] == "native" and pads_of(row) == (2, 1, 2, 1)
+    assert row.realization == "native" and pads_of(row) == (2, 1, 2, 1)
 
 
 def test_kernel_larger_than_input_returns_an_empty_output() -> None:
     row = run("jax", kernel_size=7)
-    assert (row["status"], row["expected"], row["mismatch_on"], row["out_shape"]) == ("mismatch", "error", "shape", "1x3x0x0")
+    assert (row.status, row.expected, row.mismatch_on, row.out_shape) == ("mismatch", "error", "shape", "1x3x0x0")
 
 
 def test_float64_does_not_leak_x64_into_other_cases() -> None:
     import jax.numpy as jnp
 
-    assert run("jax", dtype="float64")["status"] == "match"
+    assert run("jax", dtype="float64").status == "match"
     assert jnp.zeros(1, dtype="float64").dtype == jnp.float32  # x64 stays off outside the case
 
 
 def test_stride_0_is_refused() -> None:
     row = run("jax", stride=0)
-    assert row["status"] == "error" and row["passed"]
-    assert row["error_message"].endswith("but got 0.")  # without XLA's location trailer (our call sites)
+    assert row.status == "error" and row.passed
+    assert row.error_message.endswith("but got 0.")  # without XLA's location trailer (our call sites)
+
+
+def test_transposed_valid_with_stride_above_kernel_keeps_in_times_stride() -> None:
+    row = run("jax", op="conv_transpose", input_size=[4, 4], kernel_size=2, stride=3)
+    assert (row.status, row.mismatch_on, row.out_shape, pads_of(row)) == ("mismatch", "shape", "1x3x12x12", (0, -1, 0, -1))
+
+
+def test_grouped_transposed_runs_one_call_per_group() -> None:
+    row = run("jax", op="conv_transpose", in_channels=4, out_channels=6, groups=2, stride=2, padding=[[0, 1], [2, 0]])
+    assert (row.status, row.realization) == ("match", "emulated")

@@ -1,4 +1,4 @@
-"""torch.nn.Conv2d through the harness: what it matches, how it pads, what it refuses."""
+"""torch.nn modules through the harness: what they match, how they pad and crop, what they refuse."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ pytest.importorskip("torch")
 
 from battery import VALID_CONFIGS, assert_matches, pads_of, run  # noqa: E402
 
-EMULATED = {"same-lower", "asymmetric-pads", "channels-first", "reflect-asymmetric", "circular"}
+EMULATED = {"same-lower", "asymmetric-pads", "channels-first", "reflect-asymmetric", "circular", "1d-causal",
+            "convolve-2d-asymmetric", "convolve-1d-full", "transpose-1d-same", "transpose-3d-same"}
 DIFFERS = {"in-channels-0": "shape"}  # torch returns 0 output channels for 0 input channels
 
 
@@ -19,14 +20,14 @@ def test_valid_configurations_match(name: str) -> None:
 
 def test_zero_input_channels_give_zero_output_channels() -> None:
     row = run("torch", in_channels=0)
-    assert (row["status"], row["mismatch_on"], row["out_shape"], row["ref_shape"]) == (
+    assert (row.status, row.mismatch_on, row.out_shape, row.ref_shape) == (
         "mismatch", "shape", "1x0x4x4", "1x3x4x4")
 
 
 def test_strided_same_is_refused() -> None:
     row = run("torch", padding="same", stride=2)
-    assert row["status"] == "error" and row["error_type"] == "ValueError"
-    assert row["error_message"] == "padding='same' is not supported for strided convolutions"
+    assert row.status == "error" and row.error_type == "ValueError"
+    assert row.error_message == "padding='same' is not supported for strided convolutions"
 
 
 def test_same_even_kernel_pads_less_before() -> None:
@@ -36,17 +37,27 @@ def test_same_even_kernel_pads_less_before() -> None:
 
 def test_kernel_larger_than_input_is_refused() -> None:
     row = run("torch", kernel_size=7)
-    assert row["status"] == "error" and row["expected"] == "error" and row["passed"]
-    assert "Kernel size can't be greater than actual input size" in row["error_message"]
+    assert row.status == "error" and row.expected == "error" and row.passed
+    assert "Kernel size can't be greater than actual input size" in row.error_message
 
 
 def test_reflect_pad_larger_than_input_is_refused() -> None:
     row = run("torch", padding=6, padding_mode="reflect")
-    assert row["status"] == "error" and "Padding size should be less than the corresponding input dimension" in row["error_message"]
+    assert row.status == "error" and "Padding size should be less than the corresponding input dimension" in row.error_message
+
+
+def test_transposed_same_is_cut_from_the_full_output() -> None:
+    row = run("torch", op="conv_transpose", input_size=[5], kernel_size=4, stride=2, padding="same")
+    assert (row.status, row.realization, row.out_shape, pads_of(row)) == ("match", "emulated", "1x3x10", (1, 1))
+
+
+def test_output_padding_not_below_stride_is_refused() -> None:
+    row = run("torch", op="conv_transpose", stride=2, output_padding=2)
+    assert row.status == "error" and "output padding must be smaller than either stride or dilation" in row.error_message
 
 
 def test_version_and_flags() -> None:
-    from harness.adapters import get_adapter
+    from harness.adapters.registry import get_adapter
 
     adapter = get_adapter("torch")
     adapter.ensure_setup()

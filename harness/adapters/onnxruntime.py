@@ -1,0 +1,110 @@
+"""ONNX Runtime: one ONNX `Conv` or `ConvTranspose` node, CPU execution provider.
+
+The graph is built with `onnx.helper`: the input is a graph input, weights and bias are
+initializers (the parameter count reads them back). Attributes as a converter writes them:
+`auto_pad` VALID / SAME_UPPER / SAME_LOWER for the padding words, explicit `pads`
+(all begins, then all ends) otherwise, `strides`, `dilations`, `group`, `output_padding`.
+Padding modes other than zeros go through an ONNX `Pad` node (emulated). ONNX is
+channels-first only and has no bfloat16 convolution.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import geometry
+from ..data import Tensors
+from ..schema import Conv
+from .base import Adapter, Plan, Realisation
+
+OPSET = 21
+IR_VERSION = 10  # what ONNX Runtime 1.31 reads; onnx 1.23 would write a newer one by default
+AUTO_PAD = {"valid": "VALID", "same": "SAME_UPPER", "same_lower": "SAME_LOWER"}
+
+
+class OnnxRuntimeAdapter(Adapter):
+    requires = ("onnx", "onnxruntime")
+    dtypes = frozenset({"float16", "float32", "float64"})
+    valid_padding = "VALID"
+    pad_modes = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+    def setup(self) -> None:
+        import onnx
+        import onnxruntime
+
+        onnxruntime.set_default_logger_severity(4)  # errors come back as exceptions
+        self.onnx, self.ort = onnx, onnxruntime
+
+    def version(self) -> str:
+        return f"onnxruntime {self.ort.__version__} (onnx {self.onnx.__version__}, opset {OPSET})"
+
+    def precision_flags(self) -> dict[str, str]:
+        return {"onnxruntime providers": "CPUExecutionProvider"}
+
+    def native_padding(self, conv: Conv) -> Any | None:
+        if conv.padding == "valid":
+            return "VALID"
+        if conv.padding_mode != "zeros":
+            return None
+        return AUTO_PAD.get(str(conv.padding)) or geometry.conv_pads(conv)
+
+    def native_crop(self, conv: Conv) -> Any | None:
+        return AUTO_PAD.get(str(conv.padding)) or conv.padding
+
+    def realise(self, conv: Conv, plan: Plan) -> Realisation:
+        return _OrtRealisation(self, plan, conv)
+
+
+class _OrtRealisation(Realisation):
+    def __init__(self, adapter: OnnxRuntimeAdapter, plan: Plan, conv: Conv) -> None:
+        super().__init__(plan)
+        self.adapter, self.conv = adapter, conv
+        self.sizes: int | None = None
+
+    @property
+    def param_count(self) -> int:
+        if self.sizes is None:
+            raise RuntimeError("the onnxruntime adapter counts its initializers; call it first")
+        return self.sizes
+
+    def model(self, tensors: Tensors) -> Any:
+        onnx, conv, plan = self.adapter.onnx, self.conv, self.plan
+        helper, numpy_helper = onnx.helper, onnx.numpy_helper
+        elem = helper.np_dtype_to_tensor_dtype(tensors.input.dtype)
+        inits = [numpy_helper.from_array(tensors.weights, "W")]
+        if tensors.bias is not None:
+            inits.append(numpy_helper.from_array(tensors.bias, "B"))
+        nodes, source = [], "X"
+        if plan.pre_pad is not None:
+            pads = [0, 0, *(low for low, _ in plan.pre_pad), 0, 0, *(high for _, high in plan.pre_pad)]
+            inits.append(numpy_helper.from_array(np.array(pads, dtype=np.int64), "pads"))
+            nodes.append(helper.make_node("Pad", ["X", "pads"], ["Xp"],
+                                          mode=self.adapter.pad_modes[conv.padding_mode]))
+            source = "Xp"
+        attrs: dict[str, Any] = {"kernel_shape": list(conv.kernel_size), "strides": list(conv.stride),
+                                 "dilations": list(conv.dilation), "group": conv.groups}
+        if isinstance(plan.padding, str):
+            attrs["auto_pad"] = plan.padding
+        else:
+            attrs["pads"] = [low for low, _ in plan.padding] + [high for _, high in plan.padding]
+        kind = "Conv"
+        if conv.op == "conv_transpose":
+            kind = "ConvTranspose"
+            attrs["output_padding"] = list(conv.output_padding)
+        inputs = [source, "W"] + (["B"] if tensors.bias is not None else [])
+        nodes.append(helper.make_node(kind, inputs, ["Y"], **attrs))
+        graph = helper.make_graph(nodes, "conv", [helper.make_tensor_value_info("X", elem, list(tensors.input.shape))],
+                                  [helper.make_tensor_value_info("Y", elem, None)], initializer=inits)
+        self.sizes = sum(int(np.prod(t.dims)) for t in inits if t.name in ("W", "B"))
+        return helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], ir_version=IR_VERSION)
+
+    def run(self, tensors: Tensors) -> tuple[np.ndarray, str]:
+        ort = self.adapter.ort
+        options = ort.SessionOptions()
+        options.log_severity_level = 4
+        session = ort.InferenceSession(self.model(tensors).SerializeToString(), options,
+                                       providers=["CPUExecutionProvider"])
+        (y,) = session.run(None, {"X": tensors.input})
+        return y, y.dtype.name

@@ -1,0 +1,92 @@
+"""SciPy: `scipy.signal.correlate` (conv) and `scipy.signal.convolve` (convolve, natively).
+
+One N-D call per (batch item, output channel, input channel of its group), summed; stride
+by slicing the output, dilation by a kernel with zeros between its taps, groups by slicing
+channels. SciPy's own modes are native: 'valid', 'full', and 'same' at stride 1 (SciPy's
+'same' centres the output on the full one, which for an even kernel pads more *before*:
+ONNX's SAME_LOWER, not TensorFlow's SAME). Other pads and padding modes go through
+`np.pad` (emulated). SciPy has no transposed convolution and no bfloat16.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..data import Tensors
+from ..schema import Conv
+from .base import Adapter, Plan, Realisation
+
+
+class ScipyAdapter(Adapter):
+    requires = ("scipy",)
+    ops = frozenset({"conv", "convolve"})
+    dtypes = frozenset({"float16", "float32", "float64"})
+    native_convolve = True
+    valid_padding = "valid"
+    pad_modes = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+    def setup(self) -> None:
+        import scipy
+        import scipy.signal
+
+        self.scipy, self.signal = scipy, scipy.signal
+
+    def version(self) -> str:
+        return f"scipy {self.scipy.__version__}"
+
+    def precision_flags(self) -> dict[str, str]:
+        return {"scipy.signal method": "auto (direct or FFT, chosen per call)"}
+
+    def native_padding(self, conv: Conv) -> Any | None:
+        if conv.padding == "valid":
+            return "valid"
+        if conv.padding_mode != "zeros":
+            return None
+        if conv.padding == "full" or (conv.padding == "same" and max(conv.stride) == 1):
+            return conv.padding
+        return None
+
+    def realise(self, conv: Conv, plan: Plan) -> Realisation:
+        return _ScipyRealisation(self, plan, conv)
+
+
+class _ScipyRealisation(Realisation):
+    def __init__(self, adapter: ScipyAdapter, plan: Plan, conv: Conv) -> None:
+        super().__init__(plan)
+        self.adapter, self.conv = adapter, conv
+        self.sizes: int | None = None
+
+    @property
+    def param_count(self) -> int:
+        if self.sizes is None:
+            raise RuntimeError("the scipy adapter counts the arrays it used; call it first")
+        return self.sizes
+
+    def run(self, tensors: Tensors) -> tuple[np.ndarray, str]:
+        conv, signal = self.conv, self.adapter.signal
+        fn = signal.convolve if conv.op == "convolve" else signal.correlate
+        x, w = tensors.input, tensors.weights
+        if self.plan.pre_pad is not None:
+            x = np.pad(x, ((0, 0), (0, 0), *self.plan.pre_pad), mode=self.adapter.pad_modes[conv.padding_mode])
+        kernel = np.zeros((*w.shape[:2], *(((k - 1) * d + 1) for k, d in zip(conv.kernel_size, conv.dilation))),
+                          dtype=w.dtype)
+        kernel[(slice(None), slice(None), *(slice(None, None, d) for d in conv.dilation))] = w
+        per_in, per_out = w.shape[1], conv.out_channels // conv.groups
+        window = tuple(slice(None, None, s) for s in conv.stride)
+        mode = self.plan.padding
+        nothing = (np.zeros(x.shape[2:], x.dtype), np.zeros(kernel.shape[2:], x.dtype))  # a sum over no channel
+        items = []
+        for n in range(max(1, x.shape[0])):  # an empty batch: one item's shape, then none of it
+            channels = []
+            for o in range(conv.out_channels):
+                group = o // per_out
+                parts = [fn(x[n, group * per_in + c], kernel[o, c], mode=mode) for c in range(per_in) if x.shape[0]]
+                channels.append(np.asarray(sum(parts) if parts else fn(*nothing, mode=mode))[window])
+            items.append(channels)
+        y = np.array(items)[: x.shape[0]]
+        if tensors.bias is not None:
+            y = y + tensors.bias.reshape((1, -1) + (1,) * conv.rank)
+        self.sizes = w.size + (0 if tensors.bias is None else tensors.bias.size)
+        return y, y.dtype.name

@@ -1,0 +1,86 @@
+"""What each op means, independent of any framework: operand shapes, validity, output size.
+
+`conv` is cross-correlation (what every framework calls convolution), `convolve` the same
+with the kernel flipped on every spatial axis, `conv_transpose` the gradient of `conv`
+with respect to its input. Weights are framework-neutral: (out, in/groups, *k) for conv and
+convolve, (in, out/groups, *k) for conv_transpose, as torch stores them.
+"""
+
+from __future__ import annotations
+
+import math
+
+from . import geometry
+from .schema import Conv
+
+
+def weight_shape(conv: Conv) -> tuple[int, ...]:
+    """With groups that do not divide the channels, the floor (the case is invalid then)."""
+    groups = conv.groups if conv.groups > 0 else 1
+    if conv.op == "conv_transpose":
+        return (conv.in_channels, conv.out_channels // groups, *conv.kernel_size)
+    return (conv.out_channels, conv.in_channels // groups, *conv.kernel_size)
+
+
+def input_shape(conv: Conv) -> tuple[int, ...]:
+    return (conv.batch, conv.in_channels, *conv.input_size)
+
+
+def terms(conv: Conv) -> int:
+    """n: products summed into one output element at most (prod(k) * in/groups), +1 for the bias."""
+    groups = conv.groups if conv.groups > 0 else 1
+    return math.prod(conv.kernel_size) * (conv.in_channels // groups) + int(conv.bias)
+
+
+def expected_param_count(conv: Conv) -> int:
+    """prod(k) * in * out / groups + bias * out, for every op."""
+    groups = conv.groups if conv.groups > 0 else 1
+    return math.prod(conv.kernel_size) * (conv.in_channels // groups) * conv.out_channels + conv.bias * conv.out_channels
+
+
+def pads(conv: Conv) -> geometry.Pads | None:
+    """Requested pads (conv, convolve) or crops (conv_transpose)."""
+    return geometry.transpose_crops(conv) if conv.op == "conv_transpose" else geometry.conv_pads(conv)
+
+
+def output_spatial(conv: Conv) -> tuple[int, ...] | None:
+    """The reference's output size per axis, None when no output exists."""
+    requested = pads(conv)
+    if requested is None:
+        return None
+    sizes = []
+    for a, (low, high) in enumerate(requested):
+        args = (conv.input_size[a], conv.kernel_size[a], conv.stride[a], conv.dilation[a])
+        if conv.op == "conv_transpose":
+            size: int | None = geometry.transpose_full(*args) + conv.output_padding[a] - low - high
+        else:
+            size = geometry.out_size(*args, low, high)
+        if size is None or size < 1:
+            return None
+        sizes.append(size)
+    return tuple(sizes)
+
+
+def invalid_reason(conv: Conv) -> str | None:
+    """Why no output exists (docs/statuses.md), or None for a valid configuration."""
+    sizes = {"input_size": min(conv.input_size), "out_channels": conv.out_channels,
+             "kernel_size": min(conv.kernel_size), "stride": min(conv.stride),
+             "dilation": min(conv.dilation), "groups": conv.groups}
+    for name, value in sizes.items():
+        if value < 1:
+            return f"{name} below 1"
+    if conv.in_channels % conv.groups or conv.out_channels % conv.groups:
+        return (f"groups={conv.groups} does not divide in_channels={conv.in_channels} and "
+                f"out_channels={conv.out_channels}")
+    if output_spatial(conv) is None:
+        if conv.op == "conv_transpose":
+            return "the crops are larger than the transposed output"
+        return "the padded input is smaller than the dilated kernel"
+    return None
+
+
+def effective_tap(conv: Conv, tap: tuple[int, ...]) -> tuple[int, ...]:
+    """The tap a correlation sees: convolve flips the kernel, so tap t reads as k-1-t."""
+    if conv.op == "convolve":
+        return tuple(k - 1 - t for k, t in zip(conv.kernel_size, tap))
+    return tap

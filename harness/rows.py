@@ -1,0 +1,95 @@
+"""The results row: one typed record per (case, adapter), and the one list of its columns.
+
+A leaf module: comparison writes rows, reports, diff and the pytest plugin read them, and
+none of them needs the case loader or the comparison to know what a column is. The first
+30 columns are the documented results.csv contract, in order; `op` and `rank` and the
+depth pads of 3-D cases follow; the rest let `report` and `merge` redraw the HTML from a
+CSV alone.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from .geometry import AXIS_SIDES, PAD_SIDES
+
+
+@dataclass
+class Row:
+    case_id: str
+    file: str
+    adapter: str
+    status: str
+    expected: str
+    passed: bool
+    mismatch_on: str | None = None
+    realization: str | None = None
+    dtype: str | None = None
+    ref_shape: str | None = None
+    out_shape: str | None = None
+    pad_top: int | None = None
+    pad_bottom: int | None = None
+    pad_left: int | None = None
+    pad_right: int | None = None
+    ref_pad_top: int | None = None
+    ref_pad_bottom: int | None = None
+    ref_pad_left: int | None = None
+    ref_pad_right: int | None = None
+    pad_asymmetric: bool | None = None
+    param_count: int | None = None
+    expected_param_count: int | None = None
+    max_abs_err: float | None = None
+    max_rel_err: float | None = None
+    err_bound_ratio: float | None = None
+    error_type: str | None = None
+    error_message: str | None = None
+    reason: str | None = None
+    seconds: float | None = None
+    framework_version: str | None = None
+    op: str | None = None
+    rank: int | None = None
+    pad_front: int | None = None
+    pad_back: int | None = None
+    ref_pad_front: int | None = None
+    ref_pad_back: int | None = None
+    expected_error: str | None = None
+    worst_index: str | None = None
+    worst_value: float | None = None
+    worst_reference: float | None = None
+    worst_bound: float | None = None
+    diff_map: str | None = None
+    line: int | None = None
+    doc: str | None = None
+    case: str | None = None
+
+    def record(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+COLUMNS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Row))
+INTEGER_COLUMNS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Row) if f.type == "int | None")
+BOOLEAN_COLUMNS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Row) if f.type.startswith("bool"))
+
+
+def pads_of(record: dict[str, Any] | Row, prefix: str = "pad_") -> tuple[int, ...] | None:
+    """The pads (or crops) of a row in axis order, low before high; None if any is empty."""
+    if isinstance(record, Row):
+        record = record.record()
+    rank = record.get("rank")
+    rank = int(rank) if rank is not None and rank == rank else 2  # NaN from a CSV reads as 2-D
+    values = [record.get(prefix + side) for pair in AXIS_SIDES.get(rank, AXIS_SIDES[2]) for side in pair]
+    if any(v is None or v != v for v in values):
+        return None
+    return tuple(int(v) for v in values)
+
+
+def set_pads(row: Row, prefix: str, pads: tuple[tuple[int, int], ...]) -> None:
+    """Write (low, high) pairs into the side columns of their rank."""
+    for (low, high), (low_side, high_side) in zip(pads, AXIS_SIDES[len(pads)]):
+        setattr(row, prefix + low_side, low)
+        setattr(row, prefix + high_side, high)
+
+
+assert set(PAD_SIDES) == {side for pairs in AXIS_SIDES.values() for pair in pairs for side in pair}

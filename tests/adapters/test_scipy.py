@@ -1,0 +1,40 @@
+"""scipy.signal through the harness: correlate and convolve, SciPy's own 'same', no transposed op."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("scipy")
+
+from battery import VALID_CONFIGS, assert_matches, pads_of, run  # noqa: E402
+
+NATIVE = {"valid", "valid-stride2-odd", "same-odd-kernel", "dilation", "dilation-same", "groups", "depthwise",
+          "depthwise-multiplier", "one-by-one", "no-bias", "float64", "batch-0", "in-channels-0", "integers",
+          "1d-full-dilated", "3d-valid-stride2", "convolve-1d-full"}
+SAME_LOWER = {"same-even-kernel", "same-nonsquare", "1d-same-even", "3d-same-stride1"}  # SciPy's 'same'
+REFUSED = {"float16", "bfloat16", "channels-first-bfloat16"}
+
+
+@pytest.mark.parametrize("name", [n for n in VALID_CONFIGS if n not in SAME_LOWER | REFUSED
+                                  and not n.startswith("transpose")])
+def test_valid_configurations_match(name: str) -> None:
+    assert_matches("scipy", VALID_CONFIGS[name], "native" if name in NATIVE else "emulated")
+
+
+@pytest.mark.parametrize("op", ["conv", "convolve"])
+def test_same_with_an_even_kernel_pads_more_before(op: str) -> None:
+    """SciPy centres 'same' on the full output: SAME_LOWER, one pixel off TensorFlow's SAME."""
+    row = run("scipy", op=op, padding="same", kernel_size=4, input_size=[7])
+    assert (row.status, row.mismatch_on, row.realization) == ("mismatch", "values", "native")
+    assert pads_of(row) == (2, 1) and pads_of(row, "ref_pad_") == (1, 2)
+
+
+def test_same_with_stride_goes_through_np_pad() -> None:
+    row = run("scipy", padding="same", kernel_size=4, stride=2, input_size=[7, 7])
+    assert (row.status, row.realization, pads_of(row)) == ("match", "emulated", (1, 2, 1, 2))
+
+
+def test_float16_is_refused_and_transposed_unsupported() -> None:
+    assert run("scipy", dtype="float16").error_message == "Unsupported type"
+    row = run("scipy", op="conv_transpose")
+    assert row.status == "unsupported" and "no conv_transpose" in row.error_message

@@ -1,0 +1,31 @@
+"""torch.nn.functional through the harness: like the modules, but padding modes need F.pad."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("torch")
+
+from battery import VALID_CONFIGS, assert_matches, run  # noqa: E402
+
+EMULATED = {"same-lower", "asymmetric-pads", "channels-first", "reflect", "reflect-asymmetric", "replicate",
+            "circular", "reflect-same", "1d-causal", "convolve-2d-asymmetric", "convolve-1d-full",
+            "transpose-1d-same", "transpose-3d-same"}
+DIFFERS = {"in-channels-0": "shape"}  # like the modules: 0 output channels for 0 input channels
+
+
+@pytest.mark.parametrize("name", [n for n in VALID_CONFIGS if n not in DIFFERS])
+def test_valid_configurations_match(name: str) -> None:
+    assert_matches("torch-functional", VALID_CONFIGS[name], "emulated" if name in EMULATED else "native")
+
+
+def test_strided_same_raises_runtime_error_not_value_error() -> None:
+    """The module raises ValueError at construction; the function RuntimeError at the call."""
+    row = run("torch-functional", padding="same", stride=2)
+    assert (row.status, row.error_type) == ("error", "RuntimeError")
+    assert "padding='same' is not supported for strided convolutions" in row.error_message
+
+
+def test_parameter_count_is_the_arrays_passed() -> None:
+    row = run("torch-functional", bias=False, kernel_size=[2, 3])
+    assert row.param_count == row.expected_param_count == 3 * 2 * 2 * 3
