@@ -153,7 +153,7 @@ def measured_pads(probe_out: np.ndarray, conv: Conv, tap: Sequence[int]) -> Pads
     the non-zeros form a grid whose first corner gives every axis at once. None when the
     output holds no input (another tap may: a kernel larger than its input).
     """
-    nonzero = np.nonzero(probe_out)
+    nonzero = np.nonzero(np.abs(probe_out) >= 0.5)  # probe values are integers >= 1; below 1/2 is rounding (FFT)
     if len(nonzero[0]) == 0:
         return None
     first = tuple(int(n.min()) for n in nonzero)

@@ -66,6 +66,9 @@ class _ScipyRealisation(Realisation):
 
     def run(self, tensors: Tensors) -> tuple[np.ndarray, str]:
         conv, signal = self.conv, self.adapter.signal
+        if conv.in_channels % conv.groups or conv.out_channels % conv.groups:  # the slicing loop needs whole groups
+            raise ValueError(f"groups={conv.groups} must divide in_channels={conv.in_channels} and "
+                             f"out_channels={conv.out_channels} to slice channels per group")
         fn = signal.convolve if conv.op == "convolve" else signal.correlate
         x, w = tensors.input, tensors.weights
         if self.plan.pre_pad is not None:
