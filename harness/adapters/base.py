@@ -48,6 +48,7 @@ class Plan:
     padding: Any  # the framework call's own padding argument
     pre_pad: geometry.Pads | None = None  # conv, convolve: the framework's pad op first
     crop: geometry.Pads | None = None  # conv_transpose: cut (low, high) from the full output after
+    output_padding: tuple[int, ...] | None = None  # conv_transpose emulated: extends the full output first
     flip: bool = False  # convolve as the framework's conv on spatially flipped weights
 
 
@@ -155,7 +156,12 @@ class Adapter(ABC):
             native = self.native_crop(conv)
             if native is not None:
                 return Plan("native", native)
-            return Plan("emulated", self.valid_padding, crop=geometry.transpose_crops(conv))
+            # a negative high crop (in*s beyond the full output) is more output_padding: the framework
+            # then adds the bias there too, as it does for every position no input reaches
+            crops = geometry.transpose_crops(conv)
+            extended = tuple(op + max(0, -high) for op, (_, high) in zip(conv.output_padding, crops))
+            return Plan("emulated", self.valid_padding, crop=tuple((low, max(high, 0)) for low, high in crops),
+                        output_padding=extended)
         native = self.native_padding(conv)
         if native is not None:
             return Plan("emulated" if flip else "native", native, flip=flip)
@@ -178,11 +184,8 @@ def flip_kernel(weights: np.ndarray) -> np.ndarray:
 
 
 def crop(values: np.ndarray, crops: geometry.Pads) -> np.ndarray:
-    """Cut (low, high) from each spatial axis; a negative high appends zeros."""
-    extend = [(0, 0), (0, 0)] + [(0, max(0, -high)) for _, high in crops]
-    if any(e[1] for e in extend):
-        values = np.pad(values, extend)
-    index = tuple(slice(low, values.shape[2 + a] - max(high, 0)) for a, (low, high) in enumerate(crops))
+    """Cut (low, high) >= 0 from each spatial axis."""
+    index = tuple(slice(low, values.shape[2 + a] - high) for a, (low, high) in enumerate(crops))
     return values[(slice(None), slice(None), *index)]
 
 

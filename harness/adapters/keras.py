@@ -76,8 +76,7 @@ class KerasAdapter(Adapter):
         common = dict(kernel_size=conv.kernel_size, strides=conv.stride, padding=plan.padding,
                       data_format=conv.layout, dilation_rate=conv.dilation, use_bias=conv.bias, dtype=conv.dtype)
         if conv.op == "conv_transpose":
-            emulated = plan.realization == "emulated"
-            output_padding = conv.output_padding if emulated or any(conv.output_padding) else None
+            output_padding = plan.output_padding or (conv.output_padding if any(conv.output_padding) else None)
             layer = getattr(layers, f"Conv{conv.rank}DTranspose")(filters=conv.out_channels,
                                                                    output_padding=output_padding, **common)
         elif depthwise(conv):

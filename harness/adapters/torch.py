@@ -92,7 +92,7 @@ class _TorchRealisation(Realisation):
         self.module = None
         if not adapter.functional:
             name = f"ConvTranspose{conv.rank}d" if transpose else f"Conv{conv.rank}d"
-            extra = ({"output_padding": conv.output_padding} if transpose else
+            extra = ({"output_padding": plan.output_padding or conv.output_padding} if transpose else
                      {"padding_mode": conv.padding_mode if plan.pre_pad is None else "zeros"})
             self.module = getattr(torch.nn, name)(
                 conv.in_channels, conv.out_channels, conv.kernel_size, stride=conv.stride, padding=plan.padding,
@@ -124,7 +124,8 @@ class _TorchRealisation(Realisation):
         self.sizes = tensors.weights.size + (0 if tensors.bias is None else tensors.bias.size)
         if conv.op == "conv_transpose":
             fn = getattr(F, f"conv_transpose{conv.rank}d")
-            return fn(x, w, b, stride=conv.stride, padding=self.plan.padding, output_padding=conv.output_padding,
+            return fn(x, w, b, stride=conv.stride, padding=self.plan.padding,
+                      output_padding=self.plan.output_padding or conv.output_padding,
                       groups=conv.groups, dilation=conv.dilation)
         fn = getattr(F, f"conv{conv.rank}d")
         return fn(x, w, b, stride=conv.stride, padding=self.plan.padding, dilation=conv.dilation, groups=conv.groups)
