@@ -15,8 +15,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .problems import Problem, unknown_key
 from .adapters.registry import adapter_names
+from .problems import Problem, unknown_key
 from .schema import CONV_FIELDS, ENTRY_ONLY, KERAS_ALIASES, Case, Conv, Expectation
 from .yamlsource import LineDict, LineList, line_at
 

@@ -12,9 +12,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .adapters.registry import adapter_names
 from .casefile import DocumentReader, format_value, stable_seed
 from .problems import Problem
-from .adapters.registry import adapter_names
 from .schema import Case
 from .yamlsource import YamlProblem, load_yaml
 

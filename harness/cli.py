@@ -51,6 +51,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     return run_command(result, args.output, adapters, argv=sys.argv)
 
 
+def cmd_adapters(args: argparse.Namespace) -> int:
+    from .adapters.registry import adapter_names, get_adapter
+
+    for name in adapter_names():
+        adapter = get_adapter(name)
+        state = "installed" if adapter.available() else "not installed (" + ", ".join(adapter.requires) + ")"
+        print(f"{name:<20} {state}")
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from .report import render_csvs
 
@@ -93,7 +103,7 @@ def parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run the cases and write results.csv and report.html")
     run.add_argument("paths", nargs="*", help=f"case files or folders (default {DEFAULT_CASES}/)")
     run.add_argument("-o", "--output", default=DEFAULT_REPORTS, help="report folder")
-    run.add_argument("-a", "--adapters", help="comma-separated adapters, e.g. torch,keras")
+    run.add_argument("-a", "--adapters", help="comma-separated adapters, e.g. 'torch, keras' (see `adapters`)")
     run.add_argument("-k", help="keep the cases whose id contains this text")
     run.set_defaults(func=cmd_run)
 
@@ -105,6 +115,9 @@ def parser() -> argparse.ArgumentParser:
     listing.add_argument("paths", nargs="*")
     listing.add_argument("-k", help="keep the ids that contain this text")
     listing.set_defaults(func=cmd_list)
+
+    adapters = sub.add_parser("adapters", help="list the registered adapters (imports no framework)")
+    adapters.set_defaults(func=cmd_adapters)
 
     report = sub.add_parser("report", help="render report.html from results CSVs")
     report.add_argument("csvs", nargs="+")

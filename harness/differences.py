@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .report import atomic_write, read_csvs
 from .adapters.registry import adapter_names
+from .report import atomic_write, read_csvs
 
 START, END = "<!-- differences:start -->", "<!-- differences:end -->"
 

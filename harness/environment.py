@@ -30,7 +30,7 @@ def cpu_name() -> str:
 
 def environment(argv: Sequence[str]) -> dict[str, str]:
     env = {
-        "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "command": " ".join(["python -m harness", *argv[1:]]) if argv and argv[0].endswith("__main__.py") else " ".join(argv),
         "python": sys.version.split()[0],
         "numpy": np.__version__,

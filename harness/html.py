@@ -93,11 +93,11 @@ def summary_grid(df: pd.DataFrame) -> str:
     grid.index.name = "case"
     counts = pd.crosstab(df["status"], df["adapter"], margins=True, margins_name="all")
     counts = counts[_adapters_first(counts.columns)]
-    passed = df.groupby("adapter")["passed"].apply(lambda s: int((s == True).sum()))  # noqa: E712
-    counts.loc["passed"] = passed.reindex(counts.columns).fillna(int((df["passed"] == True).sum()))  # noqa: E712
+    passed = df.groupby("adapter")["passed"].apply(lambda s: int((s == True).sum()))
+    counts.loc["passed"] = passed.reindex(counts.columns).fillna(int((df["passed"] == True).sum()))
     counts_html = counts.style.to_html(table_attributes='class="counts"')
     grid_html = grid.style.map(_colour).to_html(table_attributes='class="grid"')
-    total, failing = len(df), int((df["passed"] == False).sum())  # noqa: E712
+    total, failing = len(df), int((df["passed"] == False).sum())
     headline = (f"<p><b>{df['case_id'].nunique()}</b> cases, <b>{total}</b> pairs: "
                 f"<span class='{'fail' if failing else 'pass'}'>{failing} failing</span>, {total - failing} passing "
                 "(a pair passes when its status is the one expected: <code>match</code>, or what the case records).</p>")
@@ -105,7 +105,7 @@ def summary_grid(df: pd.DataFrame) -> str:
 
 
 def failing_pairs(df: pd.DataFrame) -> str:
-    failing = df[df["passed"] == False]  # noqa: E712
+    failing = df[df["passed"] == False]
     if failing.empty:
         return '<h2 id="failing">Failing pairs</h2><p class="pass">None: every pair behaves as recorded.</p>'
     table = pd.DataFrame({
@@ -123,7 +123,7 @@ def _ratio(value: Any) -> str:
 
 
 def all_pairs(df: pd.DataFrame, records: list[dict[str, Any]]) -> str:
-    options = lambda values: "".join(f'<option value="{escape(v)}">{escape(v)}</option>' for v in values)  # noqa: E731
+    options = lambda values: "".join(f'<option value="{escape(v)}">{escape(v)}</option>' for v in values)
     filters = (f'<p class="filters">status <select id="f-status"><option value="">all</option>'
                f'{options(sorted(df["status"].dropna().unique()))}</select> adapter <select id="f-adapter">'
                f'<option value="">all</option>{options(sorted(df["adapter"].dropna().unique()))}</select>'

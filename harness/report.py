@@ -11,7 +11,6 @@ import os
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
@@ -82,7 +81,7 @@ def summary_text(rows: Sequence[Row] | pd.DataFrame) -> str:
     if df.empty:
         return "no cases ran"
     counts = pd.crosstab(df["status"], df["adapter"], margins=True, margins_name="all")
-    failing = df[df["passed"] == False]  # noqa: E712 - a pandas mask
+    failing = df[df["passed"] == False]
     lines = [counts.to_string()]
     if not failing.empty:
         lines.append(f"\n{len(failing)} failing pair(s):")

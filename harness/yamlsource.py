@@ -85,7 +85,7 @@ _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _co
 def load_yaml(text: str) -> Any:
     """Parse one YAML document; raise YamlProblem with the line of the first fault."""
     try:
-        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_LineLoader)
     except YamlProblem:
         raise
     except yaml.MarkedYAMLError as exc:
@@ -100,9 +100,7 @@ def line_at(root: Any, loc: tuple[Any, ...], default: int) -> int:
     """The line of the deepest element of `loc` (a path of keys/indices) that exists."""
     line, node = default, root
     for part in loc:
-        if isinstance(node, LineDict) and part in node:
-            line, node = node.line_of(part), node[part]
-        elif isinstance(node, LineList) and isinstance(part, int) and 0 <= part < len(node):
+        if isinstance(node, LineDict) and part in node or isinstance(node, LineList) and isinstance(part, int) and 0 <= part < len(node):
             line, node = node.line_of(part), node[part]
         else:
             break

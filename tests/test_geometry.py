@@ -6,9 +6,9 @@ import itertools
 
 import numpy as np
 import pytest
+from helpers import make_case
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from helpers import make_case
 
 from harness import geometry, ops
 from harness.data import make_tensors, probe_tensors

@@ -13,8 +13,8 @@ from rows import sample_rows
 
 from harness import report
 from harness.cli import main
-from harness.rows import COLUMNS
 from harness.html import render_html
+from harness.rows import COLUMNS
 
 ENV = {"python": "3.11", "date": "today"}
 

@@ -27,8 +27,8 @@ from ..schema import OPS, Conv
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _TRAILERS = (
-    re.compile(r"\s*Arguments received by .*", re.S),  # Keras: a dump of the call's arguments
-    re.compile(r"\s+at loc\(.*", re.S),  # JAX/XLA: the harness's own call sites, machine-specific
+    re.compile(r"\s*Arguments received by .*", re.DOTALL),  # Keras: a dump of the call's arguments
+    re.compile(r"\s+at loc\(.*", re.DOTALL),  # JAX/XLA: the harness's own call sites, machine-specific
     re.compile(r"\s*\[Op:\w+\](\s*name:\s*\S*)?\s*$"),  # TensorFlow eager: the op name trailer
 )
 MAX_MESSAGE = 600

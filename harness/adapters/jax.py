@@ -23,7 +23,16 @@ from .. import geometry
 from ..cache import cache_dir
 from ..data import Tensors
 from ..schema import Conv
-from .base import Adapter, Plan, Realisation, dimension_numbers, from_layout, kernel_last, spatial_widths, to_layout
+from .base import (
+    Adapter,
+    Plan,
+    Realisation,
+    dimension_numbers,
+    from_layout,
+    kernel_last,
+    spatial_widths,
+    to_layout,
+)
 
 
 class JaxAdapter(Adapter):

@@ -6,7 +6,7 @@ import pytest
 
 pytest.importorskip("jax")
 
-from battery import VALID_CONFIGS, assert_matches, pads_of, run  # noqa: E402
+from battery import VALID_CONFIGS, assert_matches, pads_of, run
 
 EMULATED = {"reflect", "reflect-asymmetric", "replicate", "circular", "reflect-same", "convolve-2d-asymmetric",
             "convolve-1d-full"}

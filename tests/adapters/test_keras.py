@@ -7,8 +7,8 @@ import pytest
 pytest.importorskip("keras")
 pytest.importorskip("tensorflow")
 
-from battery import VALID_CONFIGS, assert_matches, pads_of, run  # noqa: E402
-from helpers import make_case  # noqa: E402
+from battery import VALID_CONFIGS, assert_matches, pads_of, run
+from helpers import make_case
 
 NATIVE = {"valid", "valid-stride2-odd", "same-odd-kernel", "same-even-kernel", "same-nonsquare", "dilation",
           "dilation-same", "groups", "depthwise", "depthwise-multiplier", "one-by-one", "no-bias", "float16",

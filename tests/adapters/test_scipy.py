@@ -6,7 +6,7 @@ import pytest
 
 pytest.importorskip("scipy")
 
-from battery import VALID_CONFIGS, assert_matches, pads_of, run  # noqa: E402
+from battery import VALID_CONFIGS, assert_matches, pads_of, run
 
 NATIVE = {"valid", "valid-stride2-odd", "same-odd-kernel", "dilation", "dilation-same", "groups", "depthwise",
           "depthwise-multiplier", "one-by-one", "no-bias", "float64", "batch-0", "in-channels-0", "integers",

@@ -6,7 +6,7 @@ import pytest
 
 pytest.importorskip("torch")
 
-from battery import VALID_CONFIGS, assert_matches, pads_of, run  # noqa: E402
+from battery import VALID_CONFIGS, assert_matches, pads_of, run
 
 EMULATED = {"same-lower", "asymmetric-pads", "channels-first", "reflect-asymmetric", "circular", "1d-causal",
             "convolve-2d-asymmetric", "convolve-1d-full", "transpose-1d-same", "transpose-3d-same"}

@@ -6,7 +6,7 @@ import pytest
 
 pytest.importorskip("torch")
 
-from battery import VALID_CONFIGS, assert_matches, run  # noqa: E402
+from battery import VALID_CONFIGS, assert_matches, run
 
 EMULATED = {"same-lower", "asymmetric-pads", "channels-first", "reflect", "reflect-asymmetric", "replicate",
             "circular", "reflect-same", "1d-causal", "convolve-2d-asymmetric", "convolve-1d-full",
