@@ -84,6 +84,24 @@ class Realisation(ABC):
         return Output(values, dtype)
 
 
+class ArrayRealisation(Realisation):
+    """A realisation with no framework object holding the weights: its parameter count is the
+    size of the arrays its last call passed (jax, functional calls, SciPy, an ONNX graph)."""
+
+    def __init__(self, plan: Plan) -> None:
+        super().__init__(plan)
+        self.sizes: int | None = None
+
+    @property
+    def param_count(self) -> int:
+        if self.sizes is None:
+            raise RuntimeError(f"{type(self).__name__} counts the arrays it passed; call it first")
+        return self.sizes
+
+    def count(self, *arrays: np.ndarray | None) -> None:
+        self.sizes = sum(a.size for a in arrays if a is not None)
+
+
 class Adapter(ABC):
     """One framework. Subclasses set the class attributes and implement the abstract methods."""
 

@@ -25,6 +25,7 @@ from ..data import Tensors
 from ..schema import Conv
 from .base import (
     Adapter,
+    ArrayRealisation,
     Plan,
     Realisation,
     dimension_numbers,
@@ -120,17 +121,10 @@ def _compiled(key: tuple[Any, ...]) -> Any:
     return jax.jit(conv)
 
 
-class _JaxRealisation(Realisation):
+class _JaxRealisation(ArrayRealisation):
     def __init__(self, adapter: JaxAdapter, plan: Plan, fn: Any, conv: Conv) -> None:
         super().__init__(plan)
         self.adapter, self.fn, self.conv = adapter, fn, conv
-        self.sizes: int | None = None
-
-    @property
-    def param_count(self) -> int:
-        if self.sizes is None:
-            raise RuntimeError("the jax adapter counts the arrays it passed; call it first")
-        return self.sizes
 
     def run(self, tensors: Tensors) -> tuple[np.ndarray, str]:
         layout = self.conv.layout
@@ -139,5 +133,5 @@ class _JaxRealisation(Realisation):
         x64 = self.adapter.jax.enable_x64(True) if tensors.input.dtype == np.float64 else contextlib.nullcontext()
         with x64:  # NumPy operands go to the jitted function as they are: one transfer, no jnp.asarray
             y = np.asarray(self.fn(x, w, tensors.bias))
-        self.sizes = w.size + (0 if tensors.bias is None else tensors.bias.size)  # the arrays passed
+        self.count(w, tensors.bias)
         return from_layout(y, layout), y.dtype.name

@@ -17,7 +17,7 @@ import numpy as np
 from .. import geometry
 from ..data import Tensors
 from ..schema import Conv
-from .base import Adapter, Plan, Realisation
+from .base import Adapter, ArrayRealisation, Plan, Realisation
 
 OPSET = 21
 IR_VERSION = 10  # what ONNX Runtime 1.31 reads; onnx 1.23 would write a newer one by default
@@ -57,17 +57,10 @@ class OnnxRuntimeAdapter(Adapter):
         return _OrtRealisation(self, plan, conv)
 
 
-class _OrtRealisation(Realisation):
+class _OrtRealisation(ArrayRealisation):
     def __init__(self, adapter: OnnxRuntimeAdapter, plan: Plan, conv: Conv) -> None:
         super().__init__(plan)
         self.adapter, self.conv = adapter, conv
-        self.sizes: int | None = None
-
-    @property
-    def param_count(self) -> int:
-        if self.sizes is None:
-            raise RuntimeError("the onnxruntime adapter counts its initializers; call it first")
-        return self.sizes
 
     def model(self, tensors: Tensors) -> Any:
         onnx, conv, plan = self.adapter.onnx, self.conv, self.plan
@@ -97,7 +90,7 @@ class _OrtRealisation(Realisation):
         nodes.append(helper.make_node(kind, inputs, ["Y"], **attrs))
         graph = helper.make_graph(nodes, "conv", [helper.make_tensor_value_info("X", elem, list(tensors.input.shape))],
                                   [helper.make_tensor_value_info("Y", elem, None)], initializer=inits)
-        self.sizes = sum(int(np.prod(t.dims)) for t in inits if t.name in ("W", "B"))
+        self.sizes = sum(int(np.prod(t.dims)) for t in inits if t.name in ("W", "B"))  # read back from the graph
         return helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], ir_version=IR_VERSION)
 
     def run(self, tensors: Tensors) -> tuple[np.ndarray, str]:

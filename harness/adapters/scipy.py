@@ -16,7 +16,7 @@ import numpy as np
 
 from ..data import Tensors
 from ..schema import Conv
-from .base import Adapter, Plan, Realisation
+from .base import Adapter, ArrayRealisation, Plan, Realisation
 
 
 class ScipyAdapter(Adapter):
@@ -52,17 +52,10 @@ class ScipyAdapter(Adapter):
         return _ScipyRealisation(self, plan, conv)
 
 
-class _ScipyRealisation(Realisation):
+class _ScipyRealisation(ArrayRealisation):
     def __init__(self, adapter: ScipyAdapter, plan: Plan, conv: Conv) -> None:
         super().__init__(plan)
         self.adapter, self.conv = adapter, conv
-        self.sizes: int | None = None
-
-    @property
-    def param_count(self) -> int:
-        if self.sizes is None:
-            raise RuntimeError("the scipy adapter counts the arrays it used; call it first")
-        return self.sizes
 
     def run(self, tensors: Tensors) -> tuple[np.ndarray, str]:
         conv, signal = self.conv, self.adapter.signal
@@ -91,5 +84,5 @@ class _ScipyRealisation(Realisation):
         y = np.array(items)[: x.shape[0]]
         if tensors.bias is not None:
             y = y + tensors.bias.reshape((1, -1) + (1,) * conv.rank)
-        self.sizes = w.size + (0 if tensors.bias is None else tensors.bias.size)
+        self.count(w, tensors.bias)
         return y, y.dtype.name

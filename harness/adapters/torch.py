@@ -19,7 +19,7 @@ import numpy as np
 from ..data import Tensors
 from ..geometry import conv_pads
 from ..schema import Conv
-from .base import Adapter, Plan, Realisation, symmetric
+from .base import Adapter, ArrayRealisation, Plan, Realisation, symmetric
 
 
 class TorchAdapter(Adapter):
@@ -81,14 +81,13 @@ class TorchFunctionalAdapter(TorchAdapter):
     functional = True
 
 
-class _TorchRealisation(Realisation):
+class _TorchRealisation(ArrayRealisation):
     def __init__(self, adapter: TorchAdapter, plan: Plan, conv: Conv) -> None:
         super().__init__(plan)
         self.adapter, self.conv = adapter, conv
         torch = adapter.torch
         transpose = conv.op == "conv_transpose"
         self.mode = adapter.pad_modes.get(conv.padding_mode, "constant")
-        self.sizes = 0
         self.module = None
         if not adapter.functional:
             name = f"ConvTranspose{conv.rank}d" if transpose else f"Conv{conv.rank}d"
@@ -103,7 +102,7 @@ class _TorchRealisation(Realisation):
     def param_count(self) -> int:
         if self.module is not None:
             return sum(p.numel() for p in self.module.parameters())
-        return self.sizes
+        return super().param_count
 
     def tensor(self, array: np.ndarray) -> Any:
         torch = self.adapter.torch
@@ -121,7 +120,7 @@ class _TorchRealisation(Realisation):
             return self.module(x)
         w = self.tensor(tensors.weights)
         b = None if tensors.bias is None else self.tensor(tensors.bias)
-        self.sizes = tensors.weights.size + (0 if tensors.bias is None else tensors.bias.size)
+        self.count(tensors.weights, tensors.bias)
         if conv.op == "conv_transpose":
             fn = getattr(F, f"conv_transpose{conv.rank}d")
             return fn(x, w, b, stride=conv.stride, padding=self.plan.padding,
