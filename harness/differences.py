@@ -24,16 +24,25 @@ def _first_sentence(text: str, limit: int = 200) -> str:
     return sentence if len(sentence) <= limit else sentence[: limit - 1] + "…"
 
 
-def differences_table(df: pd.DataFrame) -> str:
-    """Markdown: one row per (adapter, status, reason) among the recorded divergences."""
+def divergence_groups(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per (adapter, status, first sentence of the reason) among the recorded divergences,
+    with the number of cases and an example, adapters in registry order, larger groups first."""
+    columns = ["adapter", "status", "what", "cases", "example"]
     diverging = df[df["reason"].notna() & (df["reason"].astype(str) != "")].copy()
     if diverging.empty:
-        return "_No shipped case records a divergence: every framework matched the reference._"
+        return pd.DataFrame(columns=columns)
     diverging["what"] = diverging["reason"].map(_first_sentence)
     groups = (diverging.groupby(["adapter", "status", "what"], sort=False)
               .agg(cases=("case_id", "nunique"), example=("case_id", "first")).reset_index())
     order = {name: i for i, name in enumerate(adapter_names())}
-    groups = groups.sort_values(["adapter", "cases"], key=lambda s: s.map(order) if s.name == "adapter" else -s)
+    return groups.sort_values(["adapter", "cases"], key=lambda s: s.map(order) if s.name == "adapter" else -s)[columns]
+
+
+def differences_table(df: pd.DataFrame) -> str:
+    """Markdown for the README: the divergence groups, then where they come from."""
+    groups = divergence_groups(df)
+    if groups.empty:
+        return "_No shipped case records a divergence: every framework matched the reference._"
     lines = ["| framework | status | what happens | cases | example |", "| --- | --- | --- | ---: | --- |"]
     lines += [f"| {g.adapter} | {g.status} | {g.what.replace('|', '/')} | {g.cases} | `{g.example}` |"
               for g in groups.itertuples()]

@@ -71,6 +71,7 @@ class Row:
 COLUMNS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Row))
 INTEGER_COLUMNS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Row) if f.type == "int | None")
 BOOLEAN_COLUMNS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Row) if f.type.startswith("bool"))
+STRING_COLUMNS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Row) if f.type.startswith("str"))
 
 
 def pads_of(record: dict[str, Any] | Row, prefix: str = "pad_") -> tuple[int, ...] | None:

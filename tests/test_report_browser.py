@@ -48,18 +48,21 @@ def test_report_renders_in_chromium(tmp_path: Path) -> None:
     driver = _browser()
     try:
         driver.get((tmp_path / "report.html").as_uri())
-        grid = driver.find_element(By.CSS_SELECTOR, "table.grid")
-        assert grid.is_displayed()
-        links = [a.text for a in grid.find_elements(By.TAG_NAME, "a")]
-        assert links == ["sample-same", "sample-circular"]
-        for case_id in links:
-            section = driver.find_element(By.ID, f"case-{case_id}")
-            assert section.is_displayed() and section.find_elements(By.CSS_SELECTOR, "svg.pads")
-        pairs = driver.find_elements(By.CSS_SELECTOR, "#pairs tbody tr")
-        assert len(pairs) == len(rows)
-        Select(driver.find_element(By.ID, "f-status")).select_by_value("match")
-        shown = [r for r in pairs if r.is_displayed()]
-        assert len(shown) == sum(r["status"] == "match" for r in rows)
+        assert "3 failing" in driver.find_element(By.CSS_SELECTOR, "p.headline").text
+        entries = driver.find_elements(By.CSS_SELECTOR, "details.case")
+        assert [e.get_attribute("id") for e in entries] == ["case-sample-same", "case-sample-circular"]
+        assert not entries[0].get_attribute("open")  # collapsed until asked
+        driver.find_element(By.CSS_SELECTOR, 'table.failing a[href="#case-sample-same"]').click()
+        opened = driver.find_element(By.ID, "case-sample-same")
+        assert opened.get_attribute("open")
+        pictures = opened.find_elements(By.CSS_SELECTOR, ".pictures svg")
+        assert [p.get_attribute("aria-label") for p in pictures] == [
+            "pads of reference", "pads of torch", "pads of keras", "pads of jax"]
+        assert opened.find_elements(By.CSS_SELECTOR, ".heat svg")  # jax's value mismatch
+        Select(driver.find_element(By.ID, "f-status")).select_by_value("unsupported")
+        shown = [e.get_attribute("id") for e in entries if e.is_displayed()]
+        assert shown == ["case-sample-circular"]
+        assert driver.find_element(By.ID, "f-count").text == "1 of 2 cases"
         driver.save_screenshot(str(tmp_path / "report.png"))
         errors = [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
         assert errors == []
