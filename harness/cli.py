@@ -8,16 +8,26 @@ only once they are chosen.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
+from pathlib import Path
+
 from .cases import LoadResult, load_cases
+from .problems import BadInput
 
 DEFAULT_CASES = "cases"
 DEFAULT_REPORTS = "reports"
 
 
 def _load(paths: Sequence[str], keep: str | None = None) -> LoadResult:
+    if not paths and not Path(DEFAULT_CASES).is_dir():
+        raise BadInput(f"no {DEFAULT_CASES}/ folder in {Path.cwd()}: name case files or folders "
+                       "(python -m harness run path/to/cases), or run where a cases/ folder is")
+    missing = [p for p in paths if not Path(p).exists()]
+    if missing:
+        raise BadInput(f"no such file or folder: {', '.join(missing)}")
     result = load_cases(paths or [DEFAULT_CASES])
     for problem in result.problems:
         print(problem, file=sys.stderr)
@@ -42,13 +52,13 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from .adapters.registry import split_names
     from .runner import run_command
 
     result = _load(args.paths, args.k)
-    from .adapters.registry import split_names
-
-    adapters = split_names(args.adapters) or None
-    return run_command(result, args.output, adapters, argv=sys.argv)
+    if args.k and not result.cases:
+        raise BadInput(f"-k {args.k!r} keeps no case; {args.output}/ left as it was")
+    return run_command(result, args.output, split_names(args.adapters) or None, argv=sys.argv)
 
 
 def cmd_adapters(args: argparse.Namespace) -> int:
@@ -105,6 +115,8 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("-o", "--output", default=DEFAULT_REPORTS, help="report folder")
     run.add_argument("-a", "--adapters", help="comma-separated adapters, e.g. 'torch, keras' (see `adapters`)")
     run.add_argument("-k", help="keep the cases whose id contains this text")
+    run.add_argument("-v", "--verbose", action="store_true",
+                     help="let framework log lines and warnings through (they go to the report's log otherwise)")
     run.set_defaults(func=cmd_run)
 
     validate = sub.add_parser("validate", help="check case files only (imports no framework)")
@@ -146,9 +158,14 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from .quiet import prepare_environment
+
     args = parser().parse_args(argv)
+    if getattr(args, "verbose", False):
+        os.environ["HARNESS_VERBOSE"] = "1"
+    prepare_environment()
     try:
         return int(args.func(args))
-    except FileNotFoundError as exc:
+    except (BadInput, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -1,7 +1,8 @@
 """`python -m harness diff OLD.csv NEW.csv`: what a framework upgrade (or a change) changed.
 
-One row per change: a pair added or removed, a field that changed (status, shape, pads,
-parameter count, realization), and the largest moves of err_bound_ratio.
+One row per change: a pair added or removed, a field that changed (status, passed, shape,
+pads, parameter count, realization), and the largest moves of err_bound_ratio. Exits 1 when
+a pair was added or removed or its status or verdict changed, 0 otherwise, like diff(1).
 """
 
 from __future__ import annotations
@@ -72,4 +73,5 @@ def diff_command(old: str, new: str, output: str) -> int:
                atomic_write(folder / "diff.html", diff_html(changes, old, new))]
     print(changes.to_string(index=False) if not changes.empty else "no changes")
     print("wrote", ", ".join(map(str, written)))
-    return 0
+    verdicts = changes["change"].isin(("added", "removed")) | changes["field"].isin(("status", "passed"))
+    return 1 if bool(verdicts.any()) else 0  # like diff(1): 1 when a pair's status or verdict changed

@@ -15,6 +15,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from .adapters.registry import adapter_names, get_adapter
+from .quiet import log_text
+
+LOG_KEY = "framework log"  # what frameworks printed or warned, kept off the terminal
 
 
 def cpu_name() -> str:
@@ -41,6 +44,9 @@ def environment(argv: Sequence[str]) -> dict[str, str]:
     }
     for name in adapter_names():
         env.update(framework_environment(name))
+    log = log_text()
+    if log:
+        env[LOG_KEY] = log
     return env
 
 

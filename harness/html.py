@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from .differences import divergence_groups
+from .environment import LOG_KEY
 from .rows import COLUMNS, STRING_COLUMNS
 
 FIELDS = tuple(c for c in COLUMNS if c not in ("seconds", "max_rel_err"))  # what the page shows
@@ -121,12 +122,15 @@ def failing_section(df: pd.DataFrame, limit: int = 200) -> str:
 
 
 def environment_block(df: pd.DataFrame, env: dict[str, str]) -> str:
-    values = dict(env)
+    values = {k: v for k, v in env.items() if k != LOG_KEY}
     for version in sorted({v for v in df["framework_version"].dropna().unique() if isinstance(v, str)}):
         values.setdefault(version.split()[0], version)
     body = "".join(f"<tr><th>{escape(k)}</th><td>{escape(str(v))}</td></tr>" for k, v in values.items())
+    log = env.get(LOG_KEY, "")
+    log_block = (f'<details id="log"><summary>Framework log ({len(log.splitlines())} distinct lines, kept off the '
+                 f"terminal; <code>run -v</code> shows them)</summary><pre>{escape(log)}</pre></details>") if log else ""
     return (f'<details id="environment"><summary>Environment ({escape(values.get("date", ""))} '
-            f'{escape(values.get("device", ""))})</summary><table class="env">{body}</table></details>')
+            f'{escape(values.get("device", ""))})</summary><table class="env">{body}</table></details>{log_block}')
 
 
 def render_html(df: pd.DataFrame, env: dict[str, str]) -> str:

@@ -7,6 +7,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 
+class BadInput(Exception):
+    """Input a command cannot use (a missing folder, a file that is not a results CSV): the
+    command line prints the message as one line and exits 2, never a traceback."""
+
+
 @dataclass(frozen=True, order=True)
 class Problem:
     path: str

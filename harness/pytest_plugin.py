@@ -1,6 +1,8 @@
 """pytest over the case matrix: one test per (case, adapter) (SPEC section 6).
 
-Node ids are `cases/<file>.yaml::<case id>::<adapter>`. Collection reads YAML only and
+Node ids are `cases/<file>.yaml::<case id>::<adapter>`. Only the folders named by the
+`harness_cases` ini option (this repository: `cases`) or `--harness-cases PATH` are
+collected, so installing the package changes no other project's run. Collection reads YAML only and
 imports no framework. Items carry no fixtures. A case's data and reference are computed
 once per process. Each item's results row travels in `user_properties`, so under
 pytest-xdist the controller alone writes `--harness-report DIR`, with the same rows as a
@@ -30,23 +32,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("harness", "convolution comparison harness")
     group.addoption("--harness-report", metavar="DIR", default=None,
                     help="write results.csv and report.html for the case items that ran")
+    group.addoption("--harness-cases", metavar="PATH", action="append", default=[],
+                    help="collect the case files under PATH (repeatable; adds to the harness_cases ini option)")
+    parser.addini("harness_cases", "folders (or files) whose *.yaml case files pytest collects, relative to the "
+                  "rootdir; none by default, so other projects' YAML files are left alone", type="paths", default=[])
 
 
-def _is_case_file(path: Path) -> bool:
-    """YAML under a `cases` folder, or any YAML file whose top level has `cases:`."""
-    if path.suffix not in (".yaml", ".yml"):
-        return False
-    if "cases" in path.parent.parts:
-        return True
-    try:
-        with path.open(encoding="utf-8") as handle:
-            return any(line.startswith("cases:") for line in handle)
-    except (OSError, UnicodeDecodeError):
-        return False
+def _case_roots(config: pytest.Config) -> list[Path]:
+    """Where this project keeps case files: the ini option and --harness-cases, nothing else."""
+    given = [Path(p).resolve() for p in config.getoption("--harness-cases")]
+    return [Path(p).resolve() for p in config.getini("harness_cases")] + given
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
-    if _is_case_file(file_path):
+    if file_path.suffix not in (".yaml", ".yml"):
+        return None
+    path = file_path.resolve()
+    if any(path == root or root in path.parents for root in _case_roots(parent.config)):
         return CaseFile.from_parent(parent, path=file_path)
     return None
 
@@ -180,7 +182,12 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    from .quiet import prepare_environment
+
     config.addinivalue_line("markers", "xdist_group(name): run in the same xdist worker as its group")
+    if not _case_roots(config):
+        return  # installed but not configured here: this session is some other project's business
+    prepare_environment()  # before any item imports a framework
     # A broken case file is one collection error; the other files still run (exit stays non-zero).
     config.option.continue_on_collection_errors = True
     folder = config.getoption("--harness-report")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .problems import BadInput
 from .rows import BOOLEAN_COLUMNS, COLUMNS, INTEGER_COLUMNS, Row
 
 
@@ -53,9 +54,25 @@ def csv_text(df: pd.DataFrame) -> str:
     return out.to_csv(index=False)
 
 
+REQUIRED = ("case_id", "adapter", "status", "expected", "passed")
+
+
+def read_csv(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """One results CSV, or BadInput saying why the file is not one."""
+    try:
+        df = pd.read_csv(path, dtype={c: str for c in BOOLEAN_COLUMNS}, keep_default_na=False, na_values=[""])
+    except FileNotFoundError:
+        raise BadInput(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise BadInput(f"{path}: not a results CSV ({type(exc).__name__}: {' '.join(str(exc).split())[:200]})") from None
+    missing = [c for c in REQUIRED if c not in df.columns]
+    if missing:
+        raise BadInput(f"{path}: not a results CSV of python -m harness run (no column {', '.join(missing)})")
+    return df
+
+
 def read_csvs(paths: Sequence[str | os.PathLike[str]]) -> pd.DataFrame:
-    frames = [pd.read_csv(p, dtype={c: str for c in BOOLEAN_COLUMNS}, keep_default_na=False,
-                          na_values=[""]) for p in paths]
+    frames = [read_csv(p) for p in paths]
     df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(COLUMNS))
     for column in COLUMNS:
         if column not in df:
@@ -76,19 +93,22 @@ def write_reports(rows: Sequence[Row] | pd.DataFrame, output: str | os.PathLike[
 
 
 def summary_text(rows: Sequence[Row] | pd.DataFrame) -> str:
-    """Status counts per adapter, then every pair that did not pass."""
+    """`N failing of M pairs` first, then status counts per adapter, then every pair that failed."""
     df = rows if isinstance(rows, pd.DataFrame) else frame(rows)
     if df.empty:
         return "no cases ran"
-    counts = pd.crosstab(df["status"], df["adapter"], margins=True, margins_name="all")
-    failing = df[df["passed"] == False]
-    lines = [counts.to_string()]
+    failing = df[df["passed"] == False]  # noqa: E712 - a pandas mask
+    lines = [f"{len(failing)} failing of {len(df)} pairs ({df['case_id'].nunique()} cases x "
+             f"{df['adapter'].nunique()} adapters)"
+             + ("" if len(failing) else ": every pair behaves as expected or as its case records"), ""]
+    lines.append(pd.crosstab(df["status"], df["adapter"], margins=True, margins_name="all").to_string())
     if not failing.empty:
         lines.append(f"\n{len(failing)} failing pair(s):")
         lines += [f"  {r.case_id}::{r.adapter}: {r.status} (expected {r.expected})"
                   + (f" on {r.mismatch_on}" if isinstance(r.mismatch_on, str) else "")
                   + (f": {r.error_type}: {r.error_message}" if isinstance(r.error_message, str) and r.status == "error" else "")
                   for r in failing.itertuples()]
+        lines.append(f"{len(failing)} failing")
     return "\n".join(lines)
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sys
 import time
-import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
@@ -23,6 +22,7 @@ from .cases import Case, adapters_for
 from .compare import Outcome, error_bound, judge
 from .data import Tensors, make_tensors, probe_tensors
 from .reference import Reference, reference
+from .quiet import captured
 from .rows import Row
 
 
@@ -36,7 +36,8 @@ def _ready(name: str) -> tuple[Adapter | None, Outcome | None]:
                 f"{missing} not installed but HARNESS_FRAMEWORKS requires {name}"))
         return None, Outcome(name, "skipped", error_message=f"{missing} not installed")
     try:
-        adapter.ensure_setup()
+        with captured(name):
+            adapter.ensure_setup()
     except Exception as exc:  # a broken install: every pair of this adapter says so
         kind, message = describe_error(exc)
         return None, Outcome(name, "error", error_type=kind, error_message=f"setting up {name}: {message}")
@@ -48,8 +49,7 @@ def run_adapter(name: str, case: Case, tensors: Tensors) -> Outcome:
     if adapter is None:
         assert refusal is not None
         return refusal
-    with warnings.catch_warnings():  # frameworks warn about odd configurations; the row says what happened
-        warnings.simplefilter("ignore")
+    with captured(name):  # frameworks warn about odd configurations; the row says what happened
         return _run(adapter, case, tensors)
 
 
@@ -132,6 +132,11 @@ def run_command(loaded: Any, output: str, only: Sequence[str] | None, argv: Sequ
             print(f"error: unknown adapter(s) {', '.join(unknown)}; registered: {', '.join(adapter_names())}",
                   file=sys.stderr)
             return 2
+    selected = [c for c in loaded.cases if adapters_for(c, only)]
+    if not selected:  # nothing to run never replaces an earlier report
+        why = "the case files hold no valid case" if not loaded.cases else "no case has a selected adapter"
+        print(f"error: no case selected ({why}); {output}/ left as it was", file=sys.stderr)
+        return 2
     start = time.perf_counter()
     rows = list(run_cases(loaded.cases, only))
     env = environment(argv)

@@ -70,3 +70,66 @@ def test_validate_and_list_import_no_framework(command: list[str]) -> None:
     """)
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "0 []"
+
+
+# --- bad input: one clear line, exit 2, nothing written ----------------------------------
+
+def run_cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "harness", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_a_folder_without_cases_gets_exit_2_and_no_reports(tmp_path: Path) -> None:
+    out = run_cli(tmp_path, "run")
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert out.stderr.startswith("error: no cases/ folder in") and len(out.stderr.splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", [["report", "{bad}"], ["diff", "{bad}", "{bad}"], ["merge", "{bad}"],
+                                     ["report", "{missing}"], ["run", "{missing}"], ["validate", "{missing}"]])
+def test_bad_files_get_one_line_and_exit_2(tmp_path: Path, command: list[str]) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name,value\na,1\n")
+    args = [c.format(bad=bad, missing=tmp_path / "missing.csv") for c in command]
+    out = run_cli(tmp_path, *args, "-o", str(tmp_path / "out")) if command[0] != "validate" else run_cli(tmp_path, *args)
+    assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1 and out.stderr.startswith("error: ")
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_empty_selection_keeps_the_earlier_report(tmp_path: Path) -> None:
+    (tmp_path / "cases").mkdir()
+    (tmp_path / "cases" / "c.yaml").write_text("cases:\n  - id: one\n    in_channels: 1\n    input_size: 4\n"
+                                              "    out_channels: 1\n    kernel_size: 1\n    adapters: [scipy]\n")
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports" / "results.csv").write_text("earlier")
+    out = run_cli(tmp_path, "run", "-k", "no-such-id")
+    assert out.returncode == 2 and "keeps no case" in out.stderr
+    out = run_cli(tmp_path, "run", "-a", "torch")
+    assert out.returncode == 2 and "no case selected" in out.stderr
+    assert (tmp_path / "reports" / "results.csv").read_text() == "earlier"
+    out = run_cli(tmp_path, "run", "-a", " scipy , torch")  # spaces around names are fine
+    assert out.returncode == 0 and out.stdout.startswith("0 failing of 1 pairs"), out.stdout + out.stderr
+
+
+def test_diff_exits_1_when_a_verdict_changed(tmp_path: Path) -> None:
+    header = "case_id,adapter,status,expected,passed\n"
+    (tmp_path / "a.csv").write_text(header + "c,jax,match,match,true\nd,jax,error,error,true\n")
+    (tmp_path / "b.csv").write_text(header + "c,jax,match,match,true\nd,jax,match,error,false\n")
+    assert run_cli(tmp_path, "diff", "a.csv", "a.csv", "-o", "d").returncode == 0
+    out = run_cli(tmp_path, "diff", "a.csv", "b.csv", "-o", "d")
+    assert out.returncode == 1 and "passed" in out.stdout and "status" in out.stdout
+
+
+def test_a_clean_run_is_quiet_and_says_0_failing(tmp_path: Path) -> None:
+    pytest.importorskip("tensorflow")
+    (tmp_path / "cases").mkdir()
+    (tmp_path / "cases" / "c.yaml").write_text(
+        "cases:\n  - id: half\n    in_channels: 2\n    input_size: 5\n    out_channels: 2\n    kernel_size: 3\n"
+        "    dtype: float16\n    adapters: [keras, jax]\n")
+    out = run_cli(tmp_path, "run")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert out.stdout.splitlines()[0] == "0 failing of 2 pairs (1 cases x 2 adapters): every pair behaves as expected or as its case records"
+    assert out.stderr == "", out.stderr  # no absl, oneDNN or TensorFlow line
+    assert 'id="log"' in (tmp_path / "reports" / "report.html").read_text()  # they went to the report

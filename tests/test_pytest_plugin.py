@@ -44,16 +44,18 @@ def write_cases(folder: Path, text: str = CASES, name: str = "mine.yaml") -> Pat
     return path
 
 
-def run_pytest(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def run_pytest(cwd: Path, *args: str, cases: str = "cases") -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "pytest", "-p", "harness.pytest_plugin", "-p", "no:cacheprovider",
-                           "--rootdir", str(cwd), *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+                           "--rootdir", str(cwd), "--harness-cases", cases, *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=300)
 
 
 def test_collection_ids_and_no_framework_imported(tmp_path: Path) -> None:
     write_cases(tmp_path / "cases", CASES.replace("adapters: [jax]\n    matrix", "matrix"))
     code = textwrap.dedent("""
         import sys, pytest
-        rc = pytest.main(["-p", "harness.pytest_plugin", "-p", "no:cacheprovider", "--collect-only", "-q", "cases"])
+        rc = pytest.main(["-p", "harness.pytest_plugin", "-p", "no:cacheprovider", "--harness-cases", "cases",
+                          "--collect-only", "-q", "cases"])
         print("FRAMEWORKS", sorted(m for m in ("torch", "tensorflow", "keras", "jax") if m in sys.modules), rc)
     """)
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
@@ -64,11 +66,30 @@ def test_collection_ids_and_no_framework_imported(tmp_path: Path) -> None:
     assert "FRAMEWORKS [] 0" in out.stdout
 
 
-def test_any_yaml_file_with_cases_is_collected_outside_a_cases_folder(tmp_path: Path) -> None:
+def test_only_configured_folders_are_collected(tmp_path: Path) -> None:
     write_cases(tmp_path / "elsewhere")
-    (tmp_path / "elsewhere" / "other.yaml").write_text("not: cases\n")
-    out = run_pytest(tmp_path, "--collect-only", "-q", "elsewhere")
-    assert "elsewhere/mine.yaml::recorded-wrongly::jax" in out.stdout and "other.yaml" not in out.stdout
+    write_cases(tmp_path / "cases")
+    out = run_pytest(tmp_path, "--collect-only", "-q", "elsewhere", "cases", cases="elsewhere")
+    assert "elsewhere/mine.yaml::recorded-wrongly::jax" in out.stdout and "cases/mine.yaml" not in out.stdout
+    (tmp_path / "pytest.ini").write_text("[pytest]\nharness_cases = cases\n")
+    out = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--collect-only", "-q", "."],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert "cases/mine.yaml::recorded-wrongly::jax" in out.stdout and "elsewhere/" not in out.stdout
+
+
+def test_an_unrelated_project_is_left_alone(tmp_path: Path) -> None:
+    """The installed plugin (pytest11 entry point) collects none of another project's YAML files and
+    keeps pytest's own rule that a collection error stops the run."""
+    write_cases(tmp_path / "tests" / "data", CASES, "scenarios.yaml")
+    (tmp_path / "tests" / "test_ok.py").write_text("def test_ok():\n    pass\n")
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    out = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120)
+    assert "1 passed" in out.stdout and "scenarios.yaml" not in out.stdout and out.returncode == 0, out.stdout
+    (tmp_path / "tests" / "test_broken.py").write_text("import nothing_of_that_name\n")
+    out = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120)
+    assert "Interrupted: 1 error during collection" in out.stdout and "1 passed" not in out.stdout
 
 
 def test_broken_file_is_one_collection_error_and_others_run(tmp_path: Path) -> None:
@@ -105,11 +126,11 @@ def test_missing_framework_skips_or_fails_when_required(pytester: pytest.Pyteste
     monkeypatch.setattr(type(get_adapter("jax")), "available", classmethod(lambda cls: False))
     pytester.makefile(".yaml", mine=CASES.split("  - id: recorded-wrongly")[0])
     monkeypatch.delenv("HARNESS_FRAMEWORKS", raising=False)
-    result = pytester.runpytest_inprocess("-p", "harness.pytest_plugin", "-rs")
+    result = pytester.runpytest_inprocess("-p", "harness.pytest_plugin", "--harness-cases", ".", "-rs")
     result.assert_outcomes(skipped=2)
     result.stdout.fnmatch_lines(["*jax is not installed*"])
     monkeypatch.setenv("HARNESS_FRAMEWORKS", "jax")
-    result = pytester.runpytest_inprocess("-p", "harness.pytest_plugin")
+    result = pytester.runpytest_inprocess("-p", "harness.pytest_plugin", "--harness-cases", ".")
     result.assert_outcomes(failed=2)
 
 

@@ -34,7 +34,6 @@ class KerasAdapter(Adapter):
 
     def setup(self) -> None:
         os.environ.setdefault("KERAS_BACKEND", self.backend)
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         import tensorflow as tf
 
         tf.config.experimental.enable_tensor_float_32_execution(False)
