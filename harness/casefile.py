@@ -7,6 +7,7 @@ in the order written, `exclude` drops combinations and `expect` rules resolve pe
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 from collections.abc import Callable, Iterator
@@ -200,7 +201,7 @@ class DocumentReader:
                 try:
                     expect[key] = Expectation.model_validate({"status": value} if isinstance(value, str) else value)
                 except ValidationError as exc:
-                    self.report(exc, lambda loc, v=value, n=line: line_at(v, loc, n), where, f"{prefix}.{key}")
+                    self.report(exc, functools.partial(_line_in, value, line), where, f"{prefix}.{key}")
             else:
                 allowed = (*names, "when") if allow_when else names
                 self.problem(line, f"{where}: {prefix}: " + unknown_key("adapter", key, allowed)
@@ -217,7 +218,7 @@ class DocumentReader:
         def where_is(loc: tuple[Any, ...]) -> int:
             name = loc[0] if loc else None
             if name in assignment:
-                return assignment[name][1]
+                return int(assignment[name][1])
             if name in fields:
                 value, parent, written = fields[name]
                 return line_at(value, loc[1:], parent.line_of(written))
@@ -263,4 +264,8 @@ class DocumentReader:
 
 
 def _when_matches(key: str, expected: Any, data: dict[str, Any]) -> bool:
-    return data.get(KERAS_ALIASES.get(key, key)) == expected
+    return bool(data.get(KERAS_ALIASES.get(key, key)) == expected)
+
+
+def _line_in(value: Any, line: int, loc: tuple[Any, ...]) -> int:
+    return line_at(value, loc, line)

@@ -11,7 +11,6 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-
 from pathlib import Path
 
 from .cases import LoadResult, load_cases

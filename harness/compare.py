@@ -50,10 +50,10 @@ def error_bound(case: Case, ref: Reference) -> np.ndarray:
     """gamma_n * A + u_out * (|c| + |ref|), elementwise."""
     assert ref.abs_conv is not None and ref.no_bias is not None and ref.out is not None
     if case.tolerance is not None:
-        return case.tolerance.atol + case.tolerance.rtol * np.abs(ref.out)
+        return np.asarray(case.tolerance.atol + case.tolerance.rtol * np.abs(ref.out))
     n_u = terms(case) * accumulation_roundoff(case.dtype)
     gamma = n_u / (1 - n_u) if n_u < 1 else np.inf
-    return gamma * ref.abs_conv + UNIT_ROUNDOFF[case.dtype] * (np.abs(ref.no_bias) + np.abs(ref.out))
+    return np.asarray(gamma * ref.abs_conv + UNIT_ROUNDOFF[case.dtype] * (np.abs(ref.no_bias) + np.abs(ref.out)))
 
 
 def value_errors(case: Case, ref: Reference, y: np.ndarray, bound: np.ndarray | None = None) -> dict[str, Any]:

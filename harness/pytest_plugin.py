@@ -161,9 +161,9 @@ class _ReportWriter:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         for key, value in report.user_properties:
             if key == ROW_KEY and report.when == "call":
-                self.rows.append(Row(**json.loads(value)))
+                self.rows.append(Row(**json.loads(str(value))))
             elif key == ENV_KEY and report.when == "call":
-                self.env.update(json.loads(value))
+                self.env.update(json.loads(str(value)))
 
     @pytest.hookimpl
     def pytest_sessionfinish(self, session: pytest.Session) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -19,7 +20,7 @@ from . import geometry, ops
 from .data import Tensors
 from .schema import Conv
 
-NUMPY_PAD_MODE = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+NUMPY_PAD_MODE: dict[str, Any] = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 CHUNK_BYTES = 64 * 2**20
 
 
@@ -95,7 +96,7 @@ def _correlate(x: np.ndarray, w: np.ndarray, conv: Conv) -> tuple[np.ndarray, np
         for tap in _taps(kernel):
             window = tuple(slice(t * d, t * d + (o - 1) * s + 1, s) for t, d, o, s in zip(tap, dilation, out, stride))
             patch = block[(slice(None), slice(None), *window)].reshape(len(block), groups, per_group, positions)
-            index = (slice(None), slice(None), slice(None), *tap)
+            index: tuple[Any, ...] = (slice(None), slice(None), slice(None), *tap)
             c[start:start + step] += wg[index] @ patch
             a[start:start + step] += wg_abs[index] @ np.abs(patch)
     return c.reshape(n, out_ch, *out), a.reshape(n, out_ch, *out)
@@ -117,7 +118,7 @@ def _transpose(x: np.ndarray, w: np.ndarray, conv: Conv, crops: geometry.Pads) -
         block = x[start:start + step].reshape(-1, groups, in_ch // groups, math.prod(size))
         stop = start + len(block)
         for tap in _taps(tuple(kernel)):
-            index = (slice(None), slice(None), slice(None), *tap)
+            index: tuple[Any, ...] = (slice(None), slice(None), slice(None), *tap)
             target = (slice(start, stop), slice(None), slice(None),
                       *(slice(t * d, t * d + (s_ - 1) * s + 1, s) for t, d, s_, s in zip(tap, dilation, size, stride)))
             shape = (len(block), groups, per_group_out, *size)

@@ -51,7 +51,7 @@ def csv_text(df: pd.DataFrame) -> str:
     out = df.copy()
     for column in BOOLEAN_COLUMNS:
         out[column] = out[column].map({True: "true", False: "false"}).astype("object")
-    return out.to_csv(index=False)
+    return str(out.to_csv(index=False))
 
 
 REQUIRED = ("case_id", "adapter", "status", "expected", "passed")

@@ -81,9 +81,8 @@ def pads_of(record: dict[str, Any] | Row, prefix: str = "pad_") -> tuple[int, ..
     rank = record.get("rank")
     rank = int(rank) if rank is not None and rank == rank else 2  # NaN from a CSV reads as 2-D
     values = [record.get(prefix + side) for pair in AXIS_SIDES.get(rank, AXIS_SIDES[2]) for side in pair]
-    if any(v is None or v != v for v in values):
-        return None
-    return tuple(int(v) for v in values)
+    pads = tuple(int(v) for v in values if v is not None and v == v)  # NaN != NaN: an empty CSV cell
+    return pads if len(pads) == len(values) else None
 
 
 def set_pads(row: Row, prefix: str, pads: tuple[tuple[int, int], ...]) -> None:

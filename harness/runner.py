@@ -21,8 +21,8 @@ from .adapters.registry import adapter_names, get_adapter, required_frameworks
 from .cases import Case, adapters_for
 from .compare import Outcome, error_bound, judge
 from .data import Tensors, make_tensors, probe_tensors
-from .reference import Reference, reference
 from .quiet import captured
+from .reference import Reference, reference
 from .rows import Row
 
 

@@ -229,7 +229,7 @@ class Case(Conv):
 
     file: str = ""
     line: int = 0
-    seed: int = 0  # type: ignore[assignment]
+    seed: int = 0
     values: dict[str, Any] = {}  # the matrix values that made this expansion
     expect: dict[str, Expectation] = {}
 
@@ -245,7 +245,7 @@ def json_schema() -> dict[str, Any]:
     props: dict[str, Any] = dict(conv["properties"])
     names = list(adapter_names())
     props["adapters"] = {"type": "array", "items": {"enum": names}}
-    expect_map = {"type": "object", "additionalProperties": False,
+    expect_map: dict[str, Any] = {"type": "object", "additionalProperties": False,
                   "properties": {name: expectation_json_schema() for name in names}}
     rule = {**expect_map, "properties": {**expect_map["properties"], "when": {"type": "object"}}}
     props["expect"] = {"oneOf": [expect_map, {"type": "array", "items": rule}]}

@@ -24,7 +24,7 @@ class YamlProblem(Exception):
         self.message = message
 
 
-class LineDict(dict):
+class LineDict(dict[Any, Any]):
     """A mapping that knows its own line and the line of each of its keys."""
 
     line: int = 0
@@ -34,7 +34,7 @@ class LineDict(dict):
         return self.key_lines.get(key, self.line)
 
 
-class LineList(list):
+class LineList(list[Any]):
     """A sequence that knows its own line and the line of each of its items."""
 
     line: int = 0

@@ -22,7 +22,7 @@ def test_table_groups_recorded_divergences() -> None:
     assert lines[0] == "| framework | status | what happens | cases | example |"
     assert lines[2] == "| keras | unsupported | keras has no circular pad mode. | 1 | `sample-circular` |"  # registry order
     assert lines[3] == "| torch | error | torch refuses strided same. | 1 | `sample-same` |"
-    assert len([l for l in lines if l.startswith("| ") and "---" not in l]) == 3  # header + 2 rows
+    assert len([line for line in lines if line.startswith("| ") and "---" not in line]) == 3  # header + 2 rows
 
 
 def test_update_readme_replaces_only_between_markers(tmp_path: Path) -> None:

@@ -116,7 +116,7 @@ def test_failure_is_readable_and_expected_divergence_passes(tmp_path: Path) -> N
 def test_k_selects_by_case_id_and_adapter(tmp_path: Path) -> None:
     write_cases(tmp_path / "cases")
     out = run_pytest(tmp_path, "cases", "-q", "-k", "small and jax", "--collect-only")
-    assert [l for l in out.stdout.splitlines() if "::" in l] == [
+    assert [line for line in out.stdout.splitlines() if "::" in line] == [
         "cases/mine.yaml::small[padding=valid]::jax", "cases/mine.yaml::small[padding=same]::jax"]
 
 

@@ -28,3 +28,13 @@ def test_constraints_pin_the_frameworks() -> None:
                 if "==" in line and not line.startswith("#"))
     assert pins["torch"] == "2.13.0" and pins["tensorflow_cpu"] == "2.21.0" and pins["jax"] == "0.10.2"
     assert pins["keras"].startswith("3.")
+    assert {"onnx", "onnxruntime", "scipy", "mypy", "ruff"} <= set(pins)
+
+
+def test_readme_names_nothing_outside_the_repository() -> None:
+    text = (ROOT / "README.md").read_text()
+    assert "../" not in text and "SPEC.md" not in text and "shared folder" not in text
+    for link in re.findall(r"\]\(([^)#:]+)\)", text):  # relative links point at files that exist
+        assert (ROOT / link).exists(), link
+    assert {"docs/cases.md", "docs/statuses.md", "docs/reports.md", "docs/adapters.md"} <= set(
+        re.findall(r"\]\((docs/[^)]+)\)", text))

@@ -148,7 +148,9 @@ def nd_scipy(case, t: Tensors, fn) -> np.ndarray:
 def test_other_ranks_and_true_convolution_match_scipy(data: st.DataObject, rank: int, op: str) -> None:
     from scipy import signal
 
-    axes = lambda lo, hi: st.lists(st.integers(lo, hi), min_size=rank, max_size=rank)
+    def axes(lo: int, hi: int) -> st.SearchStrategy[list[int]]:
+        return st.lists(st.integers(lo, hi), min_size=rank, max_size=rank)
+
     groups = data.draw(st.integers(1, 2))
     case = make_case(op=op, dtype="float64", groups=groups, in_channels=groups * data.draw(st.integers(1, 2)),
                      out_channels=groups * data.draw(st.integers(1, 2)), input_size=data.draw(axes(3, 6)),
@@ -191,7 +193,9 @@ def test_transposed_by_hand(fields: dict, expected: list[int]) -> None:
 @given(data=st.data(), rank=st.integers(1, 3))
 def test_transposed_is_the_adjoint_of_conv(data: st.DataObject, rank: int) -> None:
     """<conv(x, w), g> == <x, conv_transpose(g, w)> with the same weights (valid, no crops)."""
-    axes = lambda lo, hi: st.lists(st.integers(lo, hi), min_size=rank, max_size=rank)
+    def axes(lo: int, hi: int) -> st.SearchStrategy[list[int]]:
+        return st.lists(st.integers(lo, hi), min_size=rank, max_size=rank)
+
     groups = data.draw(st.integers(1, 2))
     common = dict(dtype="float64", bias=False, groups=groups, kernel_size=data.draw(axes(1, 3)),
                   stride=data.draw(axes(1, 3)), dilation=data.draw(axes(1, 2)))

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import csv
-import json
 import dataclasses
+import json
 import os
 import re
 from pathlib import Path
@@ -115,7 +115,7 @@ def test_diff_lists_changed_added_and_removed_pairs(tmp_path: Path) -> None:
     changed = [dataclasses.replace(r) for r in rows[1:]]
     changed[0].status, changed[0].pad_bottom = "mismatch", 1
     report.write_reports(changed, tmp_path / "new", ENV)
-    assert main(["diff", str(tmp_path / "old" / "results.csv"), str(tmp_path / "new" / "results.csv"), "-o", str(tmp_path / "d")]) == 0
+    assert main(["diff", str(tmp_path / "old" / "results.csv"), str(tmp_path / "new" / "results.csv"), "-o", str(tmp_path / "d")]) == 1
     diff = read_rows(tmp_path / "d" / "diff.csv")
     summary = {(d["case_id"], d["adapter"], d["change"], d["field"]) for d in diff}
     assert ("sample-same", "torch", "removed", "") in summary

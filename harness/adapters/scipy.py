@@ -65,7 +65,8 @@ class _ScipyRealisation(ArrayRealisation):
         fn = signal.convolve if conv.op == "convolve" else signal.correlate
         x, w = tensors.input, tensors.weights
         if self.plan.pre_pad is not None:
-            x = np.pad(x, ((0, 0), (0, 0), *self.plan.pre_pad), mode=self.adapter.pad_modes[conv.padding_mode])
+            mode: Any = self.adapter.pad_modes[conv.padding_mode]
+            x = np.pad(x, ((0, 0), (0, 0), *self.plan.pre_pad), mode=mode)
         kernel = np.zeros((*w.shape[:2], *(((k - 1) * d + 1) for k, d in zip(conv.kernel_size, conv.dilation))),
                           dtype=w.dtype)
         kernel[(slice(None), slice(None), *(slice(None, None, d) for d in conv.dilation))] = w
