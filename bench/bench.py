@@ -55,7 +55,8 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="harness-bench-"))
     (work / "cases").mkdir()
     (work / "cases" / "bench.yaml").write_text(MATRIX)
-    harness = [sys.executable, "-m", "harness", "run", str(work / "cases"), "-o", str(work / "reports")]
+    harness = [sys.executable, "-m", "harness", "run", str(work / "cases"), "-o", str(work / "reports"),
+               "-a", "torch,keras,jax"]  # the frameworks bare_loop.py runs
     bare = [sys.executable, str(HERE / "bare_loop.py"), str(work / "cases")]
     # read every framework's files once, so neither side pays the first disk read alone
     subprocess.run([sys.executable, "-c", "import torch, tensorflow, keras, jax"], check=True,

@@ -52,12 +52,13 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from .adapters.registry import split_names
-    from .runner import run_command
+    from .runloop import run_command
 
     result = _load(args.paths, args.k)
     if args.k and not result.cases:
         raise BadInput(f"-k {args.k!r} keeps no case; {args.output}/ left as it was")
-    return run_command(result, args.output, split_names(args.adapters) or None, argv=sys.argv)
+    return run_command(result, args.output, split_names(args.adapters) or None, argv=sys.argv, resume=args.resume,
+                       timeout=args.timeout, max_memory=args.max_memory)
 
 
 def cmd_adapters(args: argparse.Namespace) -> int:
@@ -114,6 +115,13 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("-o", "--output", default=DEFAULT_REPORTS, help="report folder")
     run.add_argument("-a", "--adapters", help="comma-separated adapters, e.g. 'torch, keras' (see `adapters`)")
     run.add_argument("-k", help="keep the cases whose id contains this text")
+    run.add_argument("--resume", action="store_true",
+                     help="keep the pairs an interrupted run (or results.csv) already has; run only the rest")
+    run.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                     help="a pair running longer is an error (Timeout) and its worker is replaced "
+                          "(default HARNESS_TIMEOUT or 300)")
+    run.add_argument("--max-memory", default=None, metavar="SIZE",
+                     help="refuse cases needing more (TooLarge), e.g. 4GiB (default HARNESS_MAX_MEMORY or half the RAM)")
     run.add_argument("-v", "--verbose", action="store_true",
                      help="let framework log lines and warnings through (they go to the report's log otherwise)")
     run.set_defaults(func=cmd_run)
@@ -168,3 +176,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (BadInput, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `... | head`: the reader left; say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1

@@ -16,7 +16,7 @@ import numpy as np
 
 from . import geometry, ops
 from .adapters.base import Output
-from .dtypes import UNIT_ROUNDOFF, accumulation_roundoff
+from .dtypes import INPUT_ROUNDOFF, UNIT_ROUNDOFF, accumulation_roundoff
 from .reference import Reference
 from .rows import Row, set_pads
 from .schema import Case, Conv, Expectation
@@ -36,6 +36,10 @@ class Outcome:
     error_message: str | None = None
     seconds: float | None = None
     version: str | None = None
+    precision: str | None = None  # what the framework was allowed: the case dtype, or tf32
+    device: str | None = None
+    environment: dict[str, str] | None = None  # the worker's framework version and precision switches, sent once
+    log: str | None = None  # what the worker's framework printed or warned so far, when it changed
 
 
 def terms(case: Conv) -> int:
@@ -46,14 +50,17 @@ def expected_param_count(case: Conv) -> int:
     return ops.expected_param_count(case)
 
 
-def error_bound(case: Case, ref: Reference) -> np.ndarray:
-    """gamma_n * A + u_out * (|c| + |ref|), elementwise."""
+def error_bound(case: Case, ref: Reference, precision: str | None = None) -> np.ndarray:
+    """gamma_n * A + u_out * (|c| + |ref|), elementwise; for a reduced precision such as tf32, whose
+    operands are rounded (unit roundoff u_in) before the products, (gamma_n + (2u_in + u_in^2)(1 + gamma_n)) * A."""
     assert ref.abs_conv is not None and ref.no_bias is not None and ref.out is not None
     if case.tolerance is not None:
         return np.asarray(case.tolerance.atol + case.tolerance.rtol * np.abs(ref.out))
     n_u = terms(case) * accumulation_roundoff(case.dtype)
     gamma = n_u / (1 - n_u) if n_u < 1 else np.inf
-    return np.asarray(gamma * ref.abs_conv + UNIT_ROUNDOFF[case.dtype] * (np.abs(ref.no_bias) + np.abs(ref.out)))
+    u_in = INPUT_ROUNDOFF.get(precision or "", 0.0)
+    factor = gamma + (2 * u_in + u_in * u_in) * (1 + gamma)
+    return np.asarray(factor * ref.abs_conv + UNIT_ROUNDOFF[case.dtype] * (np.abs(ref.no_bias) + np.abs(ref.out)))
 
 
 def value_errors(case: Case, ref: Reference, y: np.ndarray, bound: np.ndarray | None = None) -> dict[str, Any]:
@@ -142,7 +149,7 @@ def judge(case: Case, ref: Reference, outcome: Outcome, bound: np.ndarray | None
               expected_param_count=expected_param_count(case), param_count=outcome.param_count,
               error_type=outcome.error_type, error_message=outcome.error_message,
               seconds=outcome.seconds, framework_version=outcome.version, op=case.op, rank=case.rank,
-              line=case.line, doc=case.doc, case=describe(case))
+              precision=outcome.precision, device=outcome.device, line=case.line, doc=case.doc, case=describe(case))
     if outcome.pads is not None:
         set_pads(row, "pad_", outcome.pads)
         row.pad_asymmetric = any(low != high for low, high in outcome.pads)
@@ -160,8 +167,12 @@ def judge(case: Case, ref: Reference, outcome: Outcome, bound: np.ndarray | None
         if outcome.param_count != row.expected_param_count:
             wrong.append("params")
         if ref.out is not None and y.shape == ref.out.shape:
-            for key, value in value_errors(case, ref, y, bound).items():
+            reduced = outcome.precision in INPUT_ROUNDOFF and case.tolerance is None
+            strict = value_errors(case, ref, y, bound)
+            for key, value in (value_errors(case, ref, y, error_bound(case, ref, outcome.precision))
+                               if reduced else strict).items():
                 setattr(row, key, value)
+            row.strict_err_bound_ratio = strict["err_bound_ratio"]
             if not (row.err_bound_ratio is not None and row.err_bound_ratio <= 1):
                 wrong.append("values")
         row.status = "mismatch" if wrong else "match"

@@ -28,6 +28,11 @@ EXACT_INTEGERS: dict[str, int] = {
 }
 
 
+# Unit roundoff of the operands as a precision mode rounds them before multiplying: TF32 keeps
+# 10 mantissa bits (NVIDIA Ampere and later, cuDNN/cuBLAS "allow_tf32", XLA's default on GPU).
+INPUT_ROUNDOFF: dict[str, float] = {"tf32": 2.0**-11}
+
+
 def accumulation_roundoff(dtype: str) -> float:
     """Frameworks accumulate half precisions in float32; float64 in float64."""
     return UNIT_ROUNDOFF["float64" if dtype == "float64" else "float32"]

@@ -83,31 +83,20 @@ class CaseFailure(Exception):
         self.row = row
 
 
-_PREPARED: dict[tuple[str, str], Any] = {}
 _ROWS: dict[tuple[str, str, str], Row] = {}
-KEEP_PREPARED = 4  # items of one case run one after another; keep a few, not all
-
-
-def _prepared(case: Case) -> Any:
-    """Data, reference and error bound of a case, made once per process."""
-    from .runner import prepare
-
-    key = (case.file, case.id)
-    if key not in _PREPARED:
-        while len(_PREPARED) >= KEEP_PREPARED:
-            _PREPARED.pop(next(iter(_PREPARED)))
-        _PREPARED[key] = prepare(case)
-    return _PREPARED[key]
+_RUN: dict[str, Any] = {}  # this process's workers and prepared references, made on first use
 
 
 def _row(case: Case, adapter: str) -> Row:
-    from .compare import judge
-    from .runner import run_adapter
+    """One pair through the same workers as `run`, so a crash is one failed item, not a dead process."""
+    from .execute import Executor
+    from .runloop import Prepared, one_row
 
     key = (case.file, case.id, adapter)
     if key not in _ROWS:
-        tensors, ref, bound = _prepared(case)
-        _ROWS[key] = judge(case, ref, run_adapter(adapter, case, tensors), bound)
+        if not _RUN:
+            _RUN.update(executor=Executor(), prepared=Prepared(retain=4))
+        _ROWS[key] = one_row(case, adapter, _RUN["executor"], _RUN["prepared"])
     return _ROWS[key]
 
 
@@ -120,13 +109,10 @@ class CaseItem(pytest.Item):
     def runtest(self) -> None:
         row = _row(self.case, self.adapter)
         self.user_properties.append((ROW_KEY, json.dumps(row.record(), default=_plain)))
-        if self.adapter not in _ENV_SENT:  # xdist workers set frameworks up; the controller writes the report
-            from .environment import framework_environment
-
-            env = framework_environment(self.adapter)
-            if env:
-                _ENV_SENT.add(self.adapter)
-                self.user_properties.append((ENV_KEY, json.dumps(env)))
+        env = _RUN["prepared"].environment if _RUN else {}
+        if env and self.adapter not in _ENV_SENT and any(k.startswith(self.adapter) for k in env):
+            _ENV_SENT.add(self.adapter)  # the workers told their versions and switches; the controller writes
+            self.user_properties.append((ENV_KEY, json.dumps(env)))
         if row.status == "skipped":
             raise pytest.skip.Exception(row.error_message or f"{self.adapter} is not installed",
                                         _use_item_location=True)
@@ -176,9 +162,14 @@ class _ReportWriter:
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    _PREPARED.clear()  # a new session (pytester runs several in one process) computes afresh
-    _ROWS.clear()
+    _ROWS.clear()  # a new session (pytester runs several in one process) computes afresh
     _ENV_SENT.clear()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if _RUN:
+        _RUN.pop("executor").close()
+        _RUN.clear()
 
 
 def pytest_configure(config: pytest.Config) -> None:

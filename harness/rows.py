@@ -54,6 +54,9 @@ class Row:
     pad_back: int | None = None
     ref_pad_front: int | None = None
     ref_pad_back: int | None = None
+    precision: str | None = None
+    strict_err_bound_ratio: float | None = None
+    device: str | None = None
     expected_error: str | None = None
     worst_index: str | None = None
     worst_value: float | None = None

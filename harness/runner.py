@@ -1,23 +1,21 @@
-"""Run cases over adapters, isolating every failure, and judge each pair.
+"""One case in one adapter, in this process: what every worker runs, and what adapter tests call.
 
-Per case, the data, the reference and the probe operands are made once and shared by
-all adapters. Whatever one framework raises on one case becomes that pair's `error`
-row; nothing a framework does stops the run.
+Whatever one framework raises on one case becomes that pair's `error` outcome; the pads are
+measured by running the same realisation on probe operands. `prepare` makes a case's data,
+reference and error bound, which the parent computes once and shares by all adapters.
 """
 
 from __future__ import annotations
 
-import sys
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
 
 import numpy as np
 
 from . import geometry, ops
 from .adapters.base import Adapter, Realisation, Unsupported, describe_error
-from .adapters.registry import adapter_names, get_adapter, required_frameworks
+from .adapters.registry import get_adapter, required_frameworks
 from .cases import Case, adapters_for
 from .compare import Outcome, error_bound, judge
 from .data import Tensors, make_tensors, probe_tensors
@@ -26,15 +24,25 @@ from .reference import Reference, reference
 from .rows import Row
 
 
+def availability(name: str) -> Outcome | None:
+    """Why an adapter cannot run at all (not installed: skipped, or an error when required), else None.
+    Checked without importing anything, so the parent starts no worker for it."""
+    adapter = get_adapter(name)
+    if adapter.available():
+        return None
+    missing = " and ".join(adapter.requires) + (" is" if len(adapter.requires) == 1 else " are")
+    if name in required_frameworks():
+        return Outcome(name, "error", error_type="FrameworkMissing",
+                       error_message=f"{missing} not installed but HARNESS_FRAMEWORKS requires {name}")
+    return Outcome(name, "skipped", error_message=f"{missing} not installed")
+
+
 def _ready(name: str) -> tuple[Adapter | None, Outcome | None]:
     """The adapter with its framework loaded, or the outcome that says why not."""
+    refusal = availability(name)
+    if refusal is not None:
+        return None, refusal
     adapter = get_adapter(name)
-    if not adapter.available():
-        missing = " and ".join(adapter.requires) + (" is" if len(adapter.requires) == 1 else " are")
-        if name in required_frameworks():
-            return None, Outcome(name, "error", error_type="FrameworkMissing", error_message=(
-                f"{missing} not installed but HARNESS_FRAMEWORKS requires {name}"))
-        return None, Outcome(name, "skipped", error_message=f"{missing} not installed")
     try:
         with captured(name):
             adapter.ensure_setup()
@@ -57,6 +65,7 @@ def _run(adapter: Adapter, case: Case, tensors: Tensors) -> Outcome:
     outcome = Outcome(adapter.name, "ran", version=adapter.version())
     start = time.perf_counter()
     try:
+        outcome.device, outcome.precision = adapter.device_name(), adapter.allowed_precision(case)
         plan = adapter.plan(case)
         outcome.realization = plan.realization
         realised = adapter.realise(case, plan)
@@ -111,39 +120,3 @@ def prepare(case: Case) -> tuple[Tensors, Reference, np.ndarray | None]:
 def run_case(case: Case, only: Sequence[str] | None = None) -> list[Row]:
     tensors, ref, bound = prepare(case)
     return [judge(case, ref, run_adapter(name, case, tensors), bound) for name in adapters_for(case, only)]
-
-
-def run_cases(cases: Iterable[Case], only: Sequence[str] | None = None, progress: bool = True) -> Iterator[Row]:
-    from tqdm import tqdm
-
-    cases = list(cases)
-    for case in tqdm(cases, desc="cases", unit="case", disable=None if progress else True):
-        yield from run_case(case, only)
-
-
-def run_command(loaded: Any, output: str, only: Sequence[str] | None, argv: Sequence[str]) -> int:
-    """`python -m harness run`: rows -> results.csv and report.html, summary, exit code."""
-    from .environment import environment
-    from .report import summary_text, write_reports
-
-    if only:
-        unknown = sorted(set(only) - set(adapter_names()))
-        if unknown:
-            print(f"error: unknown adapter(s) {', '.join(unknown)}; registered: {', '.join(adapter_names())}",
-                  file=sys.stderr)
-            return 2
-    selected = [c for c in loaded.cases if adapters_for(c, only)]
-    if not selected:  # nothing to run never replaces an earlier report
-        why = "the case files hold no valid case" if not loaded.cases else "no case has a selected adapter"
-        print(f"error: no case selected ({why}); {output}/ left as it was", file=sys.stderr)
-        return 2
-    start = time.perf_counter()
-    rows = list(run_cases(loaded.cases, only))
-    env = environment(argv)
-    paths = write_reports(rows, output, env)
-    print(summary_text(rows))
-    print(f"{len(loaded.cases)} cases, {len(rows)} pairs in {time.perf_counter() - start:.1f} s; wrote "
-          + ", ".join(str(p) for p in paths))
-    if loaded.problems:
-        return 2
-    return 0 if all(row.passed for row in rows) else 1

@@ -44,6 +44,7 @@ DType = Literal["float16", "bfloat16", "float32", "float64"]
 DataKind = Literal["normal", "uniform", "integers", "ones", "arange"]
 PaddingMode = Literal["zeros", "reflect", "replicate", "circular"]
 Layout = Literal["channels_last", "channels_first"]
+Precision = Literal["highest", "default"]
 Pads = tuple[tuple[int, int], ...]
 AXIS_NAMES = {1: "[L]", 2: "[H, W]", 3: "[D, H, W]"}
 
@@ -214,6 +215,7 @@ class Conv(_Frozen):
     bias: Annotated[bool, Field(strict=True)] = True
     dtype: DType = "float32"
     layout: Layout = "channels_last"
+    precision: Precision = "highest"  # highest: TF32 and similar shortcuts off; default: as each framework ships
     data: Annotated[DataSpec, BeforeValidator(_data)] = DataSpec()
     seed: Annotated[int, Field(ge=0, strict=True)] | None = None
     adapters: tuple[AdapterName, ...] | None = None

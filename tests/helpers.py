@@ -1,7 +1,9 @@
-"""Small builders shared by the tests: a Case from keyword arguments."""
+"""Small builders shared by the tests: a Case from keyword arguments, a third-party adapter installed."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 from harness.cases import Case, stable_seed
@@ -15,3 +17,15 @@ def make_case(**fields: Any) -> Case:
     conv = Conv.model_validate(data)
     return Case.model_construct(**{**dict(conv), "seed": conv.seed if conv.seed is not None else stable_seed(conv.id)},
                                 file="t.yaml", line=1, values={}, expect=expect)
+
+
+def install_fake(tmp_path: Path) -> dict[str, str]:
+    """A package that only declares an entry point, importable through PYTHONPATH."""
+    site = tmp_path / "site"
+    FAKE = (Path(__file__).parent / "fake_engine.py").read_text()
+    (site / "fake_engine-1.0.dist-info").mkdir(parents=True)
+    (site / "fake_engine-1.0.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: fake-engine\nVersion: 1.0\n")
+    (site / "fake_engine-1.0.dist-info" / "entry_points.txt").write_text(
+        "[conv_harness.adapters]\nnumpy-engine = fake_engine:NumpyAdapter\n")
+    (site / "fake_engine.py").write_text(FAKE)
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])}

@@ -156,3 +156,22 @@ def test_parameter_counts_of_every_op_by_hand() -> None:
         case = make_case(op=op, in_channels=4, out_channels=6, groups=2, kernel_size=[2, 3, 5], input_size=[7, 7, 7])
         assert expected_param_count(case) == 2 * 3 * 5 * 4 * 6 // 2 + 6 == 366
         assert terms(case) == 2 * 3 * 5 * 2 + 1
+
+
+def test_tf32_bound_by_hand_and_the_strict_ratio_beside_it() -> None:
+    """x = [1, 2], w = [1, 1], bias 1 in float32: A = 4, c = 3, out = 4; TF32 rounds operands to 2^-11."""
+    case = make_case(in_channels=1, out_channels=1, input_size=[1, 2], kernel_size=[1, 2],
+                     data={"input": "arange", "weights": "ones"}, precision="default")
+    ref = reference(case, make_tensors(case, 0))
+    u, u_in = 2.0**-24, 2.0**-11
+    gamma = 3 * u / (1 - 3 * u)
+    relaxed = (gamma + (2 * u_in + u_in**2) * (1 + gamma)) * 4 + u * (3 + 4)
+    assert error_bound(case, ref, "tf32").item() == pytest.approx(relaxed, rel=1e-15)
+    strict = error_bound(case, ref).item()
+    _, outcome = ran(case, values=ref.out + 10 * strict)
+    outcome.precision = "tf32"
+    row = judge(case, ref, outcome)
+    assert row.status == "match" and row.precision == "tf32"
+    assert row.err_bound_ratio == pytest.approx(10 * strict / relaxed) and row.strict_err_bound_ratio == pytest.approx(10)
+    outcome.precision = "float32"
+    assert judge(case, ref, outcome).mismatch_on == "values"

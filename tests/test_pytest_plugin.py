@@ -147,7 +147,7 @@ def test_harness_report_serial_and_xdist_agree(tmp_path: Path) -> None:
     serial, parallel = read_report(tmp_path / "serial"), read_report(tmp_path / "parallel")
     assert len(serial) == 6 and serial == parallel
     page = (tmp_path / "parallel" / "report.html").read_text()
-    assert "jax_default_matmul_precision" in page and "torch.backends.cudnn.allow_tf32" in page  # from the workers
+    assert "jax convolution precision" in page and "torch.backends.cudnn.allow_tf32" in page  # from the workers
 
 
 def test_loadgroup_sends_each_framework_to_one_worker(tmp_path: Path) -> None:

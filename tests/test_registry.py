@@ -3,74 +3,14 @@
 from __future__ import annotations
 
 import csv
-import os
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
+from helpers import install_fake
+
 from harness.adapters.registry import adapter_names, split_names
-
-FAKE = '''
-import numpy as np
-from harness.adapters.base import Adapter, Realisation
-
-
-class NumpyAdapter(Adapter):
-    """A third party's adapter: valid 2-D cross-correlation in plain NumPy."""
-
-    requires = ("numpy",)
-    ops = frozenset({"conv"})
-    ranks = frozenset({2})
-    dtypes = frozenset({"float32", "float64"})
-    valid_padding = "valid"
-    pad_modes = {"zeros": "constant"}
-
-    def setup(self):
-        pass
-
-    def version(self):
-        return f"numpy-engine {np.__version__}"
-
-    def precision_flags(self):
-        return {}
-
-    def native_padding(self, conv):
-        return "valid" if conv.padding == "valid" and conv.groups == 1 else None
-
-    def realise(self, conv, plan):
-        return _Run(plan, conv)
-
-
-class _Run(Realisation):
-    def __init__(self, plan, conv):
-        super().__init__(plan)
-        self.conv, self.count = conv, 0
-
-    @property
-    def param_count(self):
-        return self.count
-
-    def run(self, t):
-        x = np.pad(t.input, ((0, 0), (0, 0), *(self.plan.pre_pad or ((0, 0), (0, 0)))))
-        windows = np.lib.stride_tricks.sliding_window_view(x, t.weights.shape[2:], axis=(2, 3))
-        sh, sw = self.conv.stride
-        y = np.einsum("nchwij,ocij->nohw", windows[:, :, ::sh, ::sw], t.weights)
-        y = y + (0 if t.bias is None else t.bias[None, :, None, None])
-        self.count = t.weights.size + (0 if t.bias is None else t.bias.size)
-        return y.astype(t.input.dtype), t.input.dtype.name
-'''
-
-
-def install_fake(tmp_path: Path) -> dict[str, str]:
-    """A package that only declares an entry point, importable through PYTHONPATH."""
-    site = tmp_path / "site"
-    (site / "fake_engine-1.0.dist-info").mkdir(parents=True)
-    (site / "fake_engine-1.0.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: fake-engine\nVersion: 1.0\n")
-    (site / "fake_engine-1.0.dist-info" / "entry_points.txt").write_text(
-        "[conv_harness.adapters]\nnumpy-engine = fake_engine:NumpyAdapter\n")
-    (site / "fake_engine.py").write_text(FAKE)
-    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])}
 
 
 def test_a_package_with_only_an_entry_point_adds_an_adapter(tmp_path: Path) -> None:

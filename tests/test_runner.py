@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from helpers import make_case
 
-from harness import runner
+from harness import runloop, runner
 from harness.adapters.registry import adapter_names, get_adapter
 from harness.cases import adapters_for, load_cases
 from harness.rows import COLUMNS
@@ -23,6 +23,7 @@ def test_a_framework_raising_anything_becomes_an_error_row(monkeypatch: pytest.M
     monkeypatch.setattr(type(adapter), "available", classmethod(lambda cls: True))
     monkeypatch.setattr(adapter, "ensure_setup", lambda: None)
     monkeypatch.setattr(adapter, "version", lambda: "jax test")
+    monkeypatch.setattr(adapter, "device_name", lambda: "cpu")
 
     def explode(conv, plan=None):
         raise Boom("kaboom")
@@ -70,7 +71,7 @@ def test_run_command_writes_the_spec_columns_and_exit_codes(tmp_path: Path, monk
         "    expect: {jax: error}\n")
     loaded = load_cases([tmp_path])
     out = tmp_path / "out"
-    assert runner.run_command(loaded, str(out), ["jax"], argv=["harness", "run"]) == 1
+    assert runloop.run_command(loaded, str(out), ["jax"], argv=["harness", "run"]) == 1
     with open(out / "results.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert list(rows[0])[: len(COLUMNS)] == list(COLUMNS)
@@ -79,5 +80,5 @@ def test_run_command_writes_the_spec_columns_and_exit_codes(tmp_path: Path, monk
     assert rows[0]["ref_shape"] == "1x2x3x3" and rows[0]["pad_top"] == "0" and rows[0]["param_count"] == "20"
     assert (out / "report.html").exists()
     loaded.cases = loaded.cases[:1]
-    assert runner.run_command(loaded, str(out), ["jax"], argv=["harness", "run"]) == 0
-    assert runner.run_command(loaded, str(out), ["tensorflow"], argv=["harness", "run"]) == 2
+    assert runloop.run_command(loaded, str(out), ["jax"], argv=["harness", "run"]) == 0
+    assert runloop.run_command(loaded, str(out), ["tensorflow"], argv=["harness", "run"]) == 2

@@ -14,6 +14,7 @@ An adapter turns a case into a call of its framework on the case's own arrays. R
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, replace
@@ -27,6 +28,8 @@ from ..schema import OPS, Conv
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _TRAILERS = (
+    re.compile(r"^Exception encountered when calling [\w.]+\(\)\.\s*"),  # Keras' wrapper around a layer's error
+    re.compile(r"\{\{function_node [^}]*\}\}\s*"),  # TensorFlow's internal function name
     re.compile(r"\s*Arguments received by .*", re.DOTALL),  # Keras: a dump of the call's arguments
     re.compile(r"\s+at loc\(.*", re.DOTALL),  # JAX/XLA: the harness's own call sites, machine-specific
     re.compile(r"\s*\[Op:\w+\](\s*name:\s*\S*)?\s*$"),  # TensorFlow eager: the op name trailer
@@ -102,6 +105,15 @@ class ArrayRealisation(Realisation):
         self.sizes = sum(a.size for a in arrays if a is not None)
 
 
+def requested_device() -> tuple[str, int]:
+    """HARNESS_DEVICE as (kind, index): 'cpu' (default) -> ('cpu', 0), 'cuda:1' -> ('cuda', 1)."""
+    text = os.environ.get("HARNESS_DEVICE", "cpu").strip().lower() or "cpu"
+    kind, _, index = text.partition(":")
+    if kind not in ("cpu", "cuda", "gpu") or (index and not index.isdigit()):
+        raise ValueError(f"HARNESS_DEVICE={text!r}: expected cpu, cuda or cuda:N")
+    return ("cpu" if kind == "cpu" else "cuda"), int(index or 0)
+
+
 class Adapter(ABC):
     """One framework. Subclasses set the class attributes and implement the abstract methods."""
 
@@ -149,6 +161,21 @@ class Adapter(ABC):
     def native_crop(self, conv: Conv) -> Any | None:
         """conv_transpose: the call's padding argument if it takes these crops directly."""
         return None
+
+    def device_name(self) -> str:
+        """Where this adapter's work runs (the device column)."""
+        return "cpu"
+
+    def tf32_by_default(self) -> bool:
+        """Whether the framework, as it ships, lets float32 convolutions use TF32 on this device."""
+        return False
+
+    def allowed_precision(self, conv: Conv) -> str:
+        """What a case was allowed: its dtype, or tf32 for `precision: default` float32 where the
+        framework ships with TF32 on (NVIDIA GPUs since Ampere); `highest` always switches it off."""
+        if conv.precision == "default" and conv.dtype == "float32" and self.tf32_by_default():
+            return "tf32"
+        return conv.dtype
 
     def refuse(self, conv: Conv) -> str | None:
         """Why the framework cannot express this case beyond ops/ranks/dtypes, or None."""

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from .. import geometry
-from ..cache import cache_dir
+from ..cache import use_jax_cache
 from ..data import Tensors
 from ..schema import Conv
 from .base import (
@@ -31,6 +31,7 @@ from .base import (
     dimension_numbers,
     from_layout,
     kernel_last,
+    requested_device,
     spatial_widths,
     to_layout,
 )
@@ -44,20 +45,25 @@ class JaxAdapter(Adapter):
     def setup(self) -> None:
         import jax
 
-        jax.config.update("jax_default_matmul_precision", "highest")
-        jax.config.update("jax_compilation_cache_dir", str(cache_dir() / "jax"))
-        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
-        jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
+        use_jax_cache(jax)
         self.jax = jax
+        kind, index = requested_device()
+        self.device = jax.devices("gpu" if kind == "cuda" else "cpu")[index]
 
     def version(self) -> str:
         return f"jax {self.jax.__version__}"
 
     def precision_flags(self) -> dict[str, str]:
         return {
-            "jax_default_matmul_precision": str(self.jax.config.jax_default_matmul_precision),
+            "jax convolution precision": "lax.Precision.HIGHEST (precision: highest), None (precision: default)",
             "jax backend": self.jax.default_backend(),
         }
+
+    def device_name(self) -> str:
+        return f"{self.device.platform}:{self.device.id}"
+
+    def tf32_by_default(self) -> bool:  # XLA's default precision for float32 convolutions on NVIDIA GPUs
+        return self.device.platform == "gpu" and float(getattr(self.device, "compute_capability", "0")) >= 8
 
     def native_padding(self, conv: Conv) -> Any | None:
         if conv.padding == "valid":
@@ -83,7 +89,7 @@ class JaxAdapter(Adapter):
 
     def realise(self, conv: Conv, plan: Plan) -> Realisation:
         key = (conv.op, plan.padding, plan.pre_pad, self.pad_modes.get(conv.padding_mode), conv.stride,
-               conv.dilation, conv.groups, conv.layout, conv.rank)
+               conv.dilation, conv.groups, conv.layout, conv.rank, conv.precision)
         return _JaxRealisation(self, plan, _compiled(key), conv)
 
 
@@ -93,10 +99,10 @@ def _compiled(key: tuple[Any, ...]) -> Any:
     import jax
     import jax.numpy as jnp
 
-    op, padding, pre_pad, mode, stride, dilation, groups, layout, rank = key
+    op, padding, pre_pad, mode, stride, dilation, groups, layout, rank, level = key
     spec = dimension_numbers(rank, layout)
     channel_axis = spec[0].index("C")
-    precision = jax.lax.Precision.HIGHEST
+    precision = jax.lax.Precision.HIGHEST if level == "highest" else None
 
     def transpose(x: Any, w: Any) -> Any:
         return jax.lax.conv_transpose(x, w, strides=stride, padding=padding, rhs_dilation=dilation,
@@ -131,7 +137,7 @@ class _JaxRealisation(ArrayRealisation):
         w = tensors.weights if layout == "channels_first" else kernel_last(tensors.weights)
         x = to_layout(tensors.input, layout)
         x64 = self.adapter.jax.enable_x64(True) if tensors.input.dtype == np.float64 else contextlib.nullcontext()
-        with x64:  # NumPy operands go to the jitted function as they are: one transfer, no jnp.asarray
+        with x64, self.adapter.jax.default_device(self.adapter.device):  # NumPy operands go in as they are
             y = np.asarray(self.fn(x, w, tensors.bias))
         self.count(w, tensors.bias)
         return from_layout(y, layout), y.dtype.name

@@ -11,14 +11,16 @@ A zero `output_padding` is passed as Keras' default `None`, as a user writes it.
 
 from __future__ import annotations
 
+import importlib
 import os
 from typing import Any
 
 import numpy as np
 
+from ..cache import use_jax_cache
 from ..data import Tensors
 from ..schema import Conv
-from .base import Adapter, Plan, Realisation, from_layout, kernel_last, spatial_widths, to_layout
+from .base import Adapter, Plan, Realisation, from_layout, kernel_last, requested_device, spatial_widths, to_layout
 
 
 def depthwise(conv: Conv) -> bool:
@@ -27,31 +29,54 @@ def depthwise(conv: Conv) -> bool:
 
 
 class KerasAdapter(Adapter):
+    """Keras 3 on TensorFlow; `keras-jax` and `keras-torch` are the same layers on the other backends,
+    each in its own worker process (KERAS_BACKEND is read once, when keras is imported)."""
+
     requires = ("keras", "tensorflow")
     valid_padding = "valid"
-    pad_modes = {"zeros": "constant", "reflect": "reflect"}
+    pad_modes = {"zeros": "constant", "reflect": "reflect"}  # keras.ops.pad on TensorFlow
     backend = "tensorflow"
 
     def setup(self) -> None:
-        os.environ.setdefault("KERAS_BACKEND", self.backend)
-        import tensorflow as tf
-
-        tf.config.experimental.enable_tensor_float_32_execution(False)
+        os.environ["KERAS_BACKEND"] = self.backend
+        self.engine = importlib.import_module(self.backend)
+        if self.backend == "jax":
+            use_jax_cache(self.engine)
         import keras
 
         if keras.backend.backend() != self.backend:
-            raise RuntimeError(f"KERAS_BACKEND is {keras.backend.backend()!r}; {self.name} runs on {self.backend}")
-        self.tf, self.keras = tf, keras
+            raise RuntimeError(f"keras was imported on {keras.backend.backend()!r} in this process; "
+                               f"{self.name} needs {self.backend} (run it in its own process)")
+        self.keras = keras
+        kind, index = requested_device()
+        self.device = f"{'gpu' if kind == 'cuda' else 'cpu'}:{index}"
+        self.set_precision("highest")
 
     def version(self) -> str:
-        return f"keras {self.keras.__version__} (tensorflow {self.tf.__version__})"
+        return f"keras {self.keras.__version__} ({self.backend} {self.engine.__version__})"
+
+    def set_precision(self, precision: str) -> None:
+        """highest: TF32 off; default: the backend as it ships (TF32 allowed on NVIDIA GPUs)."""
+        default = precision == "default"
+        if self.backend == "tensorflow":
+            self.engine.config.experimental.enable_tensor_float_32_execution(default)
+        elif self.backend == "jax":
+            self.engine.config.update("jax_default_matmul_precision", None if default else "highest")
+        else:
+            self.engine.backends.cudnn.allow_tf32 = default
 
     def precision_flags(self) -> dict[str, str]:
-        return {
-            "tf.config.experimental.tensor_float_32_execution_enabled()":
-                str(self.tf.config.experimental.tensor_float_32_execution_enabled()),
-            "TF_ENABLE_ONEDNN_OPTS": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "(unset: oneDNN on)"),
-        }
+        flags = {f"{self.name} precision": "TF32 off (precision: highest) or the backend's default (precision: default)",
+                 f"{self.name} device": self.device}
+        if self.backend == "tensorflow":
+            flags["TF_ENABLE_ONEDNN_OPTS"] = os.environ.get("TF_ENABLE_ONEDNN_OPTS", "(unset: oneDNN on)")
+        return flags
+
+    def device_name(self) -> str:
+        return self.device
+
+    def tf32_by_default(self) -> bool:  # every backend allows TF32 for float32 on Ampere and later GPUs
+        return self.device.startswith("gpu")
 
     def refuse(self, conv: Conv) -> str | None:
         if conv.op == "conv_transpose" and conv.groups > 1:
@@ -111,13 +136,29 @@ class _KerasRealisation(Realisation):
         return int(self.layer.count_params())
 
     def run(self, tensors: Tensors) -> tuple[np.ndarray, str]:
-        ops, conv = self.adapter.keras.ops, self.conv
-        self.layer.kernel.assign(keras_kernel(conv, tensors.weights))
-        if tensors.bias is not None:
-            self.layer.bias.assign(tensors.bias)
-        x = ops.convert_to_tensor(to_layout(tensors.input, conv.layout))
-        if self.plan.pre_pad is not None:
-            x = ops.pad(x, spatial_widths(self.plan.pre_pad, conv.layout),
-                        mode=self.adapter.pad_modes.get(conv.padding_mode, "constant"))
-        y = ops.convert_to_numpy(self.layer(x))
-        return from_layout(y, conv.layout), y.dtype.name
+        adapter, conv = self.adapter, self.conv
+        ops = adapter.keras.ops
+        adapter.set_precision(conv.precision)
+        with adapter.keras.device(adapter.device):
+            self.layer.kernel.assign(keras_kernel(conv, tensors.weights))
+            if tensors.bias is not None:
+                self.layer.bias.assign(tensors.bias)
+            x = ops.convert_to_tensor(to_layout(tensors.input, conv.layout))
+            if self.plan.pre_pad is not None:
+                x = ops.pad(x, spatial_widths(self.plan.pre_pad, conv.layout),
+                            mode=adapter.pad_modes.get(conv.padding_mode, "constant"))
+            out = self.layer(x)
+            dtype = adapter.keras.backend.standardize_dtype(out.dtype)  # the backend's own, before conversion
+            y = ops.convert_to_numpy(ops.cast(out, "float32") if dtype == "bfloat16" else out)
+        return from_layout(y, conv.layout), dtype
+
+
+class KerasJaxAdapter(KerasAdapter):
+    requires = ("keras", "jax")
+    backend = "jax"
+    pad_modes = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
+class KerasTorchAdapter(KerasAdapter):
+    requires = ("keras", "torch")
+    backend = "torch"  # keras.ops.pad on torch refuses 'edge' and 'wrap' ("Unrecognised padding mode")

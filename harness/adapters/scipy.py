@@ -1,8 +1,8 @@
 """SciPy: `scipy.signal.correlate` (conv) and `scipy.signal.convolve` (convolve, natively).
 
-One N-D call per (batch item, output channel, input channel of its group), summed; stride
-by slicing the output, dilation by a kernel with zeros between its taps, groups by slicing
-channels. SciPy's own modes are native: 'valid', 'full', and 'same' at stride 1 (SciPy's
+One N-D call over (channels, spatial...) per batch item and output channel, taking the entry
+where the channels align; stride by slicing the output, dilation by a kernel with zeros
+between its taps, groups by slicing channels. SciPy's own modes are native: 'valid', 'full', and 'same' at stride 1 (SciPy's
 'same' centres the output on the full one, which for an even kernel pads more *before*:
 ONNX's SAME_LOWER, not TensorFlow's SAME). Other pads and padding modes go through
 `np.pad` (emulated). SciPy has no transposed convolution and no bfloat16.
@@ -73,14 +73,20 @@ class _ScipyRealisation(ArrayRealisation):
         per_in, per_out = w.shape[1], conv.out_channels // conv.groups
         window = tuple(slice(None, None, s) for s in conv.stride)
         mode = self.plan.padding
+        if conv.op == "convolve":  # convolve flips the channel axis too: pre-flip it so channels pair up
+            kernel = kernel[:, ::-1]
+        aligned = {"valid": 0, "full": per_in - 1, "same": per_in // 2}[mode]  # the channel-sum entry
         nothing = (np.zeros(x.shape[2:], x.dtype), np.zeros(kernel.shape[2:], x.dtype))  # a sum over no channel
         items = []
         for n in range(max(1, x.shape[0])):  # an empty batch: one item's shape, then none of it
             channels = []
             for o in range(conv.out_channels):
-                group = o // per_out
-                parts = [fn(x[n, group * per_in + c], kernel[o, c], mode=mode) for c in range(per_in) if x.shape[0]]
-                channels.append(np.asarray(sum(parts) if parts else fn(*nothing, mode=mode))[window])
+                group = slice(o // per_out * per_in, (o // per_out + 1) * per_in)
+                if per_in and x.shape[0]:  # one N-D call over (channels, spatial...) per item and output channel
+                    y = np.asarray(fn(x[n, group], kernel[o], mode=mode))[aligned]
+                else:
+                    y = np.asarray(fn(*nothing, mode=mode))
+                channels.append(y[window])
             items.append(channels)
         y = np.array(items)[: x.shape[0]]
         if tensors.bias is not None:

@@ -11,7 +11,6 @@ through `F.pad` (emulated), as do asymmetric pads, same_lower and causal. Transp
 
 from __future__ import annotations
 
-import os
 from typing import Any, ClassVar
 
 import numpy as np
@@ -19,7 +18,7 @@ import numpy as np
 from ..data import Tensors
 from ..geometry import conv_pads
 from ..schema import Conv
-from .base import Adapter, ArrayRealisation, Plan, Realisation, symmetric
+from .base import Adapter, ArrayRealisation, Plan, Realisation, requested_device, symmetric
 
 
 class TorchAdapter(Adapter):
@@ -33,16 +32,28 @@ class TorchAdapter(Adapter):
     def setup(self) -> None:
         import torch
 
-        torch.backends.cuda.matmul.allow_tf32 = False
-        torch.backends.cudnn.allow_tf32 = False
-        torch.set_float32_matmul_precision("highest")
         self.torch = torch
-        self.device = torch.device(os.environ.get("HARNESS_DEVICE", "cpu"))
+        kind, index = requested_device()
+        self.device = torch.device(kind, index)
+        self.set_precision("highest")
         self.dtypes_map = {"float16": torch.float16, "bfloat16": torch.bfloat16,
                            "float32": torch.float32, "float64": torch.float64}
 
     def version(self) -> str:
         return f"torch {self.torch.__version__}"
+
+    def set_precision(self, precision: str) -> None:
+        """highest: TF32 off everywhere; default: torch's own defaults (cuDNN convolutions may use TF32)."""
+        backends = self.torch.backends
+        backends.cuda.matmul.allow_tf32 = False  # torch's default since 1.12 either way
+        backends.cudnn.allow_tf32 = precision == "default"
+        self.torch.set_float32_matmul_precision("highest")
+
+    def device_name(self) -> str:
+        return str(self.device)
+
+    def tf32_by_default(self) -> bool:
+        return bool(self.device.type == "cuda" and self.torch.cuda.get_device_capability(self.device)[0] >= 8)
 
     def precision_flags(self) -> dict[str, str]:
         torch = self.torch
@@ -131,6 +142,7 @@ class _TorchRealisation(ArrayRealisation):
 
     def run(self, tensors: Tensors) -> tuple[np.ndarray, str]:
         torch = self.adapter.torch
+        self.adapter.set_precision(self.conv.precision)
         with torch.inference_mode():
             x = self.tensor(tensors.input)
             if self.plan.pre_pad is not None:

@@ -63,3 +63,24 @@ def test_version_and_flags() -> None:
     adapter.ensure_setup()
     assert adapter.version() == "torch 2.13.0+cpu"
     assert adapter.precision_flags()["torch.backends.cudnn.allow_tf32"] == "False"
+
+
+def test_precision_allowed_follows_the_case_and_the_device(monkeypatch: pytest.MonkeyPatch) -> None:
+    from helpers import make_case
+
+    from harness.adapters.base import requested_device
+    from harness.adapters.registry import get_adapter
+
+    adapter = get_adapter("torch")
+    adapter.ensure_setup()
+    assert adapter.allowed_precision(make_case(precision="default")) == "float32"  # no TF32 on a CPU
+    monkeypatch.setattr(adapter, "tf32_by_default", lambda: True)
+    assert adapter.allowed_precision(make_case(precision="default")) == "tf32"
+    assert adapter.allowed_precision(make_case(precision="highest")) == "float32"
+    assert adapter.allowed_precision(make_case(precision="default", dtype="float16")) == "float16"
+    for text, parsed in (("cpu", ("cpu", 0)), ("cuda", ("cuda", 0)), ("cuda:1", ("cuda", 1)), ("GPU:2", ("cuda", 2))):
+        monkeypatch.setenv("HARNESS_DEVICE", text)
+        assert requested_device() == parsed
+    monkeypatch.setenv("HARNESS_DEVICE", "tpu")
+    with pytest.raises(ValueError, match="expected cpu, cuda or cuda:N"):
+        requested_device()

@@ -1,0 +1,185 @@
+"""`python -m harness run`: cases -> workers -> judged rows -> journal -> reports.
+
+The parent loads cases, computes each case's reference and bound once (when its first
+outcome arrives), judges, and writes every row to the journal as it finishes. Workers
+(`execute.Executor`) run the frameworks, each in its own process, at the same time. Cases
+that would need more than --max-memory are refused before anything is allocated; a case
+whose data or reference cannot be made is that case's error. Ctrl-C or SIGTERM stops the
+run cleanly: finished rows are kept (journal and a partial report) and `--resume` runs the rest.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+
+import numpy as np
+
+from . import journal, memory
+from .adapters.base import describe_error
+from .adapters.registry import adapter_names
+from .cases import Case, LoadResult, adapters_for
+from .compare import Outcome, judge
+from .execute import Executor
+from .reference import Reference
+from .rows import Row
+from .runner import availability, prepare
+
+
+@dataclass
+class Prepared:
+    """Each case's reference and bound, made once and dropped when its last adapter reported;
+    what the workers said of their frameworks (versions, precision switches, logs) on the way."""
+
+    remaining: dict[str, int] = field(default_factory=dict)
+    made: dict[str, tuple[Reference, np.ndarray | None] | Outcome] = field(default_factory=dict)
+    environment: dict[str, str] = field(default_factory=dict)
+    logs: dict[str, str] = field(default_factory=dict)
+    retain: int = 0  # finished cases kept anyway (pytest asks for one pair of a case at a time)
+
+    def get(self, case: Case) -> tuple[Reference, np.ndarray | None] | Outcome:
+        if case.id not in self.made:
+            try:
+                _, ref, bound = prepare(case)
+                self.made[case.id] = (ref, bound)
+            except Exception as exc:  # the case's data or reference failed: its rows say so, the run goes on
+                kind, message = describe_error(exc)
+                self.made[case.id] = Outcome("", "error", error_type=kind, error_message=f"preparing the case: {message}")
+        return self.made[case.id]
+
+    def row(self, case: Case, outcome: Outcome) -> Row:
+        self.environment.update(outcome.environment or {})
+        if outcome.log:
+            self.logs[outcome.adapter] = outcome.log
+        made = self.get(case)
+        self.remaining[case.id] -= 1
+        if self.remaining[case.id] == 0:
+            finished = [key for key in self.made if self.remaining.get(key, 0) == 0]
+            for key in finished[: max(0, len(finished) - self.retain)]:
+                self.made.pop(key, None)
+        if isinstance(made, Outcome):
+            return refused(case, Outcome(outcome.adapter, "error", error_type=made.error_type,
+                                         error_message=made.error_message))
+        ref, bound = made
+        return judge(case, ref, outcome, bound)
+
+
+def refused(case: Case, outcome: Outcome) -> Row:
+    """A row for a pair that never reached a framework (too large, unpreparable)."""
+    return judge(case, Reference(), outcome)
+
+
+def run_rows(cases: Iterable[Case], only: Sequence[str] | None, executor: Executor,
+             done: frozenset[tuple[str, str]] = frozenset(), limit: int | None = None,
+             prepared: Prepared | None = None) -> Iterator[Row]:
+    """Rows of every (case, adapter) not in `done`, as they finish."""
+    limit = memory.max_memory() if limit is None else limit
+    prepared = Prepared() if prepared is None else prepared
+    tasks = []
+    for case in cases:
+        names = [a for a in adapters_for(case, only) if (case.id, a) not in done]
+        if not names:
+            continue
+        size = memory.estimate(case)
+        if size > limit:
+            for name in names:
+                yield refused(case, Outcome(name, "error", error_type="TooLarge", error_message=(
+                    f"the case needs about {memory.describe(size)}, more than --max-memory "
+                    f"{memory.describe(limit)} (HARNESS_MAX_MEMORY); nothing was allocated")))
+            continue
+        prepared.remaining[case.id] = prepared.remaining.get(case.id, 0) + len(names)
+        for name in names:
+            early = availability(name)
+            if early is not None:
+                yield prepared.row(case, early)
+            else:
+                tasks.append((case, name, None))
+    for case, _, _, outcome in executor.run(tasks):
+        yield prepared.row(case, outcome)
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def run_command(loaded: LoadResult, output: str, only: Sequence[str] | None, argv: Sequence[str],
+                resume: bool = False, timeout: float | None = None, max_memory: str | None = None) -> int:
+    """Rows -> journal -> results.csv and report.html, summary, exit code (130 when interrupted)."""
+    from tqdm import tqdm
+
+    from .environment import LOG_KEY, environment
+    from .execute import timeout_seconds
+    from .report import read_csvs, summary_text, write_reports
+
+    unknown = sorted(set(only or ()) - set(adapter_names()))
+    if unknown:
+        print(f"error: unknown adapter(s) {', '.join(unknown)}; registered: {', '.join(adapter_names())}",
+              file=sys.stderr)
+        return 2
+    pairs = [(c.id, a) for c in loaded.cases for a in adapters_for(c, only)]
+    if not pairs:  # nothing to run never replaces an earlier report
+        why = "the case files hold no valid case" if not loaded.cases else "no case has a selected adapter"
+        print(f"error: no case selected ({why}); {output}/ left as it was", file=sys.stderr)
+        return 2
+    folder = Path(output)
+    wanted = set(pairs)
+    earlier: dict[tuple[str, str], Row] = {}
+    if resume:
+        if (folder / "results.csv").exists():
+            df = read_csvs([folder / "results.csv"])
+            for record in df.astype(object).where(df.notna(), None).to_dict("records"):
+                earlier[(record["case_id"], record["adapter"])] = Row(**record)
+        earlier.update({(r.case_id, r.adapter): r for r in journal.read(folder)})
+    else:
+        (folder / journal.NAME).unlink(missing_ok=True)
+    kept = {key: row for key, row in earlier.items() if key in wanted}
+    log = journal.Journal(folder)
+    for row in kept.values():
+        log.add(row)
+    rows: dict[tuple[str, str], Row] = dict(kept)
+    start, interrupted, prepared = time.perf_counter(), False, Prepared()
+    previous = signal.signal(signal.SIGTERM, _stop)
+    try:
+        with Executor(timeout=timeout_seconds(timeout)) as executor, tqdm(
+                total=len(pairs), initial=len(kept), desc="pairs", unit="pair", disable=None) as bar:
+            limit = memory.max_memory(max_memory)
+            for row in run_rows(loaded.cases, only, executor, frozenset(kept), limit, prepared):
+                rows[(row.case_id, row.adapter)] = row
+                log.add(row)
+                bar.update()
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        log.close()
+    ordered = [rows[key] for key in pairs if key in rows]
+    env = {**environment(argv), **prepared.environment}
+    if prepared.logs:
+        env[LOG_KEY] = "\n".join(prepared.logs.values())
+    paths = write_reports(ordered, output, env)
+    print(summary_text(ordered))
+    took = time.perf_counter() - start
+    if interrupted:
+        print(f"interrupted after {len(ordered)} of {len(pairs)} pairs ({took:.1f} s); they are in "
+              f"{folder / journal.NAME} and {paths[0]}: run again with --resume to finish", file=sys.stderr)
+        return 130
+    log.remove()
+    print(f"{len(loaded.cases)} cases, {len(ordered)} pairs in {took:.1f} s"
+          + (f" ({len(kept)} kept from the earlier run)" if kept else "") + "; wrote "
+          + ", ".join(str(p) for p in paths))
+    if loaded.problems:
+        return 2
+    return 0 if all(row.passed for row in ordered) else 1
+
+
+def one_row(case: Case, adapter: str, executor: Executor, prepared: Prepared) -> Row:
+    """The row of one pair through a worker: what each pytest item runs (`prepared` shared by
+    the items of a case, so its reference is made once)."""
+    (row,) = run_rows([case], [adapter], executor, prepared=prepared)
+    return row
+

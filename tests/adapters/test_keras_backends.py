@@ -1,0 +1,49 @@
+"""Keras on JAX and on torch, each in its own worker (KERAS_BACKEND is read once per process)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from helpers import make_case
+
+from harness.execute import Executor
+from harness.rows import Row, pads_of
+from harness.runloop import Prepared, one_row
+
+pytest.importorskip("keras")
+
+
+@pytest.fixture(scope="module")
+def executor() -> Any:
+    with Executor(timeout=300) as running:
+        yield running
+
+
+def run(executor: Executor, adapter: str, **fields: Any) -> Row:
+    return one_row(make_case(**fields), adapter, executor, Prepared())
+
+
+@pytest.mark.parametrize("adapter", ["keras-jax", "keras-torch"])
+@pytest.mark.parametrize("fields", [
+    {"padding": "same", "kernel_size": 4, "stride": 2, "input_size": 7},
+    {"op": "conv_transpose", "stride": 2, "padding": "same", "kernel_size": 3, "input_size": [5, 6]},
+    {"op": "conv_transpose", "stride": 2, "padding": 1, "output_padding": 1},
+    {"in_channels": 3, "out_channels": 6, "groups": 3, "input_size": [9], "padding": "causal"},
+    {"input_size": [4, 5, 6], "kernel_size": 3, "padding": "same", "layout": "channels_first"},
+])
+def test_layers_match_on_both_backends(executor: Executor, adapter: str, fields: dict[str, Any]) -> None:
+    row = run(executor, adapter, **fields)
+    assert row.status == "match", row
+    assert row.framework_version.startswith("keras 3.") and adapter.split("-")[1] in row.framework_version
+    assert pads_of(row) == pads_of(row, "ref_pad_")
+
+
+def test_float64_on_jax_comes_back_float32(executor: Executor) -> None:
+    row = run(executor, "keras-jax", dtype="float64")
+    assert (row.status, row.mismatch_on) == ("mismatch", "dtype;values")
+
+
+def test_torch_backend_has_no_edge_padding(executor: Executor) -> None:
+    assert run(executor, "keras-torch", padding=1, padding_mode="replicate").status == "unsupported"
+    assert run(executor, "keras-jax", padding=1, padding_mode="replicate").status == "match"
