@@ -17,6 +17,7 @@ import multiprocessing.connection
 import os
 import signal
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -64,11 +65,17 @@ def _serve(name: str, conn: multiprocessing.connection.Connection) -> None:
         conn.send(outcome)
 
 
+FRAMEWORK_MODULES = ("torch", "jax", "tensorflow", "keras", "onnxruntime")
+
+
 def _context() -> Any:
-    """forkserver: a clean server process (harness modules preloaded, no framework, no threads) forks
-    each worker in milliseconds, even when the caller (a pytest process) has imported JAX or TensorFlow."""
+    """fork when this process is clean (one thread, no framework imported: the command line), which
+    starts a worker in milliseconds; else forkserver, a clean server process that forks the workers,
+    because forking a process that runs JAX's or TensorFlow's threads (a pytest process) can deadlock."""
     if sys.platform != "linux":
         return multiprocessing.get_context("spawn")
+    if threading.active_count() == 1 and not any(m in sys.modules for m in FRAMEWORK_MODULES):
+        return multiprocessing.get_context("fork")
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["harness.runner"])
     return context
@@ -109,6 +116,12 @@ class Executor:
 
     timeout: float = field(default_factory=timeout_seconds)
     workers: dict[str, _Worker] = field(default_factory=dict)
+
+    def start(self, names: Iterable[str]) -> None:
+        """Start these workers now, so their framework imports overlap whatever the caller does next."""
+        for name in names:
+            if name not in self.workers:
+                self.workers[name] = _Worker.start(name)
 
     def run(self, tasks: Iterable[tuple[Case, str, Any]]) -> Iterator[tuple[Case, str, Any, Outcome]]:
         """Outcomes of (case, adapter, tag) tasks as they finish; each adapter runs its own in order."""

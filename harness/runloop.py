@@ -145,13 +145,15 @@ def run_command(loaded: LoadResult, output: str, only: Sequence[str] | None, arg
     start, interrupted, prepared = time.perf_counter(), False, Prepared()
     previous = signal.signal(signal.SIGTERM, _stop)
     try:
-        with Executor(timeout=timeout_seconds(timeout)) as executor, tqdm(
-                total=len(pairs), initial=len(kept), desc="pairs", unit="pair", disable=None) as bar:
+        with Executor(timeout=timeout_seconds(timeout)) as executor:
+            executor.start(dict.fromkeys(a for case_id, a in pairs if (case_id, a) not in kept and availability(a) is None))
+            bar = tqdm(total=len(pairs), initial=len(kept), desc="pairs", unit="pair", disable=None)
             limit = memory.max_memory(max_memory)
             for row in run_rows(loaded.cases, only, executor, frozenset(kept), limit, prepared):
                 rows[(row.case_id, row.adapter)] = row
                 log.add(row)
                 bar.update()
+            bar.close()
     except KeyboardInterrupt:
         interrupted = True
     finally:
