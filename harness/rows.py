@@ -68,7 +68,8 @@ class Row:
     case: str | None = None
 
     def record(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """The row as a plain dict (every value is a scalar: no deep copy needed)."""
+        return {name: getattr(self, name) for name in COLUMNS}
 
 
 COLUMNS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Row))
