@@ -22,7 +22,14 @@ from .differences import divergence_groups
 from .environment import LOG_KEY
 from .rows import COLUMNS, STRING_COLUMNS
 
-FIELDS = tuple(c for c in COLUMNS if c not in ("seconds", "max_rel_err"))  # what the page shows
+# what the page's script shows: a case's own fields once per case, then each pair's, the ones most
+# rows have first (a row's trailing empty fields are left out)
+CASE_FIELDS = ("case_id", "file", "line", "op", "rank", "ref_shape", "expected_param_count", "ref_pad_top",
+               "ref_pad_bottom", "ref_pad_left", "ref_pad_right", "ref_pad_front", "ref_pad_back", "case", "doc")
+SHOWN_LAST = ("error_type", "error_message", "expected_error", "reason", "mismatch_on", "strict_err_bound_ratio",
+              "worst_index", "worst_value", "worst_reference", "worst_bound", "diff_map")
+ROW_FIELDS = tuple(c for c in COLUMNS if c not in (*CASE_FIELDS, *SHOWN_LAST, "seconds", "max_rel_err", "max_abs_err",
+                                                    "dtype", "pad_asymmetric")) + SHOWN_LAST
 
 
 def anchor(case_id: str) -> str:
@@ -53,18 +60,30 @@ def _plain(value: Any) -> Any:
 
 
 def data_block(df: pd.DataFrame) -> str:
-    """The rows as {fields, strings, rows}: every string stored once, rows as index lists."""
+    """{case_fields, row_fields, strings, cases, rows}: strings stored once and referred to by index,
+    each case's own fields once, each row as [case index, its fields...] without trailing empties."""
     strings: dict[str, int] = {}
-    failing_first = df.assign(_fail=~df["passed"].fillna(True).astype(bool))
-    order = failing_first.groupby("case_id", sort=False)["_fail"].transform("any")
-    df = df.iloc[(~order).argsort(kind="stable")]
-    interned = [field in STRING_COLUMNS for field in FIELDS]
-    rows = []
-    for record in df[list(FIELDS)].astype(object).itertuples(index=False):
-        values = [_plain(v) for v in record]
-        rows.append([strings.setdefault(str(v), len(strings)) if keep and v is not None else v
-                     for keep, v in zip(interned, values)])
-    payload = {"fields": FIELDS, "interned": interned, "strings": list(strings), "rows": rows}
+
+    def encoded(fields: tuple[str, ...], values: tuple[Any, ...]) -> list[Any]:
+        out = [strings.setdefault(str(v), len(strings)) if f in STRING_COLUMNS and v is not None else v
+               for f, v in zip(fields, map(_plain, values))]
+        while out and out[-1] is None:
+            out.pop()
+        return out
+
+    failing = df.assign(_fail=~df["passed"].fillna(True).astype(bool)).groupby("case_id", sort=False)["_fail"]
+    df = df.iloc[(~failing.transform("any")).argsort(kind="stable")]  # cases with a failing pair first
+    table = df.astype(object)
+    index: dict[str, int] = {}
+    cases = []
+    for values in table[list(CASE_FIELDS)].drop_duplicates("case_id").itertuples(index=False):
+        index[values[0]] = len(cases)
+        cases.append(encoded(CASE_FIELDS, tuple(values)))
+    rows = [[index[case_id], *encoded(ROW_FIELDS, tuple(values))]
+            for case_id, *values in table[["case_id", *ROW_FIELDS]].itertuples(index=False)]
+    payload = {"case_fields": CASE_FIELDS, "row_fields": ROW_FIELDS,
+               "strings_in": [f for f in (*CASE_FIELDS, *ROW_FIELDS) if f in STRING_COLUMNS],
+               "strings": list(strings), "cases": cases, "rows": rows}
     text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
     return text.replace("</", "<\\/")  # safe inside a <script> element
 

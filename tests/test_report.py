@@ -73,12 +73,13 @@ def test_html_is_self_contained_and_answers_first() -> None:
     assert order == sorted(order)
     assert '<details id="environment">' in page  # collapsed
     data = json.loads(re.search(r'<script type="application/json" id="data">(.*?)</script>', page, re.S).group(1))
-    rows = [dict(zip(data["fields"], r)) for r in data["rows"]]
     strings = data["strings"]
-    assert {strings[r["case_id"]] for r in rows} == {"sample-same", "sample-circular"}
-    assert strings[rows[0]["case_id"]] == "sample-same"  # failing cases first
+    cases = [dict(zip(data["case_fields"], c)) for c in data["cases"]]
+    rows = [{**cases[r[0]], **dict(zip(data["row_fields"], r[1:]))} for r in data["rows"]]
+    assert [strings[c["case_id"]] for c in cases] == ["sample-same", "sample-circular"]  # failing cases first
+    assert len(rows) == 5 and {strings[r["adapter"]] for r in rows} == {"torch", "keras", "jax"}
     assert "padding='same' is not supported for strided convolutions" in strings
-    assert any(r["diff_map"] is not None for r in rows)  # the value mismatch carries its heat map
+    assert any(r.get("diff_map") is not None for r in rows)  # the value mismatch carries its heat map
 
 
 def test_page_size_grows_slowly_with_the_number_of_pairs() -> None:

@@ -3,11 +3,15 @@
 (function () {
   "use strict";
   const D = JSON.parse(document.getElementById("data").textContent);
-  const rows = D.rows.map(function (r) {
-    const o = {};
-    D.fields.forEach(function (f, i) { o[f] = D.interned[i] && r[i] !== null ? D.strings[r[i]] : r[i]; });
-    return o;
-  });
+  function decode(fields, values, into) {
+    fields.forEach(function (f, i) {
+      const v = i < values.length ? values[i] : null;  // trailing empty fields are left out
+      into[f] = v !== null && D.strings_in.indexOf(f) >= 0 ? D.strings[v] : v;
+    });
+    return into;
+  }
+  const caseInfo = D.cases.map(function (c) { return decode(D.case_fields, c, {}); });
+  const rows = D.rows.map(function (r) { return decode(D.row_fields, r.slice(1), Object.assign({}, caseInfo[r[0]])); });
   const cases = new Map();
   rows.forEach(function (r) {
     if (!cases.has(r.case_id)) cases.set(r.case_id, []);
@@ -104,11 +108,12 @@
     const first = list[0], frag = document.createDocumentFragment(), transposed = first.op === "conv_transpose";
     frag.appendChild(el("p", {class: "meta"}, (first.case || "") + "  (" + (first.file || "") + ":" + fmt(first.line) + ")"));
     if (first.doc) frag.appendChild(el("p", {}, first.doc));
-    const labels = [["status", function (r) { return r.status + (r.expected && r.status !== r.expected ? " (expected " + r.expected + ")" : ""); }],
+    const labels = [["status", function (r) { return r.status + (r.mismatch_on ? " on " + r.mismatch_on : "") + (r.expected && r.status !== r.expected ? " (expected " + r.expected + ")" : ""); }],
       ["realization", function (r) { return r.realization; }], ["version", function (r) { return r.framework_version; }],
+      ["device, precision", function (r) { return r.device ? r.device + ", " + r.precision : ""; }],
       ["shape (N C spatial)", function (r) { return r.out_shape; }],
       [transposed ? "crops (low high per axis)" : "pads (low high per axis)", function (r) { const p = pads(r, "pad_"); return p ? p.map(function (a) { return a.join(" "); }).join(", ") : ""; }],
-      ["parameters", function (r) { return r.param_count; }], ["err_bound_ratio", function (r) { return fmt(r.err_bound_ratio); }],
+      ["parameters", function (r) { return r.param_count; }], ["err_bound_ratio", function (r) { return fmt(r.err_bound_ratio) + (r.strict_err_bound_ratio !== null && r.strict_err_bound_ratio !== r.err_bound_ratio ? " (float32 bound: " + fmt(r.strict_err_bound_ratio) + ")" : ""); }],
       ["worst element", function (r) { return r.worst_index ? "at " + r.worst_index + ": " + fmt(r.worst_value) + " vs " + fmt(r.worst_reference) + " (bound " + fmt(r.worst_bound) + ")" : ""; }],
       ["error", function (r) { return r.error_message ? (r.error_type ? r.error_type + ": " : "") + r.error_message : ""; }],
       ["pinned error", function (r) { return r.expected_error; }]];
