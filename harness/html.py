@@ -75,7 +75,7 @@ def data_block(df: pd.DataFrame) -> str:
     df = df.iloc[(~failing.transform("any")).argsort(kind="stable")]  # cases with a failing pair first
     table = df.astype(object)
     index: dict[str, int] = {}
-    cases = []
+    cases: list[list[Any]] = []
     for values in table[list(CASE_FIELDS)].drop_duplicates("case_id").itertuples(index=False):
         index[values[0]] = len(cases)
         cases.append(encoded(CASE_FIELDS, tuple(values)))
