@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from .adapters.registry import adapter_names
 from .problems import Problem, unknown_key
-from .schema import CONV_FIELDS, ENTRY_ONLY, KERAS_ALIASES, Case, Conv, Expectation
+from .schema import CONV_FIELDS, ENTRY_ONLY, KERAS_ALIASES, Case, Conv, Expectation, expect_key
 from .yamlsource import LineDict, LineList, line_at
 
 CASE_KEYS = (*CONV_FIELDS, *ENTRY_ONLY, *KERAS_ALIASES)
@@ -235,7 +235,10 @@ class DocumentReader:
         expect: dict[str, Expectation] = {}
         for rule in rules:
             if all(_when_matches(k, v, data) for k, v in rule.when.items()):
-                expect.update(rule.expect)
+                for adapter, rule_for in rule.expect.items():
+                    for pass_ in ("forward", "backward") if conv.grad else ("forward",):
+                        if rule_for.pass_ in (None, pass_):
+                            expect[expect_key(adapter, pass_)] = rule_for
         seed = conv.seed if conv.seed is not None else stable_seed(case_id)
         return Case.model_construct(  # conv is validated already; the rest is ours
             **{**dict(conv), "id": case_id, "seed": seed},

@@ -17,9 +17,10 @@ import numpy as np
 from . import geometry, ops
 from .adapters.base import Output
 from .dtypes import INPUT_ROUNDOFF, UNIT_ROUNDOFF, accumulation_roundoff
+from .gradients import NAMES, Gradient
 from .reference import Reference
 from .rows import Row, set_pads
-from .schema import Case, Conv, Expectation
+from .schema import Case, Conv, Expectation, expect_key
 
 
 @dataclass
@@ -38,6 +39,8 @@ class Outcome:
     version: str | None = None
     precision: str | None = None  # what the framework was allowed: the case dtype, or tf32
     device: str | None = None
+    gradients: dict[str, np.ndarray] | None = None  # backward: dx, dw, db in the neutral layouts, float64
+    backward: Outcome | None = None  # a grad case's backward pass, run by the worker after the forward one
     environment: dict[str, str] | None = None  # the worker's framework version and precision switches, sent once
     log: str | None = None  # what the worker's framework printed or warned so far, when it changed
 
@@ -63,10 +66,8 @@ def error_bound(case: Case, ref: Reference, precision: str | None = None) -> np.
     return np.asarray(factor * ref.abs_conv + UNIT_ROUNDOFF[case.dtype] * (np.abs(ref.no_bias) + np.abs(ref.out)))
 
 
-def value_errors(case: Case, ref: Reference, y: np.ndarray, bound: np.ndarray | None = None) -> dict[str, Any]:
+def value_errors(expected: np.ndarray, y: np.ndarray, bound: np.ndarray) -> dict[str, Any]:
     """max_abs_err, max_rel_err, err_bound_ratio and the worst element's place."""
-    expected = ref.out
-    assert expected is not None
     same_nonfinite = np.array_equal(~np.isfinite(y), ~np.isfinite(expected)) and np.array_equal(
         y[~np.isfinite(y)], expected[~np.isfinite(expected)], equal_nan=True)
     finite = np.isfinite(y) & np.isfinite(expected)
@@ -75,13 +76,12 @@ def value_errors(case: Case, ref: Reference, y: np.ndarray, bound: np.ndarray | 
         diff = np.where(np.isfinite(y) == np.isfinite(expected), diff, np.inf)
     if diff.size == 0:
         return {"max_abs_err": 0.0, "max_rel_err": 0.0, "err_bound_ratio": 0.0}
-    bound = error_bound(case, ref) if bound is None else bound
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(diff == 0, 0.0, diff / bound)
         rel = np.where(diff == 0, 0.0, diff / np.abs(expected))
     worst = np.unravel_index(int(np.argmax(ratio)), ratio.shape)
     return {
-        "diff_map": diff_map(ratio) if ratio[worst] > 1 else None,
+        "diff_map": diff_map(ratio) if ratio[worst] > 1 and ratio.ndim >= 3 else None,
         "max_abs_err": float(diff.max()), "max_rel_err": float(rel.max()),
         "err_bound_ratio": float(ratio[worst]),
         "worst_index": "x".join(str(int(i)) for i in worst), "worst_value": float(y[worst]),
@@ -113,11 +113,11 @@ def describe(case: Conv) -> str:
             f"{case.dtype} {case.layout}")
 
 
-def expectation(case: Case, ref: Reference, adapter: str) -> Expectation:
-    rule = case.expect.get(adapter)
+def expectation(case: Case, invalid: bool, adapter: str, pass_: str = "forward") -> Expectation:
+    rule = case.expect.get(expect_key(adapter, pass_))
     if rule is not None:
         return rule
-    return Expectation(status="error" if ref.invalid else "match")
+    return Expectation(status="error" if invalid else "match")
 
 
 def pinned_error(rule: Expectation) -> str | None:
@@ -142,7 +142,7 @@ def judge(case: Case, ref: Reference, outcome: Outcome, bound: np.ndarray | None
     """The results row for one (case, adapter).
 
     `bound` is the case's error bound when the caller computed it once for all adapters."""
-    rule = expectation(case, ref, outcome.adapter)
+    rule = expectation(case, bool(ref.invalid), outcome.adapter)
     row = Row(case_id=case.id, file=case.file, adapter=outcome.adapter, status=outcome.status,
               expected=rule.status, passed=False, reason=rule.reason, expected_error=pinned_error(rule),
               dtype=case.dtype, ref_shape=shape_text(ref.shape), realization=outcome.realization,
@@ -168,8 +168,8 @@ def judge(case: Case, ref: Reference, outcome: Outcome, bound: np.ndarray | None
             wrong.append("params")
         if ref.out is not None and y.shape == ref.out.shape:
             reduced = outcome.precision in INPUT_ROUNDOFF and case.tolerance is None
-            strict = value_errors(case, ref, y, bound)
-            for key, value in (value_errors(case, ref, y, error_bound(case, ref, outcome.precision))
+            strict = value_errors(ref.out, y, error_bound(case, ref) if bound is None else bound)
+            for key, value in (value_errors(ref.out, y, error_bound(case, ref, outcome.precision))
                                if reduced else strict).items():
                 setattr(row, key, value)
             row.strict_err_bound_ratio = strict["err_bound_ratio"]
@@ -177,6 +177,46 @@ def judge(case: Case, ref: Reference, outcome: Outcome, bound: np.ndarray | None
                 wrong.append("values")
         row.status = "mismatch" if wrong else "match"
         row.mismatch_on = ";".join(wrong) or None
-    row.passed = row.status == "skipped" or (
+    row.passed = verdict(row, rule, outcome)
+    return row
+
+
+def verdict(row: Row, rule: Expectation, outcome: Outcome) -> bool:
+    """A pair passes when its status is the expected one (and an expected error is the pinned one)."""
+    return row.status == "skipped" or (
         row.status == rule.status and not (row.status == "error" and error_differs(rule, outcome)))
+
+
+def judge_backward(case: Case, invalid: bool, grads: dict[str, Gradient] | None, outcome: Outcome) -> Row:
+    """The backward row: dx, dw and db against the reference gradients, each within its own bound."""
+    rule = expectation(case, invalid, outcome.adapter, "backward")
+    row = Row(case_id=case.id, file=case.file, adapter=outcome.adapter, status=outcome.status, pass_="backward",
+              expected=rule.status, passed=False, reason=rule.reason, expected_error=pinned_error(rule),
+              dtype=case.dtype, realization=outcome.realization, error_type=outcome.error_type,
+              error_message=outcome.error_message, seconds=outcome.seconds, framework_version=outcome.version,
+              op=case.op, rank=case.rank, precision=outcome.precision, device=outcome.device, line=case.line,
+              doc=case.doc, case=describe(case), expected_param_count=expected_param_count(case))
+    if outcome.status == "ran":
+        got = outcome.gradients or {}
+        wrong, worst = [], -1.0
+        for name in NAMES:
+            ref = (grads or {}).get(name)
+            if name == "db" and not case.bias:
+                continue
+            value = got.get(name)
+            if ref is None or value is None or value.shape != ref.value.shape:
+                wrong.append(name)
+                continue
+            errors = value_errors(ref.value, value, ref.bound(case))
+            setattr(row, f"{name}_err_bound_ratio", errors["err_bound_ratio"])
+            if errors["err_bound_ratio"] > worst:
+                worst = errors["err_bound_ratio"]
+                for key, item in errors.items():
+                    setattr(row, key, item)
+                row.worst_index = f"{name} {errors['worst_index']}" if errors.get("worst_index") else None
+            if not errors["err_bound_ratio"] <= 1:
+                wrong.append(name)
+        row.status = "mismatch" if wrong else "match"
+        row.mismatch_on = ";".join(wrong) or None
+    row.passed = verdict(row, rule, outcome)
     return row

@@ -17,7 +17,7 @@ import pandas as pd
 from .geometry import PAD_SIDES
 from .report import atomic_write, read_csvs
 
-KEY = ["case_id", "adapter"]
+KEY = ["case_id", "adapter", "pass"]
 WATCHED = ("status", "expected", "passed", "out_shape", *(f"pad_{side}" for side in PAD_SIDES), "param_count",
            "realization", "error_type", "framework_version")
 RATIO_ROWS = 20

@@ -16,7 +16,8 @@ def _pads(row: dict[str, Any], prefix: str, count: int) -> str:
 
 def failure_text(case: Case, row: dict[str, Any], others: dict[str, dict[str, Any]]) -> str:
     status, expected = row["status"], row["expected"]
-    lines = [f"{case.file}:{case.line}: {case.id} [{row['adapter']}]",
+    backward = row.get("pass") == "backward"
+    lines = [f"{case.file}:{case.line}: {case.id} [{row['adapter']}{', backward pass' if backward else ''}]",
              f"  case: {row.get('case')}"]
     if case.doc:
         lines.append(f"  doc: {case.doc}")
@@ -28,11 +29,18 @@ def failure_text(case: Case, row: dict[str, Any], others: dict[str, dict[str, An
     lines.append(headline)
     if row.get("reason"):
         lines.append(f"  recorded reason: {row['reason']}")
-    if row.get("mismatch_on"):
+    if row.get("mismatch_on") and backward:
+        ratios = ", ".join(f"{g} {row[f'{g}_err_bound_ratio']:.3g}" for g in ("dx", "dw", "db")
+                           if row.get(f"{g}_err_bound_ratio") is not None)
+        lines.append(f"  mismatch on: {row['mismatch_on']}  (err_bound_ratio of each gradient: {ratios or 'none'})")
+    elif row.get("mismatch_on"):
         lines.append(f"  mismatch on: {row['mismatch_on']}  (shape {row.get('out_shape')} vs reference "
                      f"{row.get('ref_shape')}; params {row.get('param_count')} vs {row.get('expected_param_count')})")
     if row.get("error_message"):
         lines.append(f"  {row['adapter']} said: {row.get('error_type') or ''}: {row['error_message']}")
+    if backward:
+        lines += _worst(row)
+        return "\n".join(lines)
     names = sides(case.rank)
     what = "crops" if case.op == "conv_transpose" else "pads"
     lines.append(f"  {what:<16}{'  '.join(f'{s:>6}' for s in names)}")
@@ -40,9 +48,14 @@ def failure_text(case: Case, row: dict[str, Any], others: dict[str, dict[str, An
     for name, other in others.items():
         lines.append(f"    {name:<15} {_pads(other, 'pad_', len(names))}   ({other['status']}, "
                      f"{other.get('realization') or '-'})")
-    if row.get("worst_index"):
-        diff = abs(row["worst_value"] - row["worst_reference"])
-        lines.append(f"  worst element at ({row['worst_index'].replace('x', ', ')}): {row['worst_value']!r} vs reference "
-                     f"{row['worst_reference']!r} (|diff| {diff:.3g}, bound {row['worst_bound']:.3g}, "
-                     f"err_bound_ratio {row.get('err_bound_ratio'):.3g})")
+    lines += _worst(row)
     return "\n".join(lines)
+
+
+def _worst(row: dict[str, Any]) -> list[str]:
+    if not row.get("worst_index"):
+        return []
+    diff = abs(row["worst_value"] - row["worst_reference"])
+    return [f"  worst element at ({row['worst_index'].replace('x', ', ')}): {row['worst_value']!r} vs reference "
+            f"{row['worst_reference']!r} (|diff| {diff:.3g}, bound {row['worst_bound']:.3g}, "
+            f"err_bound_ratio {row.get('err_bound_ratio'):.3g})"]

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from .rows import COLUMNS, Row
+from .rows import Row
 
 NAME = "journal.jsonl"
 SYNC_EVERY = 1.0  # seconds between fsyncs: every row is flushed, the disk is synced at most once a second
@@ -57,5 +57,5 @@ def read(folder: Path) -> list[Row]:
             record = json.loads(line)
         except json.JSONDecodeError:
             continue
-        rows.append(Row(**{k: v for k, v in record.items() if k in COLUMNS}))
+        rows.append(Row.from_record(record))
     return rows

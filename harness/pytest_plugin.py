@@ -70,6 +70,10 @@ class CaseNode(pytest.Collector):
     def collect(self) -> Iterator[pytest.Item]:
         for adapter in adapters_for(self.case):
             yield CaseItem.from_parent(self, name=adapter, case=self.case, adapter=adapter)
+        if self.case.grad:  # ids ...::<case>::<adapter>::backward
+            for adapter in adapters_for(self.case):
+                yield CaseItem.from_parent(self, name=f"{adapter}::backward", case=self.case, adapter=adapter,
+                                           pass_="backward")
 
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, self.case.line - 1, self.case.id
@@ -83,31 +87,32 @@ class CaseFailure(Exception):
         self.row = row
 
 
-_ROWS: dict[tuple[str, str, str], Row] = {}
+_ROWS: dict[tuple[str, str, str, str], Row] = {}
 _RUN: dict[str, Any] = {}  # this process's workers and prepared references, made on first use
 
 
-def _row(case: Case, adapter: str) -> Row:
+def _row(case: Case, adapter: str, pass_: str = "forward") -> Row:
     """One pair through the same workers as `run`, so a crash is one failed item, not a dead process."""
     from .execute import Executor
-    from .runloop import Prepared, one_row
+    from .runloop import Prepared, pair_rows
 
-    key = (case.file, case.id, adapter)
+    key = (case.file, case.id, adapter, pass_)
     if key not in _ROWS:
         if not _RUN:
             _RUN.update(executor=Executor(), prepared=Prepared(retain=4))
-        _ROWS[key] = one_row(case, adapter, _RUN["executor"], _RUN["prepared"])
+        for row in pair_rows(case, adapter, _RUN["executor"], _RUN["prepared"]):
+            _ROWS[(case.file, case.id, adapter, row.pass_)] = row
     return _ROWS[key]
 
 
 class CaseItem(pytest.Item):
-    def __init__(self, *, case: Case, adapter: str, **kwargs: Any) -> None:
+    def __init__(self, *, case: Case, adapter: str, pass_: str = "forward", **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.case, self.adapter = case, adapter
+        self.case, self.adapter, self.pass_ = case, adapter, pass_
         self.add_marker(pytest.mark.xdist_group(adapter))
 
     def runtest(self) -> None:
-        row = _row(self.case, self.adapter)
+        row = _row(self.case, self.adapter, self.pass_)
         self.user_properties.append((ROW_KEY, json.dumps(row.record(), default=_plain)))
         env = _RUN["prepared"].environment if _RUN else {}
         if env and self.adapter not in _ENV_SENT and any(k.startswith(self.adapter) for k in env):
@@ -128,7 +133,7 @@ class CaseItem(pytest.Item):
         return super().repr_failure(excinfo, style=style)
 
     def reportinfo(self) -> tuple[Path, int, str]:
-        return self.path, self.case.line - 1, f"{self.case.id}::{self.adapter}"
+        return self.path, self.case.line - 1, f"{self.case.id}::{self.name}"
 
 
 def _plain(value: Any) -> Any:
@@ -147,7 +152,7 @@ class _ReportWriter:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         for key, value in report.user_properties:
             if key == ROW_KEY and report.when == "call":
-                self.rows.append(Row(**json.loads(str(value))))
+                self.rows.append(Row.from_record(json.loads(str(value))))
             elif key == ENV_KEY and report.when == "call":
                 self.env.update(json.loads(str(value)))
 

@@ -79,6 +79,7 @@ def read_csvs(paths: Sequence[str | os.PathLike[str]]) -> pd.DataFrame:
             df[column] = None
     for column in BOOLEAN_COLUMNS:
         df[column] = df[column].map({"true": True, "false": False, "True": True, "False": False})
+    df["pass"] = df["pass"].fillna("forward")  # CSVs from before gradients have forward rows only
     return typed(df[list(COLUMNS)].copy())
 
 
@@ -104,10 +105,12 @@ def summary_text(rows: Sequence[Row] | pd.DataFrame) -> str:
     lines.append(pd.crosstab(df["status"], df["adapter"], margins=True, margins_name="all").to_string())
     if not failing.empty:
         lines.append(f"\n{len(failing)} failing pair(s):")
-        lines += [f"  {r.case_id}::{r.adapter}: {r.status} (expected {r.expected})"
-                  + (f" on {r.mismatch_on}" if isinstance(r.mismatch_on, str) else "")
-                  + (f": {r.error_type}: {r.error_message}" if isinstance(r.error_message, str) and r.status == "error" else "")
-                  for r in failing.itertuples()]
+        for r in failing.astype(object).where(failing.notna(), None).to_dict("records"):
+            lines.append(f"  {r['case_id']}::{r['adapter']}{'::backward' if r['pass'] == 'backward' else ''}: "
+                         f"{r['status']} (expected {r['expected']})"
+                         + (f" on {r['mismatch_on']}" if r["mismatch_on"] else "")
+                         + (f": {r['error_type']}: {r['error_message']}" if r["error_message"] and r["status"] == "error"
+                            else ""))
         lines.append(f"{len(failing)} failing")
     return "\n".join(lines)
 
@@ -124,7 +127,7 @@ def render_csvs(paths: Sequence[str], output: str) -> int:
 
 def merge_csvs(paths: Sequence[str], output: str) -> int:
     """`merge`: per-shard CSVs -> one results.csv and report.html; duplicates keep the last."""
-    df = read_csvs(paths).drop_duplicates(subset=["case_id", "adapter"], keep="last")
+    df = read_csvs(paths).drop_duplicates(subset=["case_id", "adapter", "pass"], keep="last")
     written = write_reports(df, output, {"merged from": ", ".join(paths)})
     print(summary_text(df))
     print("wrote", ", ".join(map(str, written)))

@@ -54,9 +54,13 @@ class Row:
     pad_back: int | None = None
     ref_pad_front: int | None = None
     ref_pad_back: int | None = None
+    pass_: str = "forward"  # the column `pass`: forward, or backward for a grad case's gradients
     precision: str | None = None
     strict_err_bound_ratio: float | None = None
     device: str | None = None
+    dx_err_bound_ratio: float | None = None
+    dw_err_bound_ratio: float | None = None
+    db_err_bound_ratio: float | None = None
     expected_error: str | None = None
     worst_index: str | None = None
     worst_value: float | None = None
@@ -67,15 +71,27 @@ class Row:
     doc: str | None = None
     case: str | None = None
 
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.case_id, self.adapter, self.pass_)
+
     def record(self) -> dict[str, Any]:
-        """The row as a plain dict (every value is a scalar: no deep copy needed)."""
-        return {name: getattr(self, name) for name in COLUMNS}
+        """The row as a plain dict with its column names (every value is a scalar: no deep copy needed)."""
+        return {column: getattr(self, field) for column, field in _FIELD_OF.items()}
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Row:
+        """A row read back (a CSV, the journal, a pytest worker): known columns only."""
+        return cls(**{_FIELD_OF[k]: v for k, v in record.items() if k in _FIELD_OF and (v is not None or k in REQUIRED)})
 
 
-COLUMNS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Row))
-INTEGER_COLUMNS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Row) if f.type == "int | None")
-BOOLEAN_COLUMNS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Row) if f.type.startswith("bool"))
-STRING_COLUMNS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Row) if f.type.startswith("str"))
+_FIELDS = dataclasses.fields(Row)
+_FIELD_OF: dict[str, str] = {f.name.rstrip("_"): f.name for f in _FIELDS}  # column name -> attribute (pass_)
+COLUMNS: tuple[str, ...] = tuple(_FIELD_OF)
+REQUIRED: tuple[str, ...] = ("case_id", "file", "adapter", "status", "expected", "passed")
+INTEGER_COLUMNS: tuple[str, ...] = tuple(f.name for f in _FIELDS if f.type == "int | None")
+BOOLEAN_COLUMNS: tuple[str, ...] = tuple(f.name for f in _FIELDS if f.type.startswith("bool"))
+STRING_COLUMNS: tuple[str, ...] = tuple(f.name.rstrip("_") for f in _FIELDS if f.type.startswith("str"))
 
 
 def pads_of(record: dict[str, Any] | Row, prefix: str = "pad_") -> tuple[int, ...] | None:

@@ -24,11 +24,30 @@ from . import journal, memory
 from .adapters.base import describe_error
 from .adapters.registry import adapter_names
 from .cases import Case, LoadResult, adapters_for
-from .compare import Outcome, judge
+from .compare import Outcome, judge, judge_backward
+from .data import Tensors
 from .execute import Executor
+from .gradients import Gradient, cotangent, reference_gradients
 from .reference import Reference
 from .rows import Row
 from .runner import availability, prepare
+
+
+@dataclass
+class Made:
+    """What the parent made for one case: reference and bound, and for a grad case the reference
+    gradients (made when the first backward outcome arrives)."""
+
+    ref: Reference
+    bound: np.ndarray | None
+    tensors: Tensors | None = None
+    grads: dict[str, Gradient] | None = None
+
+    def gradients(self, case: Case) -> dict[str, Gradient] | None:
+        if self.grads is None and self.tensors is not None and self.ref.out is not None:
+            g = cotangent(case, self.ref.out.shape, case.seed)
+            self.grads = reference_gradients(case, self.tensors.input, self.tensors.weights, g)
+        return self.grads
 
 
 @dataclass
@@ -37,41 +56,55 @@ class Prepared:
     what the workers said of their frameworks (versions, precision switches, logs) on the way."""
 
     remaining: dict[str, int] = field(default_factory=dict)
-    made: dict[str, tuple[Reference, np.ndarray | None] | Outcome] = field(default_factory=dict)
+    made: dict[str, Made | Outcome] = field(default_factory=dict)
     environment: dict[str, str] = field(default_factory=dict)
     logs: dict[str, str] = field(default_factory=dict)
     retain: int = 0  # finished cases kept anyway (pytest asks for one pair of a case at a time)
 
-    def get(self, case: Case) -> tuple[Reference, np.ndarray | None] | Outcome:
+    def get(self, case: Case) -> Made | Outcome:
         if case.id not in self.made:
             try:
-                _, ref, bound = prepare(case)
-                self.made[case.id] = (ref, bound)
+                tensors, ref, bound = prepare(case)
+                self.made[case.id] = Made(ref, bound, tensors if case.grad else None)
             except Exception as exc:  # the case's data or reference failed: its rows say so, the run goes on
                 kind, message = describe_error(exc)
                 self.made[case.id] = Outcome("", "error", error_type=kind, error_message=f"preparing the case: {message}")
         return self.made[case.id]
 
-    def row(self, case: Case, outcome: Outcome) -> Row:
+    def rows(self, case: Case, outcome: Outcome) -> list[Row]:
+        """The forward row, and for a grad case the backward row, of one outcome."""
         self.environment.update(outcome.environment or {})
         if outcome.log:
             self.logs[outcome.adapter] = outcome.log
         made = self.get(case)
+        passes = [outcome] + ([outcome.backward] if case.grad and outcome.backward is not None else [])
+        if isinstance(made, Outcome):
+            rows = [refused(case, Outcome(outcome.adapter, "error", error_type=made.error_type,
+                                          error_message=made.error_message), p is not outcome) for p in passes]
+        else:
+            rows = [judge(case, made.ref, outcome, made.bound)]
+            if len(passes) > 1:
+                assert outcome.backward is not None
+                grads = None
+                if outcome.backward.status == "ran":
+                    try:
+                        grads = made.gradients(case)
+                    except Exception as exc:  # reference gradients failed: the backward row says so
+                        kind, message = describe_error(exc)
+                        outcome.backward = Outcome(outcome.adapter, "error", error_type=kind,
+                                                   error_message=f"reference gradients: {message}")
+                rows.append(judge_backward(case, bool(made.ref.invalid), grads, outcome.backward))
         self.remaining[case.id] -= 1
         if self.remaining[case.id] == 0:
             finished = [key for key in self.made if self.remaining.get(key, 0) == 0]
             for key in finished[: max(0, len(finished) - self.retain)]:
                 self.made.pop(key, None)
-        if isinstance(made, Outcome):
-            return refused(case, Outcome(outcome.adapter, "error", error_type=made.error_type,
-                                         error_message=made.error_message))
-        ref, bound = made
-        return judge(case, ref, outcome, bound)
+        return rows
 
 
-def refused(case: Case, outcome: Outcome) -> Row:
+def refused(case: Case, outcome: Outcome, backward: bool = False) -> Row:
     """A row for a pair that never reached a framework (too large, unpreparable)."""
-    return judge(case, Reference(), outcome)
+    return judge_backward(case, False, None, outcome) if backward else judge(case, Reference(), outcome)
 
 
 def run_rows(cases: Iterable[Case], only: Sequence[str] | None, executor: Executor,
@@ -88,19 +121,28 @@ def run_rows(cases: Iterable[Case], only: Sequence[str] | None, executor: Execut
         size = memory.estimate(case)
         if size > limit:
             for name in names:
-                yield refused(case, Outcome(name, "error", error_type="TooLarge", error_message=(
+                too_large = Outcome(name, "error", error_type="TooLarge", error_message=(
                     f"the case needs about {memory.describe(size)}, more than --max-memory "
-                    f"{memory.describe(limit)} (HARNESS_MAX_MEMORY); nothing was allocated")))
+                    f"{memory.describe(limit)} (HARNESS_MAX_MEMORY); nothing was allocated"))
+                yield refused(case, too_large)
+                if case.grad:
+                    yield refused(case, too_large, backward=True)
             continue
         prepared.remaining[case.id] = prepared.remaining.get(case.id, 0) + len(names)
         for name in names:
             early = availability(name)
             if early is not None:
-                yield prepared.row(case, early)
+                if case.grad:
+                    early.backward = early
+                yield from prepared.rows(case, early)
             else:
                 tasks.append((case, name, None))
     for case, _, _, outcome in executor.run(tasks):
-        yield prepared.row(case, outcome)
+        yield from prepared.rows(case, outcome)
+
+
+def passes(case: Case) -> tuple[str, ...]:
+    return ("forward", "backward") if case.grad else ("forward",)
 
 
 def _stop(signum: int, frame: FrameType | None) -> None:
@@ -121,36 +163,39 @@ def run_command(loaded: LoadResult, output: str, only: Sequence[str] | None, arg
         print(f"error: unknown adapter(s) {', '.join(unknown)}; registered: {', '.join(adapter_names())}",
               file=sys.stderr)
         return 2
-    pairs = [(c.id, a) for c in loaded.cases for a in adapters_for(c, only)]
+    pairs = [(c.id, a, p) for c in loaded.cases for a in adapters_for(c, only) for p in passes(c)]
     if not pairs:  # nothing to run never replaces an earlier report
         why = "the case files hold no valid case" if not loaded.cases else "no case has a selected adapter"
         print(f"error: no case selected ({why}); {output}/ left as it was", file=sys.stderr)
         return 2
     folder = Path(output)
     wanted = set(pairs)
-    earlier: dict[tuple[str, str], Row] = {}
+    earlier: dict[tuple[str, str, str], Row] = {}
     if resume:
         if (folder / "results.csv").exists():
             df = read_csvs([folder / "results.csv"])
             for record in df.astype(object).where(df.notna(), None).to_dict("records"):
-                earlier[(record["case_id"], record["adapter"])] = Row(**record)
-        earlier.update({(r.case_id, r.adapter): r for r in journal.read(folder)})
+                row = Row.from_record(record)
+                earlier[row.key] = row
+        earlier.update({r.key: r for r in journal.read(folder)})
     else:
         (folder / journal.NAME).unlink(missing_ok=True)
-    kept = {key: row for key, row in earlier.items() if key in wanted}
+    runs = {(c.id, a): passes(c) for c in loaded.cases for a in adapters_for(c, only)}
+    done = frozenset(k for k, ps in runs.items() if all((*k, p) in earlier for p in ps))  # every pass kept
+    kept = {key: row for key, row in earlier.items() if key in wanted and key[:2] in done}
     log = journal.Journal(folder)
     for row in kept.values():
         log.add(row)
-    rows: dict[tuple[str, str], Row] = dict(kept)
+    rows: dict[tuple[str, str, str], Row] = dict(kept)
     start, interrupted, prepared = time.perf_counter(), False, Prepared()
     previous = signal.signal(signal.SIGTERM, _stop)
     try:
         with Executor(timeout=timeout_seconds(timeout)) as executor:
-            executor.start(dict.fromkeys(a for case_id, a in pairs if (case_id, a) not in kept and availability(a) is None))
+            executor.start(dict.fromkeys(a for key in runs if key not in done and availability(a := key[1]) is None))
             bar = tqdm(total=len(pairs), initial=len(kept), desc="pairs", unit="pair", disable=None)
             limit = memory.max_memory(max_memory)
-            for row in run_rows(loaded.cases, only, executor, frozenset(kept), limit, prepared):
-                rows[(row.case_id, row.adapter)] = row
+            for row in run_rows(loaded.cases, only, executor, done, limit, prepared):
+                rows[row.key] = row
                 log.add(row)
                 bar.update()
             bar.close()
@@ -180,8 +225,12 @@ def run_command(loaded: LoadResult, output: str, only: Sequence[str] | None, arg
 
 
 def one_row(case: Case, adapter: str, executor: Executor, prepared: Prepared) -> Row:
-    """The row of one pair through a worker: what each pytest item runs (`prepared` shared by
-    the items of a case, so its reference is made once)."""
-    (row,) = run_rows([case], [adapter], executor, prepared=prepared)
-    return row
+    """The forward row of one pair through a worker (see pair_rows)."""
+    return pair_rows(case, adapter, executor, prepared)[0]
+
+
+def pair_rows(case: Case, adapter: str, executor: Executor, prepared: Prepared) -> list[Row]:
+    """The rows of one pair (forward, and backward for a grad case) through a worker: what pytest
+    items run (`prepared` shared by the items of a case, so its reference is made once)."""
+    return list(run_rows([case], [adapter], executor, prepared=prepared))
 

@@ -19,6 +19,7 @@ from .adapters.registry import get_adapter, required_frameworks
 from .cases import Case, adapters_for
 from .compare import Outcome, error_bound, judge
 from .data import Tensors, make_tensors, probe_tensors
+from .gradients import cotangent
 from .quiet import captured
 from .reference import Reference, reference
 from .rows import Row
@@ -53,12 +54,35 @@ def _ready(name: str) -> tuple[Adapter | None, Outcome | None]:
 
 
 def run_adapter(name: str, case: Case, tensors: Tensors) -> Outcome:
+    """The forward outcome; for a grad case, the backward one rides along in `backward`."""
     adapter, refusal = _ready(name)
     if adapter is None:
         assert refusal is not None
-        return refusal
-    with captured(name):  # frameworks warn about odd configurations; the row says what happened
-        return _run(adapter, case, tensors)
+        outcome = refusal
+    else:
+        with captured(name):  # frameworks warn about odd configurations; the row says what happened
+            outcome = _run(adapter, case, tensors)
+    if case.grad and outcome.backward is None:  # no forward pass, no gradient: the same refusal
+        outcome.backward = replace(outcome, output=None, pads=None, param_count=None)
+    return outcome
+
+
+def _backward(adapter: Adapter, case: Case, realised: Realisation, tensors: Tensors, shape: tuple[int, ...]) -> Outcome:
+    """dL/dx, dL/dw, dL/db for L = sum(y * g) through the framework's own autodiff, on the same realisation."""
+    outcome = Outcome(adapter.name, "ran", realization=realised.plan.realization, version=adapter.version(),
+                      device=adapter.device_name(), precision=adapter.allowed_precision(case))
+    spatial = ops.output_spatial(case)
+    g = cotangent(case, (case.batch, case.out_channels, *spatial) if spatial else shape, case.seed)
+    start = time.perf_counter()
+    try:
+        outcome.gradients = realised.gradients(tensors, g)
+    except Unsupported as exc:
+        outcome.status, outcome.error_message, outcome.realization = "unsupported", f"{adapter.name} {exc}", None
+    except Exception as exc:
+        outcome.status = "error"
+        outcome.error_type, outcome.error_message = describe_error(exc)
+    outcome.seconds = round(time.perf_counter() - start, 6)
+    return outcome
 
 
 def _run(adapter: Adapter, case: Case, tensors: Tensors) -> Outcome:
@@ -80,6 +104,9 @@ def _run(adapter: Adapter, case: Case, tensors: Tensors) -> Outcome:
     finally:
         outcome.seconds = round(time.perf_counter() - start, 6)
     outcome.pads = measure_pads(adapter, case, realised)
+    if case.grad:
+        assert outcome.output is not None
+        outcome.backward = _backward(adapter, case, realised, tensors, outcome.output.values.shape)
     return outcome
 
 

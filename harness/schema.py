@@ -29,7 +29,7 @@ from .problems import unknown_key
 
 STATUSES: tuple[str, ...] = ("match", "mismatch", "error", "unsupported", "skipped")
 OPS: tuple[str, ...] = ("conv", "conv_transpose", "convolve")
-PASSES: tuple[str, ...] = ("forward",)
+PASSES: tuple[str, ...] = ("forward", "backward")
 PADDING_WORDS: tuple[str, ...] = ("valid", "same", "same_lower", "full", "causal")
 KERAS_ALIASES: dict[str, str] = {
     "filters": "out_channels",
@@ -166,12 +166,17 @@ class Tolerance(_Frozen):
 
 
 class Expectation(_Frozen):
-    """What one adapter does on a case; `error_type` and `message` (a regex) pin an error."""
+    """What one adapter does on a case; `error_type` and `message` (a regex) pin an error;
+    `pass` limits it to the forward or the backward pass (both by default: a refused forward
+    pass leaves no gradient either)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     status: Status
     reason: str | None = None
     error_type: str | None = None
     message: str | None = None
+    pass_: Literal["forward", "backward"] | None = Field(default=None, alias="pass")  # None: both passes
 
     @field_validator("message")
     @classmethod
@@ -186,12 +191,18 @@ class Expectation(_Frozen):
         return value
 
 
+def expect_key(adapter: str, pass_: str) -> str:
+    """Case.expect is keyed by adapter for the forward pass, `adapter:backward` for the gradients."""
+    return adapter if pass_ == "forward" else f"{adapter}:{pass_}"
+
+
 def expectation_json_schema() -> dict[str, Any]:
     return {"oneOf": [
         {"enum": list(STATUSES)},
         {"type": "object", "additionalProperties": False, "required": ["status"],
          "properties": {"status": {"enum": list(STATUSES)}, "reason": {"type": "string"},
-                        "error_type": {"type": "string"}, "message": {"type": "string"}}},
+                        "error_type": {"type": "string"}, "message": {"type": "string"},
+                        "pass": {"enum": list(PASSES)}}},
     ]}
 
 
@@ -216,6 +227,7 @@ class Conv(_Frozen):
     dtype: DType = "float32"
     layout: Layout = "channels_last"
     precision: Precision = "highest"  # highest: TF32 and similar shortcuts off; default: as each framework ships
+    grad: Annotated[bool, Field(strict=True)] = False  # also compare dL/dx, dL/dw, dL/db
     data: Annotated[DataSpec, BeforeValidator(_data)] = DataSpec()
     seed: Annotated[int, Field(ge=0, strict=True)] | None = None
     adapters: tuple[AdapterName, ...] | None = None

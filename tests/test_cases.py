@@ -138,6 +138,24 @@ def test_expect_short_form_and_rules(tmp_path: Path) -> None:
     assert case.expect["keras"].status == "error" and case.expect["keras"].reason == "r"
 
 
+def test_expect_can_target_one_pass_of_a_grad_case(tmp_path: Path) -> None:
+    text = BASE + """\
+    grad: true
+    expect:
+      - torch: {status: error, error_type: ValueError}
+        jax: {status: mismatch, pass: backward}
+        keras: {status: unsupported, pass: forward}
+"""
+    (case,), problems = load_file(write(tmp_path, text))
+    assert problems == []
+    assert {k: v.status for k, v in case.expect.items()} == {
+        "torch": "error", "torch:backward": "error", "jax:backward": "mismatch", "keras": "unsupported"}
+    assert case.grad is True
+    _, problems = load_file(write(tmp_path, BASE + "    expect: {jax: {status: error, pass: sideways}}\n"))
+    assert [p.message for p in problems] == [
+        "case 'base': expect.jax.pass: Input should be 'forward' or 'backward' (got 'sideways')"]
+
+
 def test_explicit_seed_is_kept(tmp_path: Path) -> None:
     (case,), _ = load_file(write(tmp_path, BASE + "    seed: 7\n"))
     assert case.seed == 7

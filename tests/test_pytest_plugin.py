@@ -159,3 +159,11 @@ def test_loadgroup_sends_each_framework_to_one_worker(tmp_path: Path) -> None:
             worker, group = line.split()[0], line.rsplit("@", 1)[1].strip()
             workers.setdefault(group, set()).add(worker)
     assert set(workers) == {"jax", "torch"} and all(len(w) == 1 for w in workers.values()), out.stdout
+
+
+def test_grad_cases_add_backward_items(tmp_path: Path) -> None:
+    write_cases(tmp_path / "cases", "cases:\n  - id: g\n    in_channels: 1\n    input_size: 5\n    out_channels: 2\n"
+                                   "    kernel_size: 3\n    grad: true\n    adapters: [jax]\n")
+    out = run_pytest(tmp_path, "cases", "-v")
+    assert "cases/mine.yaml::g::jax PASSED" in out.stdout and "cases/mine.yaml::g::jax::backward PASSED" in out.stdout
+    assert "2 passed" in out.stdout

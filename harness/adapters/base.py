@@ -86,6 +86,23 @@ class Realisation(ABC):
             values = crop(values, self.plan.crop)
         return Output(values, dtype)
 
+    def backward(self, tensors: Tensors, cotangent: np.ndarray) -> dict[str, np.ndarray]:
+        """The framework's own gradients of sum(y * cotangent) w.r.t. input, weights and bias, as
+        float64 in the neutral layouts (input N C spatial..., weights as `ops.weight_shape`)."""
+        raise Unsupported("has no automatic differentiation: no gradient to compare")
+
+    def gradients(self, tensors: Tensors, cotangent: np.ndarray) -> dict[str, np.ndarray]:
+        """`backward` on the call the framework really made: the cotangent goes back through the
+        crop (zeros where the crop cut) and dw through the kernel flip, both exact."""
+        if self.plan.flip:
+            tensors = replace(tensors, weights=flip_kernel(tensors.weights))
+        if self.plan.crop is not None:
+            cotangent = np.pad(cotangent, [(0, 0), (0, 0), *self.plan.crop])
+        grads = self.backward(tensors, cotangent)
+        if self.plan.flip and "dw" in grads:
+            grads["dw"] = flip_kernel(grads["dw"])
+        return {name: np.asarray(value).astype(np.float64) for name, value in grads.items()}
+
 
 class ArrayRealisation(Realisation):
     """A realisation with no framework object holding the weights: its parameter count is the
@@ -249,6 +266,12 @@ def kernel_last(weights: np.ndarray) -> np.ndarray:
     """(A, B, *k) -> (*k, B, A): torch's OIHW as Keras'/TF's HWIO (and IOHW as HWOI)."""
     nd = weights.ndim
     return np.ascontiguousarray(weights.transpose(*range(2, nd), 1, 0))
+
+
+def kernel_first(kernel: np.ndarray) -> np.ndarray:
+    """The inverse of kernel_last: (*k, B, A) -> (A, B, *k)."""
+    nd = kernel.ndim
+    return np.ascontiguousarray(kernel.transpose(nd - 1, nd - 2, *range(nd - 2)))
 
 
 def dimension_numbers(rank: int, layout: str) -> tuple[str, str, str]:

@@ -30,6 +30,7 @@ from .base import (
     Realisation,
     dimension_numbers,
     from_layout,
+    kernel_first,
     kernel_last,
     requested_device,
     spatial_widths,
@@ -132,12 +133,42 @@ class _JaxRealisation(ArrayRealisation):
         super().__init__(plan)
         self.adapter, self.fn, self.conv = adapter, fn, conv
 
-    def run(self, tensors: Tensors) -> tuple[np.ndarray, str]:
+    def scope(self, tensors: Tensors) -> Any:
+        """float64 inside enable_x64 (it does not leak out), on the chosen device."""
+        jax = self.adapter.jax
+        x64 = jax.enable_x64(True) if tensors.input.dtype == np.float64 else contextlib.nullcontext()
+        stack = contextlib.ExitStack()
+        stack.enter_context(x64)
+        stack.enter_context(jax.default_device(self.adapter.device))
+        return stack
+
+    def operands(self, tensors: Tensors) -> tuple[np.ndarray, np.ndarray]:
         layout = self.conv.layout
         w = tensors.weights if layout == "channels_first" else kernel_last(tensors.weights)
-        x = to_layout(tensors.input, layout)
-        x64 = self.adapter.jax.enable_x64(True) if tensors.input.dtype == np.float64 else contextlib.nullcontext()
-        with x64, self.adapter.jax.default_device(self.adapter.device):  # NumPy operands go in as they are
+        return to_layout(tensors.input, layout), w
+
+    def run(self, tensors: Tensors) -> tuple[np.ndarray, str]:
+        x, w = self.operands(tensors)
+        with self.scope(tensors):  # NumPy operands go in as they are: one transfer, no jnp.asarray
             y = np.asarray(self.fn(x, w, tensors.bias))
         self.count(w, tensors.bias)
-        return from_layout(y, layout), y.dtype.name
+        return from_layout(y, self.conv.layout), y.dtype.name
+
+    def backward(self, tensors: Tensors, cotangent: np.ndarray) -> dict[str, np.ndarray]:
+        jax, layout = self.adapter.jax, self.conv.layout
+        x, w = self.operands(tensors)
+        g = to_layout(cotangent, layout)
+        with self.scope(tensors):
+            if tensors.bias is None:
+                _, pullback = jax.vjp(lambda a, k: self.fn(a, k, None), x, w)
+                dx, dw = pullback(g)
+                grads = {"dx": dx, "dw": dw}
+            else:
+                _, pullback = jax.vjp(self.fn, x, w, tensors.bias)
+                dx, dw, db = pullback(g)
+                grads = {"dx": dx, "dw": dw, "db": db}
+            grads = {name: np.asarray(value) for name, value in grads.items()}
+        grads["dx"] = from_layout(grads["dx"], layout)
+        if layout == "channels_last":
+            grads["dw"] = kernel_first(grads["dw"])
+        return grads

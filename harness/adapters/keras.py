@@ -20,7 +20,17 @@ import numpy as np
 from ..cache import use_jax_cache
 from ..data import Tensors
 from ..schema import Conv
-from .base import Adapter, Plan, Realisation, from_layout, kernel_last, requested_device, spatial_widths, to_layout
+from .base import (
+    Adapter,
+    Plan,
+    Realisation,
+    from_layout,
+    kernel_first,
+    kernel_last,
+    requested_device,
+    spatial_widths,
+    to_layout,
+)
 
 
 def depthwise(conv: Conv) -> bool:
@@ -135,22 +145,73 @@ class _KerasRealisation(Realisation):
     def param_count(self) -> int:
         return int(self.layer.count_params())
 
+    def forward(self, x: Any, variables: list[Any] | None = None) -> Any:
+        """Pad (emulated padding) and call the layer; with `variables`, statelessly (JAX's autodiff)."""
+        adapter, conv = self.adapter, self.conv
+        if self.plan.pre_pad is not None:
+            x = adapter.keras.ops.pad(x, spatial_widths(self.plan.pre_pad, conv.layout),
+                                      mode=adapter.pad_modes.get(conv.padding_mode, "constant"))
+        if variables is None:
+            return self.layer(x)
+        y, _ = self.layer.stateless_call(variables, [], x)
+        return y
+
+    def numpy(self, value: Any) -> np.ndarray:
+        ops = self.adapter.keras.ops
+        bf16 = self.adapter.keras.backend.standardize_dtype(value.dtype) == "bfloat16"
+        return np.asarray(ops.convert_to_numpy(ops.cast(value, "float32") if bf16 else value))
+
+    def assign(self, tensors: Tensors) -> None:
+        self.adapter.set_precision(self.conv.precision)
+        self.layer.kernel.assign(keras_kernel(self.conv, tensors.weights))
+        if tensors.bias is not None:
+            self.layer.bias.assign(tensors.bias)
+
     def run(self, tensors: Tensors) -> tuple[np.ndarray, str]:
         adapter, conv = self.adapter, self.conv
-        ops = adapter.keras.ops
-        adapter.set_precision(conv.precision)
         with adapter.keras.device(adapter.device):
-            self.layer.kernel.assign(keras_kernel(conv, tensors.weights))
-            if tensors.bias is not None:
-                self.layer.bias.assign(tensors.bias)
-            x = ops.convert_to_tensor(to_layout(tensors.input, conv.layout))
-            if self.plan.pre_pad is not None:
-                x = ops.pad(x, spatial_widths(self.plan.pre_pad, conv.layout),
-                            mode=adapter.pad_modes.get(conv.padding_mode, "constant"))
-            out = self.layer(x)
+            self.assign(tensors)
+            out = self.forward(adapter.keras.ops.convert_to_tensor(to_layout(tensors.input, conv.layout)))
             dtype = adapter.keras.backend.standardize_dtype(out.dtype)  # the backend's own, before conversion
-            y = ops.convert_to_numpy(ops.cast(out, "float32") if dtype == "bfloat16" else out)
+            y = self.numpy(out)
         return from_layout(y, conv.layout), dtype
+
+    def backward(self, tensors: Tensors, cotangent: np.ndarray) -> dict[str, np.ndarray]:
+        """The backend's own autodiff: tf.GradientTape, jax.vjp over stateless_call, torch autograd."""
+        adapter, conv = self.adapter, self.conv
+        ops, engine = adapter.keras.ops, adapter.engine
+        variables = list(self.layer.trainable_variables)  # kernel, then bias
+        with adapter.keras.device(adapter.device):
+            self.assign(tensors)
+            x = ops.convert_to_tensor(to_layout(tensors.input, conv.layout))
+            g = ops.convert_to_tensor(to_layout(cotangent, conv.layout))
+            if adapter.backend == "tensorflow":
+                with engine.GradientTape() as tape:
+                    tape.watch(x)
+                    loss = engine.reduce_sum(self.forward(x) * g)
+                grads = tape.gradient(loss, [x, *(v.value for v in variables)])
+            elif adapter.backend == "jax":
+                _, pullback = engine.vjp(lambda a, *params: self.forward(a, list(params)), x,
+                                         *(v.value for v in variables))
+                grads = pullback(g)
+            else:
+                x = x.detach().requires_grad_()
+                loss = (self.forward(x) * g).sum()
+                grads = engine.autograd.grad(loss, [x, *(v.value for v in variables)])
+            out = [self.numpy(value) for value in grads]
+        result = {"dx": from_layout(out[0], conv.layout), "dw": neutral_weights(conv, out[1])}
+        if len(out) > 2:
+            result["db"] = out[2]
+        return result
+
+
+def neutral_weights(conv: Conv, kernel: np.ndarray) -> np.ndarray:
+    """The inverse of keras_kernel: a kernel-shaped gradient back in the case's weight layout."""
+    if depthwise(conv):
+        per = conv.out_channels // conv.in_channels
+        weights = np.moveaxis(kernel, (-2, -1), (0, 1))
+        return np.ascontiguousarray(weights.reshape(conv.in_channels * per, 1, *conv.kernel_size))
+    return kernel_first(kernel)
 
 
 class KerasJaxAdapter(KerasAdapter):

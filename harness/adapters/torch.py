@@ -121,17 +121,24 @@ class _TorchRealisation(ArrayRealisation):
             return torch.from_numpy(array.astype(np.float32)).to(torch.bfloat16).to(self.adapter.device)
         return torch.from_numpy(np.ascontiguousarray(array)).to(self.adapter.device)
 
-    def call(self, x: Any, tensors: Tensors) -> Any:
-        conv, F = self.conv, self.adapter.torch.nn.functional
+    def parameters(self, tensors: Tensors) -> tuple[Any, Any]:
+        """The weight and bias the call uses: the module's own, set from the case, or fresh tensors."""
         if self.module is not None:
             with self.adapter.torch.no_grad():
                 self.module.weight.copy_(self.tensor(tensors.weights))
                 if tensors.bias is not None:
                     self.module.bias.copy_(self.tensor(tensors.bias))
-            return self.module(x)
-        w = self.tensor(tensors.weights)
-        b = None if tensors.bias is None else self.tensor(tensors.bias)
+            return self.module.weight, self.module.bias
         self.count(tensors.weights, tensors.bias)
+        return self.tensor(tensors.weights), None if tensors.bias is None else self.tensor(tensors.bias)
+
+    def call(self, x: Any, w: Any, b: Any) -> Any:
+        conv, F = self.conv, self.adapter.torch.nn.functional
+        if self.plan.pre_pad is not None:
+            widths = [w for low_high in reversed(self.plan.pre_pad) for w in low_high]  # last axis first
+            x = F.pad(x, widths, mode=self.mode)
+        if self.module is not None:
+            return self.module(x)
         if conv.op == "conv_transpose":
             fn = getattr(F, f"conv_transpose{conv.rank}d")
             return fn(x, w, b, stride=conv.stride, padding=self.plan.padding,
@@ -140,15 +147,29 @@ class _TorchRealisation(ArrayRealisation):
         fn = getattr(F, f"conv{conv.rank}d")
         return fn(x, w, b, stride=conv.stride, padding=self.plan.padding, dilation=conv.dilation, groups=conv.groups)
 
+    def numpy(self, value: Any) -> np.ndarray:
+        torch = self.adapter.torch
+        value = value.detach()
+        return np.asarray((value.float() if value.dtype == torch.bfloat16 else value).cpu().numpy())
+
     def run(self, tensors: Tensors) -> tuple[np.ndarray, str]:
         torch = self.adapter.torch
         self.adapter.set_precision(self.conv.precision)
         with torch.inference_mode():
-            x = self.tensor(tensors.input)
-            if self.plan.pre_pad is not None:
-                widths = [w for low_high in reversed(self.plan.pre_pad) for w in low_high]  # last axis first
-                x = torch.nn.functional.pad(x, widths, mode=self.mode)
-            y = self.call(x, tensors)
-        dtype = str(y.dtype).removeprefix("torch.")
-        values = y.float() if y.dtype == torch.bfloat16 else y
-        return values.cpu().numpy(), dtype
+            y = self.call(self.tensor(tensors.input), *self.parameters(tensors))
+        return self.numpy(y), str(y.dtype).removeprefix("torch.")
+
+    def backward(self, tensors: Tensors, cotangent: np.ndarray) -> dict[str, np.ndarray]:
+        torch = self.adapter.torch
+        self.adapter.set_precision(self.conv.precision)
+        with torch.enable_grad():
+            x = self.tensor(tensors.input).requires_grad_()
+            w, b = self.parameters(tensors)
+            if self.module is None:
+                w.requires_grad_()
+                if b is not None:
+                    b.requires_grad_()
+            loss = (self.call(x, w, b) * self.tensor(cotangent)).sum()
+            leaves = [x, w] if b is None else [x, w, b]
+            grads = torch.autograd.grad(loss, leaves)
+        return {name: self.numpy(g) for name, g in zip(("dx", "dw", "db"), grads)}

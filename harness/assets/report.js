@@ -17,6 +17,10 @@
     if (!cases.has(r.case_id)) cases.set(r.case_id, []);
     cases.get(r.case_id).push(r);
   });
+  cases.forEach(function (list) {  // forward rows first, then the backward rows of a grad case
+    list.sort(function (a, b) { return (a.pass === "backward") - (b.pass === "backward"); });
+  });
+  function label(r) { return r.pass === "backward" ? r.adapter + " ∇" : r.adapter; }
   const SIDES = {1: [["left", "right"]], 2: [["top", "bottom"], ["left", "right"]],
     3: [["front", "back"], ["top", "bottom"], ["left", "right"]]};
   const NS = "http://www.w3.org/2000/svg";
@@ -113,7 +117,9 @@
       ["device, precision", function (r) { return r.device ? r.device + ", " + r.precision : ""; }],
       ["shape (N C spatial)", function (r) { return r.out_shape; }],
       [transposed ? "crops (low high per axis)" : "pads (low high per axis)", function (r) { const p = pads(r, "pad_"); return p ? p.map(function (a) { return a.join(" "); }).join(", ") : ""; }],
-      ["parameters", function (r) { return r.param_count; }], ["err_bound_ratio", function (r) { return fmt(r.err_bound_ratio) + (r.strict_err_bound_ratio !== null && r.strict_err_bound_ratio !== r.err_bound_ratio ? " (float32 bound: " + fmt(r.strict_err_bound_ratio) + ")" : ""); }],
+      ["parameters", function (r) { return r.param_count; }],
+      ["dx, dw, db err_bound_ratio", function (r) { return r.pass === "backward" ? [r.dx_err_bound_ratio, r.dw_err_bound_ratio, r.db_err_bound_ratio].map(fmt).join(", ") : ""; }],
+      ["err_bound_ratio", function (r) { return fmt(r.err_bound_ratio) + (r.strict_err_bound_ratio !== null && r.strict_err_bound_ratio !== r.err_bound_ratio ? " (float32 bound: " + fmt(r.strict_err_bound_ratio) + ")" : ""); }],
       ["worst element", function (r) { return r.worst_index ? "at " + r.worst_index + ": " + fmt(r.worst_value) + " vs " + fmt(r.worst_reference) + " (bound " + fmt(r.worst_bound) + ")" : ""; }],
       ["error", function (r) { return r.error_message ? (r.error_type ? r.error_type + ": " : "") + r.error_message : ""; }],
       ["pinned error", function (r) { return r.expected_error; }]];
@@ -123,7 +129,7 @@
     const table = el("table", {class: "side"}), head = el("tr");
     head.appendChild(el("th"));
     head.appendChild(el("th", {}, "reference"));
-    list.forEach(function (r) { head.appendChild(el("th", {}, r.adapter)); });
+    list.forEach(function (r) { head.appendChild(el("th", {}, label(r))); });
     table.appendChild(head);
     labels.forEach(function (lab) {
       const values = list.map(function (r) { return lab[1](r); });
@@ -154,7 +160,9 @@
     const pics = el("div", {class: "pictures"});
     const refBox = transposed ? spatial(first.ref_shape) : sizeOf(first);
     pics.appendChild(picture("reference", refPads, null, refBox, transposed));
-    list.forEach(function (r) { pics.appendChild(picture(r.adapter, pads(r, "pad_"), refPads, transposed ? spatial(r.out_shape) : sizeOf(r), transposed)); });
+    list.filter(function (r) { return r.pass !== "backward"; }).forEach(function (r) {
+      pics.appendChild(picture(r.adapter, pads(r, "pad_"), refPads, transposed ? spatial(r.out_shape) : sizeOf(r), transposed));
+    });
     frag.appendChild(pics);
     const legend = el("p", {class: "legend"}, transposed ? "Box: the produced output; bands: crops cut from the full output." : "Box: the input; bands: pads.");
     [["#7fb3d5", "as the reference"], ["#f5b041", "asymmetric"], ["#e74c3c", "differs from the reference"]].forEach(function (l) {
@@ -167,7 +175,7 @@
     const maps = list.filter(function (r) { return r.diff_map; });
     if (maps.length) {
       const div = el("div", {class: "heat"});
-      maps.forEach(function (r) { div.appendChild(heat(r.diff_map, r.adapter)); });
+      maps.forEach(function (r) { div.appendChild(heat(r.diff_map, label(r))); });
       frag.appendChild(div);
     }
     return frag;
@@ -184,8 +192,8 @@
     const s = el("summary");
     s.appendChild(el("span", {class: "id"}, id));
     list.forEach(function (r) {
-      s.appendChild(el("span", {class: "chip st " + r.status + (r.passed === false ? " bad" : ""), title: r.adapter + ": " + r.status},
-        r.adapter + (r.passed === false ? " ✗" : "")));
+      s.appendChild(el("span", {class: "chip st " + r.status + (r.passed === false ? " bad" : ""), title: label(r) + ": " + r.status},
+        label(r) + (r.passed === false ? " ✗" : "")));
     });
     d.appendChild(s);
     d.addEventListener("toggle", function () { if (d.open && d.childNodes.length === 1) d.appendChild(details(list)); });

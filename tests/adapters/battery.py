@@ -70,3 +70,20 @@ def assert_matches(adapter: str, fields: dict[str, Any], realization: str) -> No
     assert row.err_bound_ratio is not None and row.err_bound_ratio <= 1
     if fields.get("in_channels") != 0:  # zero input channels leave nothing to probe
         assert pads_of(row) == pads_of(row, "ref_pad_")
+
+
+def assert_gradients_match(adapter: str, fields: dict[str, Any]) -> None:
+    """The backward row of a configuration whose forward pass matches: dx, dw, db all within bounds."""
+    from harness.compare import judge_backward
+    from harness.gradients import cotangent, reference_gradients
+
+    case = make_case(grad=True, **fields)
+    tensors, ref, _ = prepare(case)
+    outcome = run_adapter(adapter, case, tensors)
+    assert outcome.backward is not None
+    grads = None
+    if ref.out is not None:
+        grads = reference_gradients(case, tensors.input, tensors.weights, cotangent(case, ref.out.shape, case.seed))
+    row = judge_backward(case, bool(ref.invalid), grads, outcome.backward)
+    assert row.status == "match", row
+    assert row.pass_ == "backward" and row.dx_err_bound_ratio is not None and row.dx_err_bound_ratio <= 1

@@ -48,3 +48,13 @@ def test_transposed_valid_with_stride_above_kernel_keeps_in_times_stride() -> No
 def test_grouped_transposed_runs_one_call_per_group() -> None:
     row = run("jax", op="conv_transpose", in_channels=4, out_channels=6, groups=2, stride=2, padding=[[0, 1], [2, 0]])
     assert (row.status, row.realization) == ("match", "emulated")
+
+
+GRADIENT_DIFFERS = set()
+
+
+@pytest.mark.parametrize("name", [n for n in VALID_CONFIGS if n not in GRADIENT_DIFFERS])
+def test_gradients_match(name: str) -> None:
+    from battery import assert_gradients_match
+
+    assert_gradients_match("jax", VALID_CONFIGS[name])

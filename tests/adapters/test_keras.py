@@ -86,3 +86,21 @@ def test_grouped_transposed_is_unsupported() -> None:
 def test_error_messages_have_no_colour_codes_or_argument_dumps() -> None:
     row = run("keras", batch=0)
     assert "\x1b" not in row.error_message and "Arguments received" not in row.error_message
+
+
+GRADIENT_DIFFERS = {"in-channels-0", "batch-0", "replicate", "circular", "float16"}  # forward refusals; float16: dw below
+
+
+@pytest.mark.parametrize("name", [n for n in VALID_CONFIGS if n not in GRADIENT_DIFFERS])
+def test_gradients_match(name: str) -> None:
+    from battery import assert_gradients_match
+
+    assert_gradients_match("keras", VALID_CONFIGS[name])
+
+
+def test_float16_weight_gradient_exceeds_float32_accumulation() -> None:
+    """TensorFlow's float16 Conv2DBackpropFilter on the CPU: dw beyond the bound (cases/gradients.yaml)."""
+    from battery import VALID_CONFIGS, assert_gradients_match
+
+    with pytest.raises(AssertionError, match="mismatch_on='dw'"):
+        assert_gradients_match("keras", VALID_CONFIGS["float16"])

@@ -84,3 +84,13 @@ def test_precision_allowed_follows_the_case_and_the_device(monkeypatch: pytest.M
     monkeypatch.setenv("HARNESS_DEVICE", "tpu")
     with pytest.raises(ValueError, match="expected cpu, cuda or cuda:N"):
         requested_device()
+
+
+GRADIENT_DIFFERS = {"in-channels-0"}  # the forward output has 0 channels, so g does not fit it
+
+
+@pytest.mark.parametrize("name", [n for n in VALID_CONFIGS if n not in GRADIENT_DIFFERS])
+def test_gradients_match(name: str) -> None:
+    from battery import assert_gradients_match
+
+    assert_gradients_match("torch", VALID_CONFIGS[name])
