@@ -118,7 +118,7 @@
       ["shape (N C spatial)", function (r) { return r.out_shape; }],
       [transposed ? "crops (low high per axis)" : "pads (low high per axis)", function (r) { const p = pads(r, "pad_"); return p ? p.map(function (a) { return a.join(" "); }).join(", ") : ""; }],
       ["parameters", function (r) { return r.param_count; }],
-      ["dx, dw, db err_bound_ratio", function (r) { return r.pass === "backward" ? [r.dx_err_bound_ratio, r.dw_err_bound_ratio, r.db_err_bound_ratio].map(fmt).join(", ") : ""; }],
+      ["dx, dw, db err_bound_ratio", function (r) { const v = [r.dx_err_bound_ratio, r.dw_err_bound_ratio, r.db_err_bound_ratio]; return r.pass === "backward" && v.some(function (x) { return x !== null; }) ? v.map(fmt).join(", ") : ""; }],
       ["err_bound_ratio", function (r) { return fmt(r.err_bound_ratio) + (r.strict_err_bound_ratio !== null && r.strict_err_bound_ratio !== r.err_bound_ratio ? " (float32 bound: " + fmt(r.strict_err_bound_ratio) + ")" : ""); }],
       ["worst element", function (r) { return r.worst_index ? "at " + r.worst_index + ": " + fmt(r.worst_value) + " vs " + fmt(r.worst_reference) + " (bound " + fmt(r.worst_bound) + ")" : ""; }],
       ["error", function (r) { return r.error_message ? (r.error_type ? r.error_type + ": " : "") + r.error_message : ""; }],
@@ -126,27 +126,36 @@
     const refPads = pads(first, "ref_pad_");
     const reference = {status: "", expected: "", realization: "", framework_version: "float64 NumPy", out_shape: first.ref_shape || "(invalid: no output)",
       param_count: first.expected_param_count};
-    const table = el("table", {class: "side"}), head = el("tr");
-    head.appendChild(el("th"));
-    head.appendChild(el("th", {}, "reference"));
-    list.forEach(function (r) { head.appendChild(el("th", {}, label(r))); });
-    table.appendChild(head);
-    labels.forEach(function (lab) {
-      const values = list.map(function (r) { return lab[1](r); });
-      const refValue = lab[0].indexOf("pads") === 0 || lab[0].indexOf("crops") === 0
-        ? (refPads ? refPads.map(function (a) { return a.join(" "); }).join(", ") : "") : lab[1](reference);
-      if (!values.some(function (v) { return v !== null && v !== undefined && v !== ""; }) && !refValue) return;
-      const tr = el("tr");
-      tr.appendChild(el("th", {}, lab[0]));
-      tr.appendChild(el("td", {}, fmt(refValue)));
-      list.forEach(function (r, i) {
-        const td = el("td", {}, fmt(values[i]));
-        if (lab[0] === "status") { td.className = "st " + r.status + (r.passed === false ? " bad" : ""); }
-        tr.appendChild(td);
+    function side(rows, withReference) {  // one table: a column per row, a line per label that has a value
+      const table = el("table", {class: "side"}), head = el("tr");
+      head.appendChild(el("th"));
+      if (withReference) head.appendChild(el("th", {}, "reference"));
+      rows.forEach(function (r) { head.appendChild(el("th", {}, label(r))); });
+      table.appendChild(head);
+      labels.forEach(function (lab) {
+        const values = rows.map(function (r) { return lab[1](r); });
+        const refValue = !withReference ? "" : lab[0].indexOf("pads") === 0 || lab[0].indexOf("crops") === 0
+          ? (refPads ? refPads.map(function (a) { return a.join(" "); }).join(", ") : "") : lab[1](reference);
+        if (!values.some(function (v) { return v !== null && v !== undefined && v !== ""; }) && !refValue) return;
+        const tr = el("tr");
+        tr.appendChild(el("th", {}, lab[0]));
+        if (withReference) tr.appendChild(el("td", {}, fmt(refValue)));
+        rows.forEach(function (r, i) {
+          const td = el("td", {}, fmt(values[i]));
+          if (lab[0] === "status") { td.className = "st " + r.status + (r.passed === false ? " bad" : ""); }
+          tr.appendChild(td);
+        });
+        table.appendChild(tr);
       });
-      table.appendChild(tr);
-    });
-    frag.appendChild(table);
+      return table;
+    }
+    const forward = list.filter(function (r) { return r.pass !== "backward"; });
+    const backward = list.filter(function (r) { return r.pass === "backward"; });
+    frag.appendChild(side(forward, true));
+    if (backward.length) {
+      frag.appendChild(el("p", {class: "meta"}, "Gradients of sum(y * g): dL/dx, dL/dw, dL/db against float64 reference gradients"));
+      frag.appendChild(side(backward, false));
+    }
     const reasons = new Map();  // one line per recorded reason, naming the adapters it covers
     list.forEach(function (r) { if (r.reason) reasons.set(r.reason, (reasons.get(r.reason) || []).concat([r.adapter])); });
     if (reasons.size) {
