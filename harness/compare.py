@@ -16,6 +16,8 @@ import numpy as np
 
 from . import geometry, ops
 from .adapters.base import Output
+from .data import Tensors
+from .diagnose import diagnose
 from .dtypes import INPUT_ROUNDOFF, UNIT_ROUNDOFF, accumulation_roundoff
 from .gradients import NAMES, Gradient
 from .reference import Reference
@@ -138,10 +140,12 @@ def shape_text(shape: tuple[int, ...] | None) -> str | None:
     return None if shape is None else "x".join(str(s) for s in shape)
 
 
-def judge(case: Case, ref: Reference, outcome: Outcome, bound: np.ndarray | None = None) -> Row:
+def judge(case: Case, ref: Reference, outcome: Outcome, bound: np.ndarray | None = None,
+          tensors: Tensors | None = None) -> Row:
     """The results row for one (case, adapter).
 
-    `bound` is the case's error bound when the caller computed it once for all adapters."""
+    `bound` is the case's error bound when the caller computed it once for all adapters; with the
+    case's `tensors`, a mismatch on shape or values gets a diagnosis."""
     rule = expectation(case, bool(ref.invalid), outcome.adapter)
     row = Row(case_id=case.id, file=case.file, adapter=outcome.adapter, status=outcome.status,
               expected=rule.status, passed=False, reason=rule.reason, expected_error=pinned_error(rule),
@@ -177,6 +181,9 @@ def judge(case: Case, ref: Reference, outcome: Outcome, bound: np.ndarray | None
                 wrong.append("values")
         row.status = "mismatch" if wrong else "match"
         row.mismatch_on = ";".join(wrong) or None
+        if tensors is not None and ("values" in wrong or "shape" in wrong):
+            found = diagnose(case, ref, tensors, y)
+            row.diagnosis, row.diagnosis_detail = found.kind, found.detail or None
     row.passed = verdict(row, rule, outcome)
     return row
 

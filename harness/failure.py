@@ -36,6 +36,8 @@ def failure_text(case: Case, row: dict[str, Any], others: dict[str, dict[str, An
     elif row.get("mismatch_on"):
         lines.append(f"  mismatch on: {row['mismatch_on']}  (shape {row.get('out_shape')} vs reference "
                      f"{row.get('ref_shape')}; params {row.get('param_count')} vs {row.get('expected_param_count')})")
+    if row.get("diagnosis"):
+        lines.append(f"  diagnosis: {row['diagnosis']}" + (f": {row['diagnosis_detail']}" if row.get("diagnosis_detail") else ""))
     if row.get("error_message"):
         lines.append(f"  {row['adapter']} said: {row.get('error_type') or ''}: {row['error_message']}")
     if backward:

@@ -26,7 +26,8 @@ from .rows import COLUMNS, STRING_COLUMNS
 # rows have first (a row's trailing empty fields are left out)
 CASE_FIELDS = ("case_id", "file", "line", "op", "rank", "ref_shape", "expected_param_count", "ref_pad_top",
                "ref_pad_bottom", "ref_pad_left", "ref_pad_right", "ref_pad_front", "ref_pad_back", "case", "doc")
-SHOWN_LAST = ("error_type", "error_message", "expected_error", "reason", "mismatch_on", "strict_err_bound_ratio",
+SHOWN_LAST = ("error_type", "error_message", "expected_error", "reason", "mismatch_on", "diagnosis",
+              "diagnosis_detail", "strict_err_bound_ratio",
               "worst_index", "worst_value", "worst_reference", "worst_bound", "diff_map")
 ROW_FIELDS = tuple(c for c in COLUMNS if c not in (*CASE_FIELDS, *SHOWN_LAST, "seconds", "max_rel_err", "max_abs_err",
                                                     "dtype", "pad_asymmetric")) + SHOWN_LAST
@@ -130,7 +131,8 @@ def failing_section(df: pd.DataFrame, limit: int = 200) -> str:
     rows = []
     for r in failing.head(limit).itertuples():
         error = f"{_text(r.error_type)}: {_text(r.error_message)}".strip(": ")
-        why = _text(r.mismatch_on) or error
+        diagnosis = f" — diagnosis: {_text(r.diagnosis)}" if _text(r.diagnosis) else ""
+        why = (_text(r.mismatch_on) + diagnosis) if _text(r.mismatch_on) else error
         rows.append(f"<tr><td>{_link(r.case_id)}</td><td>{escape(r.adapter)}</td>"
                     f'<td><span class="st {escape(r.status)} bad">{escape(r.status)}</span></td>'
                     f"<td>{escape(_text(r.expected))}</td><td class=msg>{escape(why)}</td></tr>")

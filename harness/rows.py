@@ -61,6 +61,8 @@ class Row:
     dx_err_bound_ratio: float | None = None
     dw_err_bound_ratio: float | None = None
     db_err_bound_ratio: float | None = None
+    diagnosis: str | None = None  # why a forward mismatch happened (harness/diagnose.py)
+    diagnosis_detail: str | None = None
     expected_error: str | None = None
     worst_index: str | None = None
     worst_value: float | None = None

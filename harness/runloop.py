@@ -65,7 +65,7 @@ class Prepared:
         if case.id not in self.made:
             try:
                 tensors, ref, bound = prepare(case)
-                self.made[case.id] = Made(ref, bound, tensors if case.grad else None)
+                self.made[case.id] = Made(ref, bound, tensors)
             except Exception as exc:  # the case's data or reference failed: its rows say so, the run goes on
                 kind, message = describe_error(exc)
                 self.made[case.id] = Outcome("", "error", error_type=kind, error_message=f"preparing the case: {message}")
@@ -82,7 +82,7 @@ class Prepared:
             rows = [refused(case, Outcome(outcome.adapter, "error", error_type=made.error_type,
                                           error_message=made.error_message), p is not outcome) for p in passes]
         else:
-            rows = [judge(case, made.ref, outcome, made.bound)]
+            rows = [judge(case, made.ref, outcome, made.bound, made.tensors)]
             if len(passes) > 1:
                 assert outcome.backward is not None
                 grads = None

@@ -2,7 +2,9 @@
 
 It misbehaves on purpose when a case id says so, to test that workers contain it:
 `segv` kills its process with SIGSEGV, `abort` calls abort(), `hang` sleeps for a minute,
-`slow` sleeps half a second. The tests install it through an entry point only.
+`slow` sleeps half a second; `flip`, `transposekernel`, `nobias` and `shift` compute a wrong
+value on purpose (flipped or transposed kernel, no bias, output moved down a row). The tests
+install it through an entry point only.
 """
 import os
 import signal
@@ -53,8 +55,15 @@ class _Run(Realisation):
         x = np.pad(t.input, ((0, 0), (0, 0), *(self.plan.pre_pad or ((0, 0), (0, 0)))))
         windows = np.lib.stride_tricks.sliding_window_view(x, t.weights.shape[2:], axis=(2, 3))
         sh, sw = self.conv.stride
-        y = np.einsum("nchwij,ocij->nohw", windows[:, :, ::sh, ::sw], t.weights)
-        y = y + (0 if t.bias is None else t.bias[None, :, None, None])
+        weights = t.weights
+        if "flip" in self.conv.id:
+            weights = weights[:, :, ::-1, ::-1]
+        if "transposekernel" in self.conv.id:
+            weights = np.swapaxes(weights, 2, 3)
+        y = np.einsum("nchwij,ocij->nohw", windows[:, :, ::sh, ::sw], weights)
+        if "shift" in self.conv.id:
+            y = np.roll(y, 1, axis=2)
+        y = y + (0 if t.bias is None or "nobias" in self.conv.id else t.bias[None, :, None, None])
         self.count = t.weights.size + (0 if t.bias is None else t.bias.size)
         return y.astype(t.input.dtype), t.input.dtype.name
 

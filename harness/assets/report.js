@@ -122,7 +122,8 @@
       ["err_bound_ratio", function (r) { return fmt(r.err_bound_ratio) + (r.strict_err_bound_ratio !== null && r.strict_err_bound_ratio !== r.err_bound_ratio ? " (float32 bound: " + fmt(r.strict_err_bound_ratio) + ")" : ""); }],
       ["worst element", function (r) { return r.worst_index ? "at " + r.worst_index + ": " + fmt(r.worst_value) + " vs " + fmt(r.worst_reference) + " (bound " + fmt(r.worst_bound) + ")" : ""; }],
       ["error", function (r) { return r.error_message ? (r.error_type ? r.error_type + ": " : "") + r.error_message : ""; }],
-      ["pinned error", function (r) { return r.expected_error; }]];
+      ["pinned error", function (r) { return r.expected_error; }],
+      ["diagnosis", function (r) { return r.diagnosis ? r.diagnosis + (r.diagnosis_detail ? ": " + r.diagnosis_detail : "") : ""; }]];
     const refPads = pads(first, "ref_pad_");
     const reference = {status: "", expected: "", realization: "", framework_version: "float64 NumPy", out_shape: first.ref_shape || "(invalid: no output)",
       param_count: first.expected_param_count};
