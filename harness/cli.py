@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from .cases import LoadResult, load_cases
 from .problems import BadInput
@@ -58,7 +59,47 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.k and not result.cases:
         raise BadInput(f"-k {args.k!r} keeps no case; {args.output}/ left as it was")
     return run_command(result, args.output, split_names(args.adapters) or None, argv=sys.argv, resume=args.resume,
-                       timeout=args.timeout, max_memory=args.max_memory)
+                       timeout=args.timeout, max_memory=args.max_memory, repro=args.repro)
+
+
+def _one_case(args: argparse.Namespace) -> Any:
+    result = _load(args.paths)
+    matches = [c for c in result.cases if c.id == args.case_id]
+    if not matches:
+        close = [c.id for c in result.cases if args.case_id in c.id][:5]
+        raise BadInput(f"no case {args.case_id!r} in {', '.join(args.paths) or DEFAULT_CASES}"
+                       + (f" (did you mean {', '.join(close)}?)" if close else ""))
+    return matches[0]
+
+
+def cmd_repro(args: argparse.Namespace) -> int:
+    from .adapters.registry import adapter_names, split_names
+    from .cases import adapters_for
+    from .repro import bundle_folder, write_bundle
+
+    case = _one_case(args)
+    only = split_names(args.adapters) or None
+    unknown = sorted(set(only or ()) - set(adapter_names()))
+    if unknown:
+        raise BadInput(f"unknown adapter(s) {', '.join(unknown)}; registered: {', '.join(adapter_names())}")
+    for line in write_bundle(case, adapters_for(case, only), bundle_folder(Path(args.output), case)):
+        print("wrote", line)
+    return 0
+
+
+def cmd_port(args: argparse.Namespace) -> int:
+    from .adapters.base import Unsupported
+    from .adapters.registry import adapter_names, get_adapter
+    from .script import port_program
+
+    case = _one_case(args)
+    if args.to not in adapter_names():
+        raise BadInput(f"unknown adapter {args.to!r}; registered: {', '.join(adapter_names())}")
+    try:
+        print(port_program(case, get_adapter(args.to)), end="")
+    except Unsupported as exc:
+        raise BadInput(f"{case.id} cannot be written for {args.to}: {exc}") from None
+    return 0
 
 
 def cmd_adapters(args: argparse.Namespace) -> int:
@@ -115,6 +156,7 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("-o", "--output", default=DEFAULT_REPORTS, help="report folder")
     run.add_argument("-a", "--adapters", help="comma-separated adapters, e.g. 'torch, keras' (see `adapters`)")
     run.add_argument("-k", help="keep the cases whose id contains this text")
+    run.add_argument("--repro", action="store_true", help="also write a repro bundle for every failing pair")
     run.add_argument("--resume", action="store_true",
                      help="keep the pairs an interrupted run (or results.csv) already has; run only the rest")
     run.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
@@ -134,6 +176,19 @@ def parser() -> argparse.ArgumentParser:
     listing.add_argument("paths", nargs="*")
     listing.add_argument("-k", help="keep the ids that contain this text")
     listing.set_defaults(func=cmd_list)
+
+    repro = sub.add_parser("repro", help="write a repro bundle for one case: case.yaml, data.npz, a script per adapter")
+    repro.add_argument("case_id")
+    repro.add_argument("paths", nargs="*", help=f"case files or folders (default {DEFAULT_CASES}/)")
+    repro.add_argument("-a", "--adapters", help="comma-separated adapters (default: the case's)")
+    repro.add_argument("-o", "--output", default=f"{DEFAULT_REPORTS}/repro", help="bundles go in OUTPUT/<case id>/")
+    repro.set_defaults(func=cmd_repro)
+
+    port = sub.add_parser("port", help="print code that computes one case's reference result in a framework")
+    port.add_argument("case_id")
+    port.add_argument("paths", nargs="*", help=f"case files or folders (default {DEFAULT_CASES}/)")
+    port.add_argument("--to", required=True, help="a registered adapter, e.g. torch, keras, jax")
+    port.set_defaults(func=cmd_port)
 
     adapters = sub.add_parser("adapters", help="list the registered adapters (imports no framework)")
     adapters.set_defaults(func=cmd_adapters)

@@ -141,6 +141,20 @@ def run_rows(cases: Iterable[Case], only: Sequence[str] | None, executor: Execut
         yield from prepared.rows(case, outcome)
 
 
+def write_repros(cases: list[Case], rows: list[Row], folder: Path) -> None:
+    """run --repro: a bundle for each case with a failing pair, with scripts for its failing adapters."""
+    from .repro import bundle_folder, write_bundle
+
+    failing: dict[str, list[str]] = {}
+    for row in rows:
+        if not row.passed and row.adapter not in failing.setdefault(row.case_id, []):
+            failing[row.case_id].append(row.adapter)
+    for case in cases:
+        if failing.get(case.id):
+            for line in write_bundle(case, failing[case.id], bundle_folder(folder, case)):
+                print("repro:", line)
+
+
 def passes(case: Case) -> tuple[str, ...]:
     return ("forward", "backward") if case.grad else ("forward",)
 
@@ -150,7 +164,8 @@ def _stop(signum: int, frame: FrameType | None) -> None:
 
 
 def run_command(loaded: LoadResult, output: str, only: Sequence[str] | None, argv: Sequence[str],
-                resume: bool = False, timeout: float | None = None, max_memory: str | None = None) -> int:
+                resume: bool = False, timeout: float | None = None, max_memory: str | None = None,
+                repro: bool = False) -> int:
     """Rows -> journal -> results.csv and report.html, summary, exit code (130 when interrupted)."""
     from tqdm import tqdm
 
@@ -216,6 +231,8 @@ def run_command(loaded: LoadResult, output: str, only: Sequence[str] | None, arg
               f"{folder / journal.NAME} and {paths[0]}: run again with --resume to finish", file=sys.stderr)
         return 130
     log.remove()
+    if repro:
+        write_repros(loaded.cases, ordered, folder / "repro")
     print(f"{len(loaded.cases)} cases, {len(ordered)} pairs in {took:.1f} s"
           + (f" ({len(kept)} kept from the earlier run)" if kept else "") + "; wrote "
           + ", ".join(str(p) for p in paths))

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from helpers import make_case
 
-from harness.compare import Outcome, error_bound, expected_param_count, judge
 from harness.adapters.base import Output
+from harness.compare import Outcome, error_bound, expected_param_count, judge
 from harness.data import make_tensors
 from harness.diagnose import diagnose
 from harness.reference import reference

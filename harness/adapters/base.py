@@ -198,6 +198,28 @@ class Adapter(ABC):
         """Why the framework cannot express this case beyond ops/ranks/dtypes, or None."""
         return None
 
+    def source(self, conv: Conv, plan: Plan) -> str:
+        """Python source defining `compute(x, w, b)`: the framework called for this plan with its public
+        API, on NumPy operands in the neutral layouts (x N C spatial..., w as `ops.weight_shape`; a
+        bfloat16 case's operands come as float32), returning N C spatial... Repro scripts and `port`
+        print it; kernel flips and transposed crops are added around it (`script.py`)."""
+        raise Unsupported(f"{self.name} cannot write its call as a standalone script")
+
+    def faithful_plan(self, conv: Conv) -> Plan:
+        """A plan that computes the reference's own semantics (explicit pads and crops), for `port`."""
+        flip = conv.op == "convolve" and not self.native_convolve
+        if conv.op == "conv_transpose":
+            return replace(self.plan(conv), realization="emulated", padding=self.valid_padding,
+                           crop=tuple((low, max(high, 0)) for low, high in geometry.transpose_crops(conv)),
+                           output_padding=tuple(op + max(0, -high) for op, (_, high) in
+                                                zip(conv.output_padding, geometry.transpose_crops(conv))))
+        if conv.padding_mode not in self.pad_modes:
+            raise Unsupported(f"{self.name} has no pad mode for padding_mode={conv.padding_mode!r}")
+        pads = ops.pads(conv) or tuple((0, 0) for _ in range(conv.rank))
+        if all(p == (0, 0) for p in pads):
+            return Plan("native", self.valid_padding, flip=flip)
+        return Plan("emulated", self.valid_padding, pre_pad=pads, flip=flip)
+
     @abstractmethod
     def realise(self, conv: Conv, plan: Plan) -> Realisation:
         """Build the framework objects for `plan` (the probe reuses the case's plan)."""

@@ -78,9 +78,44 @@ class JaxAdapter(Adapter):
     def native_crop(self, conv: Conv) -> Any | None:
         if conv.padding in ("valid", "same") and not any(conv.output_padding):
             return conv.padding.upper()
-        crops = geometry.transpose_crops(conv)
-        return tuple((geometry.extent(k, d) - 1 - low, geometry.extent(k, d) - 1 - high + op)
-                     for k, d, (low, high), op in zip(conv.kernel_size, conv.dilation, crops, conv.output_padding))
+        return crop_pairs(conv)
+
+    def faithful_plan(self, conv: Conv) -> Plan:
+        if conv.op == "conv_transpose":  # explicit pairs on the dilated input give any crops exactly
+            return replace(self.plan(conv), padding=crop_pairs(conv))
+        return super().faithful_plan(conv)
+
+    def source(self, conv: Conv, plan: Plan) -> str:
+        spec = dimension_numbers(conv.rank, conv.layout)
+        last = conv.layout == "channels_last"
+        nd = conv.rank + 2
+        precision = "jax.lax.Precision.HIGHEST" if conv.precision == "highest" else "None"
+        lines = ["import jax", "import jax.numpy as jnp", "import numpy as np", "",
+                 f'jax.config.update("jax_enable_x64", {conv.dtype == "float64"})', "", "",
+                 "def compute(x, w, b):", f"    dtype = jnp.{conv.dtype}"]
+        if last:
+            lines += ["    x = np.moveaxis(x, 1, -1)  # N C spatial -> N spatial C",
+                      f"    w = w.transpose({', '.join(map(str, (*range(2, nd), 1, 0)))})  # (A, B, *k) -> (*k, B, A)"]
+        lines.append("    x, w = jnp.asarray(x, dtype), jnp.asarray(w, dtype)")
+        if conv.op == "conv_transpose":
+            c, o = spec[0].index("C"), spec[1].index("O")
+            lines += [f"    parts = zip(jnp.split(x, {conv.groups}, axis={c}), jnp.split(w, {conv.groups}, axis={o}))",
+                      f"    y = jnp.concatenate([jax.lax.conv_transpose(a, k, strides={conv.stride}, padding={plan.padding!r},"
+                      f" rhs_dilation={conv.dilation}, dimension_numbers={spec}, transpose_kernel=True,"
+                      f" precision={precision}) for a, k in parts], axis={c})"]
+        else:
+            if plan.pre_pad is not None:
+                lines.append(f"    x = jnp.pad(x, {spatial_widths(plan.pre_pad, conv.layout)}, "
+                             f"mode={self.pad_modes[conv.padding_mode]!r})")
+            lines.append(f"    y = jax.lax.conv_general_dilated(x, w, window_strides={conv.stride}, padding={plan.padding!r}, "
+                         f"rhs_dilation={conv.dilation}, dimension_numbers={spec}, feature_group_count={conv.groups}, "
+                         f"precision={precision})")
+        channel = [1] * nd
+        channel[spec[0].index("C")] = -1
+        lines += ["    if b is not None:", f"        y = y + jnp.asarray(b, dtype).reshape({tuple(channel)})",
+                  "    y = np.asarray(y.astype(jnp.float32) if y.dtype == jnp.bfloat16 else y)",
+                  "    return np.moveaxis(y, -1, 1)" if last else "    return y"]
+        return "\n".join(lines) + "\n"
 
     def plan(self, conv: Conv) -> Plan:
         plan = super().plan(conv)
@@ -92,6 +127,14 @@ class JaxAdapter(Adapter):
         key = (conv.op, plan.padding, plan.pre_pad, self.pad_modes.get(conv.padding_mode), conv.stride,
                conv.dilation, conv.groups, conv.layout, conv.rank, conv.precision)
         return _JaxRealisation(self, plan, _compiled(key), conv)
+
+
+def crop_pairs(conv: Conv) -> tuple[tuple[int, int], ...]:
+    """lax.conv_transpose's explicit padding (on the stride-dilated input) for the case's crops and
+    output_padding: extent-1-low before, extent-1-high+output_padding after."""
+    crops = geometry.transpose_crops(conv)
+    return tuple((geometry.extent(k, d) - 1 - low, geometry.extent(k, d) - 1 - high + op)
+                 for k, d, (low, high), op in zip(conv.kernel_size, conv.dilation, crops, conv.output_padding))
 
 
 @functools.cache

@@ -105,6 +105,42 @@ class KerasAdapter(Adapter):
     def native_crop(self, conv: Conv) -> Any | None:
         return conv.padding if conv.padding in ("valid", "same") else None
 
+    def source(self, conv: Conv, plan: Plan) -> str:
+        last, nd = conv.layout == "channels_last", conv.rank + 2
+        common = (f"kernel_size={conv.kernel_size}, strides={conv.stride}, padding={plan.padding!r}, "
+                  f"data_format={conv.layout!r}, dilation_rate={conv.dilation}, use_bias={conv.bias}, dtype={conv.dtype!r}")
+        if conv.op == "conv_transpose":
+            output_padding = plan.output_padding or (conv.output_padding if any(conv.output_padding) else None)
+            make = (f"keras.layers.Conv{conv.rank}DTranspose(filters={conv.out_channels}, "
+                    f"output_padding={output_padding}, {common})")
+        elif depthwise(conv):
+            make = (f"keras.layers.DepthwiseConv{conv.rank}D(depth_multiplier={conv.out_channels // conv.in_channels}, "
+                    f"{common})")
+        else:
+            make = f"keras.layers.Conv{conv.rank}D(filters={conv.out_channels}, groups={conv.groups}, {common})"
+        spatial = list(conv.input_size)
+        for a, (low, high) in enumerate(plan.pre_pad or ()):
+            spatial[a] += low + high
+        shape = (conv.batch, *spatial, conv.in_channels) if last else (conv.batch, conv.in_channels, *spatial)
+        if depthwise(conv):
+            kernel = (f"np.moveaxis(w.reshape({conv.in_channels}, {conv.out_channels // conv.in_channels}, "
+                      f"*w.shape[2:]), (0, 1), (-2, -1))  # (in*m, 1, *k) -> (*k, in, m)")
+        else:
+            kernel = f"w.transpose({', '.join(map(str, (*range(2, nd), 1, 0)))})  # (A, B, *k) -> (*k, B, A)"
+        lines = ["import os", "", f'os.environ["KERAS_BACKEND"] = {self.backend!r}', "", "import keras",
+                 "import numpy as np", "", "", "def compute(x, w, b):",
+                 f"    layer = {make}", f"    layer.build({shape})", f"    kernel = {kernel}",
+                 "    layer.kernel.assign(kernel)",
+                 "    if b is not None:", "        layer.bias.assign(b)",
+                 f"    x = keras.ops.cast({'np.moveaxis(x, 1, -1)' if last else 'x'}, {conv.dtype!r})"]
+        if plan.pre_pad is not None:
+            lines.append(f"    x = keras.ops.pad(x, {spatial_widths(plan.pre_pad, conv.layout)}, "
+                         f"mode={self.pad_modes[conv.padding_mode]!r})")
+        lines += ["    y = layer(x)", "    y = keras.ops.convert_to_numpy(keras.ops.cast(y, 'float32') "
+                  "if keras.backend.standardize_dtype(y.dtype) == 'bfloat16' else y)",
+                  "    return np.moveaxis(y, -1, 1)" if last else "    return y"]
+        return "\n".join(lines) + "\n"
+
     def realise(self, conv: Conv, plan: Plan) -> Realisation:
         layers = self.keras.layers
         common = dict(kernel_size=conv.kernel_size, strides=conv.stride, padding=plan.padding,

@@ -53,8 +53,44 @@ class OnnxRuntimeAdapter(Adapter):
     def native_crop(self, conv: Conv) -> Any | None:
         return AUTO_PAD.get(str(conv.padding)) or conv.padding
 
+    def source(self, conv: Conv, plan: Plan) -> str:
+        attrs = node_attributes(conv, plan)
+        kind = "ConvTranspose" if conv.op == "conv_transpose" else "Conv"
+        lines = ["import numpy as np", "import onnx", "import onnxruntime", "from onnx import helper, numpy_helper", "", "",
+                 "def compute(x, w, b):", "    inits = [numpy_helper.from_array(w, 'W')] + ([] if b is None else "
+                 "[numpy_helper.from_array(b, 'B')])", "    nodes, source = [], 'X'"]
+        if plan.pre_pad is not None:
+            pads = [0, 0, *(low for low, _ in plan.pre_pad), 0, 0, *(high for _, high in plan.pre_pad)]
+            lines += [f"    inits.append(numpy_helper.from_array(np.array({pads}, dtype=np.int64), 'pads'))",
+                      f"    nodes.append(helper.make_node('Pad', ['X', 'pads'], ['Xp'], "
+                      f"mode={self.pad_modes[conv.padding_mode]!r}))", "    source = 'Xp'"]
+        lines += ["    inputs = [source, 'W'] + ([] if b is None else ['B'])",
+                  f"    nodes.append(helper.make_node({kind!r}, inputs, ['Y'], **{attrs!r}))",
+                  "    elem = helper.np_dtype_to_tensor_dtype(x.dtype)",
+                  "    graph = helper.make_graph(nodes, 'conv', [helper.make_tensor_value_info('X', elem, list(x.shape))],"
+                  " [helper.make_tensor_value_info('Y', elem, None)], initializer=inits)",
+                  f"    model = helper.make_model(graph, opset_imports=[helper.make_opsetid('', {OPSET})], "
+                  f"ir_version={IR_VERSION})",
+                  "    session = onnxruntime.InferenceSession(model.SerializeToString(), "
+                  "providers=['CPUExecutionProvider'])",
+                  "    return session.run(None, {'X': x})[0]"]
+        return "\n".join(lines) + "\n"
+
     def realise(self, conv: Conv, plan: Plan) -> Realisation:
         return _OrtRealisation(self, plan, conv)
+
+
+def node_attributes(conv: Conv, plan: Plan) -> dict[str, Any]:
+    """The Conv/ConvTranspose node's attributes, as a converter writes them."""
+    attrs: dict[str, Any] = {"kernel_shape": list(conv.kernel_size), "strides": list(conv.stride),
+                             "dilations": list(conv.dilation), "group": conv.groups}
+    if isinstance(plan.padding, str):
+        attrs["auto_pad"] = plan.padding
+    else:
+        attrs["pads"] = [low for low, _ in plan.padding] + [high for _, high in plan.padding]
+    if conv.op == "conv_transpose":
+        attrs["output_padding"] = list(plan.output_padding or conv.output_padding)
+    return attrs
 
 
 class _OrtRealisation(ArrayRealisation):
@@ -76,16 +112,8 @@ class _OrtRealisation(ArrayRealisation):
             nodes.append(helper.make_node("Pad", ["X", "pads"], ["Xp"],
                                           mode=self.adapter.pad_modes[conv.padding_mode]))
             source = "Xp"
-        attrs: dict[str, Any] = {"kernel_shape": list(conv.kernel_size), "strides": list(conv.stride),
-                                 "dilations": list(conv.dilation), "group": conv.groups}
-        if isinstance(plan.padding, str):
-            attrs["auto_pad"] = plan.padding
-        else:
-            attrs["pads"] = [low for low, _ in plan.padding] + [high for _, high in plan.padding]
-        kind = "Conv"
-        if conv.op == "conv_transpose":
-            kind = "ConvTranspose"
-            attrs["output_padding"] = list(conv.output_padding)
+        attrs = node_attributes(conv, plan)
+        kind = "ConvTranspose" if conv.op == "conv_transpose" else "Conv"
         inputs = [source, "W"] + (["B"] if tensors.bias is not None else [])
         nodes.append(helper.make_node(kind, inputs, ["Y"], **attrs))
         graph = helper.make_graph(nodes, "conv", [helper.make_tensor_value_info("X", elem, list(tensors.input.shape))],

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import ops
 from ..data import Tensors
 from ..schema import Conv
 from .base import Adapter, ArrayRealisation, Plan, Realisation
@@ -47,6 +48,29 @@ class ScipyAdapter(Adapter):
         if conv.padding == "full" or (conv.padding == "same" and max(conv.stride) == 1):
             return conv.padding
         return None
+
+    def source(self, conv: Conv, plan: Plan) -> str:
+        fn = "convolve" if conv.op == "convolve" else "correlate"
+        per_in, per_out = conv.in_channels // max(conv.groups, 1), conv.out_channels // max(conv.groups, 1)
+        aligned = {"valid": 0, "full": per_in - 1, "same": per_in // 2}[plan.padding]
+        lines = ["import numpy as np", "import scipy.signal", "", "", "def compute(x, w, b):",
+                 "    if x.shape[0] == 0:  # an empty batch has an empty output",
+                 f"        return np.zeros((0, {conv.out_channels}, *{ops.output_spatial(conv) or ()}), x.dtype)"]
+        if plan.pre_pad is not None:
+            lines.append(f"    x = np.pad(x, {[(0, 0), (0, 0), *plan.pre_pad]}, mode={self.pad_modes[conv.padding_mode]!r})")
+        lines += [f"    dilation = {conv.dilation}",
+                  "    kernel = np.zeros(w.shape[:2] + tuple((k - 1) * d + 1 for k, d in zip(w.shape[2:], dilation)), w.dtype)",
+                  "    kernel[(slice(None), slice(None), *(slice(None, None, d) for d in dilation))] = w  # dilated"]
+        if conv.op == "convolve":
+            lines.append("    kernel = kernel[:, ::-1]  # convolve flips the channel axis too: pre-flip it")
+        lines += ["    out = []", "    for n in range(x.shape[0]):", "        channels = []",
+                  f"        for o in range({conv.out_channels}):",
+                  f"            group = slice(o // {per_out} * {per_in}, (o // {per_out} + 1) * {per_in})",
+                  f"            y = scipy.signal.{fn}(x[n, group], kernel[o], mode={plan.padding!r})[{aligned}]",
+                  f"            channels.append(y[{', '.join(f'::{s}' for s in conv.stride)}])",
+                  "        out.append(channels)", "    y = np.array(out)",
+                  f"    return y if b is None else y + b.reshape((1, -1) + (1,) * {conv.rank})"]
+        return "\n".join(lines) + "\n"
 
     def realise(self, conv: Conv, plan: Plan) -> Realisation:
         return _ScipyRealisation(self, plan, conv)

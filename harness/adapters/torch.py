@@ -86,6 +86,32 @@ class TorchAdapter(Adapter):
         return _TorchRealisation(self, plan, conv)
 
 
+    def source(self, conv: Conv, plan: Plan) -> str:
+        transpose, rank = conv.op == "conv_transpose", conv.rank
+        lines = ["import torch", "", "", "def compute(x, w, b):",
+                 f"    torch.backends.cudnn.allow_tf32 = {conv.precision == 'default'}",
+                 f"    dtype = torch.{conv.dtype}",
+                 "    x, w = torch.from_numpy(x).to(dtype), torch.from_numpy(w).to(dtype)",
+                 "    b = None if b is None else torch.from_numpy(b).to(dtype)"]
+        if plan.pre_pad is not None:
+            widths = [w for pair in reversed(plan.pre_pad) for w in pair]
+            lines.append(f"    x = torch.nn.functional.pad(x, {widths}, mode={self.pad_modes[conv.padding_mode]!r})")
+        common = f"stride={conv.stride}, padding={plan.padding!r}, dilation={conv.dilation}, groups={conv.groups}"
+        extra = f", output_padding={plan.output_padding or conv.output_padding}" if transpose else ""
+        if self.functional:
+            name = f"conv_transpose{rank}d" if transpose else f"conv{rank}d"
+            lines += ["    with torch.no_grad():", f"        y = torch.nn.functional.{name}(x, w, b, {common}{extra})"]
+        else:
+            name = f"ConvTranspose{rank}d" if transpose else f"Conv{rank}d"
+            mode = "" if transpose else f", padding_mode={(conv.padding_mode if plan.pre_pad is None else 'zeros')!r}"
+            lines += [f"    layer = torch.nn.{name}({conv.in_channels}, {conv.out_channels}, {conv.kernel_size}, "
+                      f"{common}{extra}, bias={conv.bias}{mode}, dtype=dtype)",
+                      "    with torch.no_grad():", "        layer.weight.copy_(w)", "        if b is not None:",
+                      "            layer.bias.copy_(b)", "        y = layer(x)"]
+        lines.append("    return (y.float() if y.dtype == torch.bfloat16 else y).numpy()")
+        return "\n".join(lines) + "\n"
+
+
 class TorchFunctionalAdapter(TorchAdapter):
     """`torch.nn.functional.conv{1,2,3}d` and `conv_transpose{1,2,3}d`: no module, no padding_mode."""
 

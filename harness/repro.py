@@ -1,0 +1,82 @@
+"""Repro bundles: what a user attaches to an upstream bug report (docs/reports.md).
+
+A folder per case: `case.yaml` (the expanded case, a valid case file with its seed), `data.npz`
+(input, weights, bias, the float64 reference output, its bound, and for a grad case the
+cotangent; bfloat16 operands are stored as float32, which holds them exactly) and one standalone
+script per adapter, named after it, that calls its framework exactly as the adapter did, with
+no harness import (`script.repro_script`). Writing a bundle imports no framework.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from .adapters.base import Unsupported
+from .adapters.registry import get_adapter
+from .cases import Case
+from .gradients import cotangent
+from .report import atomic_write
+from .runner import prepare
+from .schema import CONV_FIELDS
+from .script import repro_script
+
+
+def _plain(array: np.ndarray | None) -> np.ndarray | None:
+    if array is None:
+        return None
+    return array.astype(np.float32) if array.dtype.name == "bfloat16" else array
+
+
+def case_document(case: Case) -> str:
+    fields = case.model_dump(mode="json", include=set(CONV_FIELDS), exclude={"adapters", "tolerance"},
+                             exclude_defaults=True)
+    fields = {"id": case.id.replace("[", "-").replace("]", "").replace(",", "-").replace("=", "-"), **fields,
+              "seed": case.seed}
+    fields["doc"] = f"repro of {case.id} ({case.file}:{case.line})"
+    return yaml.safe_dump({"cases": [fields]}, sort_keys=False)
+
+
+def _version(modules: tuple[str, ...]) -> str:
+    found = []
+    for module in modules:
+        try:
+            found.append(f"{module} {importlib.metadata.version(module.replace('_', '-'))}")
+        except importlib.metadata.PackageNotFoundError:
+            found.append(module)
+    return ", ".join(found)
+
+
+def write_bundle(case: Case, adapters: list[str], folder: Path) -> list[str]:
+    """Write the bundle; the lines say what each adapter got (a script, or why none)."""
+    tensors, ref, bound = prepare(case)
+    arrays: dict[str, Any] = {"input": _plain(tensors.input), "weights": _plain(tensors.weights)}
+    if tensors.bias is not None:
+        arrays["bias"] = _plain(tensors.bias)
+    if ref.out is not None and bound is not None:
+        arrays.update(reference=ref.out, bound=bound)
+        if case.grad:
+            arrays["cotangent"] = _plain(cotangent(case, ref.out.shape, case.seed))
+    folder.mkdir(parents=True, exist_ok=True)
+    np.savez(folder / "data.npz", **arrays)
+    atomic_write(folder / "case.yaml", case_document(case))
+    said = [f"{folder}/case.yaml, {folder}/data.npz" + ("" if ref.out is not None else
+                                                          f" (no reference: {ref.invalid})")]
+    for name in adapters:
+        adapter = get_adapter(name)
+        try:
+            text = repro_script(case, adapter, adapter.plan(case), _version(adapter.requires))
+        except Unsupported as exc:
+            said.append(f"{name}: no script ({exc})")
+            continue
+        atomic_write(folder / f"{name}.py", text)
+        said.append(f"{folder / name}.py")
+    return said
+
+
+def bundle_folder(output: Path, case: Case) -> Path:
+    return output / "".join(c if c.isalnum() or c in "._-" else "_" for c in case.id)
