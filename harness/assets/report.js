@@ -174,6 +174,14 @@
       pics.appendChild(picture(r.adapter, pads(r, "pad_"), refPads, transposed ? spatial(r.out_shape) : sizeOf(r), transposed));
     });
     frag.appendChild(pics);
+    const port = el("p", {class: "meta"}, "Port it (prints verified code for this case): ");
+    forward.forEach(function (r, i) {
+      if (i) port.appendChild(document.createTextNode(" · "));
+      port.appendChild(el("code", {title: "the code computes the reference result in " + r.adapter},
+        "python -m harness port '" + first.case_id + "' --to " + r.adapter));
+    });
+    port.appendChild(document.createTextNode(" — and a repro bundle: python -m harness repro '" + first.case_id + "'"));
+    frag.appendChild(port);
     const legend = el("p", {class: "legend"}, transposed ? "Box: the produced output; bands: crops cut from the full output." : "Box: the input; bands: pads.");
     [["#7fb3d5", "as the reference"], ["#f5b041", "asymmetric"], ["#e74c3c", "differs from the reference"]].forEach(function (l) {
       const i = el("i"); i.style.background = l[0]; legend.appendChild(i); legend.appendChild(document.createTextNode(l[1]));
