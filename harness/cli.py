@@ -102,6 +102,20 @@ def cmd_port(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_fuzz(args: argparse.Namespace) -> int:
+    from .adapters.registry import adapter_names, split_names
+    from .fuzz import fuzz
+
+    only = split_names(args.adapters) or None
+    unknown = sorted(set(only or ()) - set(adapter_names()))
+    if unknown:
+        raise BadInput(f"unknown adapter(s) {', '.join(unknown)}; registered: {', '.join(adapter_names())}")
+    found = fuzz(args.time, args.seed, only, Path(args.output), [DEFAULT_CASES], Path(DEFAULT_REPORTS) / "repro",
+                 Path(DEFAULT_REPORTS) / "results.csv")
+    print(f"{len(found)} new kind(s) of divergence" + "".join(f"\n  {path}" for path in found))
+    return 0
+
+
 def cmd_adapters(args: argparse.Namespace) -> int:
     from .adapters.registry import adapter_names, get_adapter
 
@@ -189,6 +203,13 @@ def parser() -> argparse.ArgumentParser:
     port.add_argument("paths", nargs="*", help=f"case files or folders (default {DEFAULT_CASES}/)")
     port.add_argument("--to", required=True, help="a registered adapter, e.g. torch, keras, jax")
     port.set_defaults(func=cmd_port)
+
+    fuzzing = sub.add_parser("fuzz", help="find new kinds of divergence and write them as minimal case files")
+    fuzzing.add_argument("--time", type=float, default=60.0, metavar="SECONDS", help="how long to search (default 60)")
+    fuzzing.add_argument("--seed", type=int, default=0, help="the same seed finds the same cases")
+    fuzzing.add_argument("-a", "--adapters", help="comma-separated adapters (default: all)")
+    fuzzing.add_argument("-o", "--output", default=f"{DEFAULT_CASES}/found", help="where found cases go")
+    fuzzing.set_defaults(func=cmd_fuzz)
 
     adapters = sub.add_parser("adapters", help="list the registered adapters (imports no framework)")
     adapters.set_defaults(func=cmd_adapters)

@@ -73,7 +73,8 @@ def value_errors(expected: np.ndarray, y: np.ndarray, bound: np.ndarray) -> dict
     same_nonfinite = np.array_equal(~np.isfinite(y), ~np.isfinite(expected)) and np.array_equal(
         y[~np.isfinite(y)], expected[~np.isfinite(expected)], equal_nan=True)
     finite = np.isfinite(y) & np.isfinite(expected)
-    diff = np.where(finite, np.abs(y - expected), 0.0)
+    with np.errstate(invalid="ignore", over="ignore"):  # inf - inf: those places are compared below
+        diff = np.where(finite, np.abs(y - expected), 0.0)
     if not same_nonfinite:
         diff = np.where(np.isfinite(y) == np.isfinite(expected), diff, np.inf)
     if diff.size == 0:

@@ -115,13 +115,14 @@ def _transpose(x: np.ndarray, w: np.ndarray, conv: Conv, crops: geometry.Pads) -
     a = np.zeros_like(c)
     step = _batch_step(in_ch * math.prod(size) * 8)
     for start in range(0, n, step):
-        block = x[start:start + step].reshape(-1, groups, in_ch // groups, math.prod(size))
+        items = x[start:start + step]
+        block = items.reshape(len(items), groups, in_ch // groups, math.prod(size))  # not -1: 0 channels is legal
         stop = start + len(block)
         for tap in _taps(tuple(kernel)):
             index: tuple[Any, ...] = (slice(None), slice(None), slice(None), *tap)
             target = (slice(start, stop), slice(None), slice(None),
                       *(slice(t * d, t * d + (s_ - 1) * s + 1, s) for t, d, s_, s in zip(tap, dilation, size, stride)))
-            shape = (len(block), groups, per_group_out, *size)
+            shape = (len(items), groups, per_group_out, *size)
             c[target] += (wg[index].swapaxes(1, 2) @ block).reshape(shape)
             a[target] += (wg_abs[index].swapaxes(1, 2) @ np.abs(block)).reshape(shape)
     out_ch = groups * per_group_out

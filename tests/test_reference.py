@@ -211,3 +211,12 @@ def test_transposed_is_the_adjoint_of_conv(data: st.DataObject, rank: int) -> No
     xt = reference(back, Tensors(g, w, None)).out
     shared = (slice(None), slice(None), *(slice(0, min(a, b)) for a, b in zip(x.shape[2:], xt.shape[2:])))
     np.testing.assert_allclose(np.sum(y * g), np.sum(x[shared] * xt[shared]), rtol=1e-10)  # unread rows: no term
+
+
+def test_transposed_with_zero_input_channels_is_the_bias() -> None:
+    """Found by the fuzzer: 0 input channels made the transposed reference's reshape ambiguous."""
+    case = make_case(op="conv_transpose", in_channels=0, out_channels=2, input_size=[3], kernel_size=2, stride=2)
+    t = make_tensors(case, 0)
+    ref = reference(case, t)
+    assert ref.shape == (1, 2, 6)
+    np.testing.assert_array_equal(ref.out, np.broadcast_to(t.bias.astype(np.float64)[None, :, None], ref.shape))
