@@ -27,7 +27,7 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
 from .cases import Case, load_cases, stable_seed
-from .execute import Executor
+from .execute import Executor, timeout_seconds
 from .report import atomic_write
 from .rows import Row
 from .runloop import Prepared, run_rows
@@ -35,6 +35,7 @@ from .schema import Conv
 
 Kind = tuple[str, str, str, str, str, str]  # adapter, pass, status, mismatch_on, error type, diagnosis
 EXAMPLES_PER_ROUND = 40
+PAIR_TIMEOUT = 20.0  # fuzzed cases are tiny: a pair running longer is a hang, and a finding (Timeout)
 CALLS_PER_ROUND = 300  # generation and shrinking together; past it (or the deadline) unseen cases are skipped
 
 
@@ -191,7 +192,8 @@ def fuzz(seconds: float, seed: int, adapters: list[str] | None, output: Path, li
     from tqdm import tqdm
 
     recorded = recorded_kinds([p for p in library if Path(p).exists()], results)
-    with Executor() as executor, tqdm(desc="fuzz", unit=" cases", disable=None) as bar:
+    with Executor(timeout=min(timeout_seconds(), PAIR_TIMEOUT)) as executor, \
+            tqdm(desc="fuzz", unit=" cases", disable=None) as bar:
         campaign = Campaign(adapters, output, bundles, recorded, executor, time.monotonic() + seconds)
         round_number = 0
         try:
