@@ -160,7 +160,7 @@ class Campaign:
                 entry["pass"] = row.pass_
             if row.status == "error":
                 entry["error_type"] = row.error_type
-                if row.error_message:
+                if row.error_message and row.error_type not in ("Timeout", "Crashed"):  # the harness's own words
                     entry["message"] = re.escape(row.error_message[:60])
             entry["reason"] = (f"TODO: explain and name the upstream issue. Found by the fuzzer: {row.status}"
                                + (f" on {row.mismatch_on}" if row.mismatch_on else "")

@@ -263,8 +263,10 @@ def symmetric(pads: geometry.Pads) -> tuple[int, ...] | None:
 
 
 def flip_kernel(weights: np.ndarray) -> np.ndarray:
-    """The kernel reversed on every spatial axis: a true convolution as a correlation."""
-    return np.ascontiguousarray(np.flip(weights, axis=tuple(range(2, weights.ndim))))
+    """The kernel reversed on every spatial axis: a true convolution as a correlation. A copy, not
+    ascontiguousarray: NumPy calls a size-1 array contiguous whatever its strides, and a negative
+    stride makes torch.from_numpy refuse it (found by the fuzzer)."""
+    return np.flip(weights, axis=tuple(range(2, weights.ndim))).copy()
 
 
 def crop(values: np.ndarray, crops: geometry.Pads) -> np.ndarray:

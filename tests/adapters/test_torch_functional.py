@@ -39,3 +39,9 @@ def test_gradients_match(name: str) -> None:
     from battery import assert_gradients_match
 
     assert_gradients_match("torch-functional", VALID_CONFIGS[name])
+
+
+def test_a_flipped_single_tap_kernel_is_accepted() -> None:
+    """Found by the fuzzer: convolve with a 1-tap kernel handed torch a negative-stride array."""
+    row = run("torch-functional", op="convolve", in_channels=1, out_channels=1, input_size=[1], kernel_size=1)
+    assert row.status == "match", row
