@@ -81,20 +81,18 @@ def kind_of(row: Row) -> Kind:
     return (row.adapter, row.pass_, row.status, row.mismatch_on or "", row.error_type or "", row.diagnosis or "")
 
 
-def recorded_kinds(paths: Sequence[str], results: Path | None) -> set[Any]:
-    """The divergences the case library already records: full kinds from a results CSV of it when
-    there is one (reports/results.csv), else (adapter, status, error type) of its expectations."""
+def recorded_kinds(paths: Sequence[str], results: Path | None, executor: Executor,
+                   adapters: list[str] | None) -> set[Kind]:
+    """The kinds of divergence the case library already records: from a results CSV of it when there
+    is one (reports/results.csv), else by running its cases that record a divergence (`expect:`)."""
     if results is not None and results.exists():
         from .report import read_csvs
 
         df = read_csvs([results])
         df = df[(df["status"] != "match") & df["reason"].notna()].astype(object).where(df.notna(), None)
         return {kind_of(Row.from_record(r)) for r in df.to_dict("records")}
-    found: set[Any] = set()
-    for case in load_cases(paths).cases:
-        for key, rule in case.expect.items():
-            found.add((key.split(":")[0], rule.status, rule.error_type or ""))
-    return found
+    recording = [case for case in load_cases(paths).cases if case.expect]
+    return {kind_of(row) for row in run_rows(recording, adapters, executor) if row.reason and row.status != "match"}
 
 
 class NewKind(Exception):
@@ -106,7 +104,7 @@ class Campaign:
     adapters: list[str] | None
     output: Path
     bundles: Path
-    recorded: set[Any]
+    recorded: set[Kind]
     executor: Executor
     deadline: float
     known: set[Kind] = field(default_factory=set)
@@ -120,8 +118,7 @@ class Campaign:
         kinds = []
         for row in rows:
             kind = kind_of(row)
-            coarse = (row.adapter, row.status, row.error_type or "")
-            if not row.passed and kind not in self.known and kind not in self.recorded and coarse not in self.recorded:
+            if not row.passed and kind not in self.known and kind not in self.recorded:
                 kinds.append(kind)
         return kinds
 
@@ -191,9 +188,9 @@ def fuzz(seconds: float, seed: int, adapters: list[str] | None, output: Path, li
     """Run the campaign; return the case files written (kept when interrupted)."""
     from tqdm import tqdm
 
-    recorded = recorded_kinds([p for p in library if Path(p).exists()], results)
     with Executor(timeout=min(timeout_seconds(), PAIR_TIMEOUT)) as executor, \
             tqdm(desc="fuzz", unit=" cases", disable=None) as bar:
+        recorded = recorded_kinds([p for p in library if Path(p).exists()], results, executor, adapters)
         campaign = Campaign(adapters, output, bundles, recorded, executor, time.monotonic() + seconds)
         round_number = 0
         try:

@@ -86,6 +86,10 @@ class _ScipyRealisation(ArrayRealisation):
         if conv.in_channels % conv.groups or conv.out_channels % conv.groups:  # the slicing loop needs whole groups
             raise ValueError(f"groups={conv.groups} must divide in_channels={conv.in_channels} and "
                              f"out_channels={conv.out_channels} to slice channels per group")
+        emulated = {"out_channels": conv.out_channels, "stride": min(conv.stride), "dilation": min(conv.dilation)}
+        for name, value in emulated.items():  # our loop, slice step and zero-filled kernel: refuse what they can't mean
+            if value < 1:
+                raise ValueError(f"{name} below 1: SciPy has no {name}; the harness emulates it and needs at least 1")
         fn = signal.convolve if conv.op == "convolve" else signal.correlate
         x, w = tensors.input, tensors.weights
         if self.plan.pre_pad is not None:

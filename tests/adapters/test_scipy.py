@@ -38,3 +38,11 @@ def test_float16_is_refused_and_transposed_unsupported() -> None:
     assert run("scipy", dtype="float16").error_message == "Unsupported type"
     row = run("scipy", op="conv_transpose")
     assert row.status == "unsupported" and "no conv_transpose" in row.error_message
+
+
+
+@pytest.mark.parametrize("field", ["out_channels", "stride", "dilation"])
+def test_what_the_harness_emulates_is_refused_below_1(field: str) -> None:
+    """Our channel loop, slice step and dilated kernel refuse 0 as frameworks do (fuzzer finding)."""
+    row = run("scipy", **{field: 0})
+    assert row.status == "error" and row.error_message.startswith(f"{field} below 1")
