@@ -12,6 +12,7 @@ pending pair of every framework.
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -24,6 +25,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from .adapters.registry import adapter_names, get_adapter
 from .cases import Case
 from .compare import Outcome
 
@@ -65,7 +67,10 @@ def _serve(name: str, conn: multiprocessing.connection.Connection) -> None:
         conn.send(outcome)
 
 
-FRAMEWORK_MODULES = ("torch", "jax", "tensorflow", "keras", "onnxruntime")
+@functools.cache
+def _framework_modules() -> frozenset[str]:
+    """What the registered adapters import (their `requires`): the registry, not a list kept here."""
+    return frozenset(module for name in adapter_names() for module in get_adapter(name).requires)
 
 
 def _context() -> Any:
@@ -74,7 +79,7 @@ def _context() -> Any:
     because forking a process that runs JAX's or TensorFlow's threads (a pytest process) can deadlock."""
     if sys.platform != "linux":
         return multiprocessing.get_context("spawn")
-    if threading.active_count() == 1 and not any(m in sys.modules for m in FRAMEWORK_MODULES):
+    if threading.active_count() == 1 and not any(m in sys.modules for m in _framework_modules()):
         return multiprocessing.get_context("fork")
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["harness.runner"])
@@ -91,8 +96,9 @@ class _Worker:
 
     @classmethod
     def start(cls, name: str) -> _Worker:
-        parent, child = _context().Pipe()
-        process = _context().Process(target=_serve, args=(name, child), name=f"harness-{name}", daemon=True)
+        context = _context()
+        parent, child = context.Pipe()
+        process = context.Process(target=_serve, args=(name, child), name=f"harness-{name}", daemon=True)
         process.start()
         child.close()
         return cls(name, process, parent)
