@@ -31,6 +31,27 @@ from .compare import Outcome
 
 DEFAULT_TIMEOUT = 300.0
 
+# The parent's ends of the live workers' pipes. A forked worker inherits copies of all of them,
+# its own pipe's included, and must close them: while any copy is open, no worker sees end-of-file
+# when the parent dies (`kill -9`), and each would wait on its pipe forever.
+_PARENT_ENDS: set[multiprocessing.connection.Connection] = set()
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """Close the inherited parent ends, and ask Linux for SIGKILL when the parent dies
+    (`prctl(PR_SET_PDEATHSIG)`), so no worker outlives the run or the pytest-xdist worker that
+    started it; where the parent is already gone, leave now."""
+    for end in list(_PARENT_ENDS):
+        end.close()
+    _PARENT_ENDS.clear()
+    if sys.platform == "linux":
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() == 1:  # orphaned before the request took effect
+            os._exit(0)
+
 
 def timeout_seconds(value: float | None = None) -> float:
     """--timeout, else HARNESS_TIMEOUT, else 300 s."""
@@ -42,6 +63,8 @@ def timeout_seconds(value: float | None = None) -> float:
 def _serve(name: str, conn: multiprocessing.connection.Connection) -> None:
     """The worker: set its framework up once, then run every case it is sent."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when the run stops
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler: a TERM ends a worker quietly
+    _die_with_parent()
     from .data import make_tensors
     from .environment import framework_environment
     from .quiet import log_text, prepare_environment
@@ -101,6 +124,7 @@ class _Worker:
         process = context.Process(target=_serve, args=(name, child), name=f"harness-{name}", daemon=True)
         process.start()
         child.close()
+        _PARENT_ENDS.add(parent)
         return cls(name, process, parent)
 
     def stop(self, kill: bool = False) -> None:
@@ -113,6 +137,7 @@ class _Worker:
         if self.process.is_alive():
             self.process.kill()
             self.process.join()
+        _PARENT_ENDS.discard(self.conn)
         self.conn.close()
 
 

@@ -29,3 +29,25 @@ def install_fake(tmp_path: Path) -> dict[str, str]:
         "[conv_harness.adapters]\nnumpy-engine = fake_engine:NumpyAdapter\n")
     (site / "fake_engine.py").write_text(FAKE)
     return {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])}
+
+
+def children_of(pid: int) -> list[int]:
+    """The live processes whose parent is `pid` (read from /proc, no extra package)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Running (a zombie waiting for its reaper counts as gone)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"

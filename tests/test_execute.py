@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from helpers import install_fake, make_case
+from helpers import alive, children_of, install_fake, make_case
 
 from harness import memory
 from harness.execute import Executor
@@ -122,3 +124,47 @@ def test_pytest_reports_a_crash_as_one_failed_item(tmp_path: Path) -> None:
                          text=True, timeout=120)
     assert "1 failed, 2 passed" in out.stdout, out.stdout
     assert "Crashed: the numpy-engine worker process killed by SIGSEGV" in out.stdout
+
+
+# Real adapters whose frameworks the parent never imports, so the workers are forked directly
+# (the path that inherits every pipe end); the fake engine's numpy already rules fork out.
+MANY = ("defaults:\n  in_channels: 2\n  input_size: [24, 24]\n  out_channels: 2\n  kernel_size: 3\n"
+        "  adapters: [scipy, onnxruntime]\ncases:\n  - id: many\n    matrix:\n      seed: [" + ", ".join(map(str, range(400)))
+        + "]\n")
+
+
+def _wait_for(predicate: Callable[[], object], seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.1)
+
+
+def test_no_worker_outlives_a_killed_run(tmp_path: Path) -> None:
+    """kill -9 of `harness run`: every worker is gone 5 s later (none blocks on an inherited pipe)."""
+    write(tmp_path, MANY)
+    proc = subprocess.Popen([sys.executable, "-m", "harness", "run"], cwd=tmp_path,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    journal = tmp_path / "reports" / "journal.jsonl"
+    _wait_for(lambda: journal.exists() and journal.read_text().count("\n") >= 2)
+    workers = children_of(proc.pid)
+    assert len(workers) >= 2
+    proc.kill()
+    proc.wait()
+    time.sleep(5)
+    assert [pid for pid in workers if alive(pid)] == []
+
+
+def test_a_killed_xdist_worker_fails_its_items_and_the_run_ends(tmp_path: Path) -> None:
+    write(tmp_path, MANY)
+    proc = subprocess.Popen([sys.executable, "-m", "pytest", "-p", "harness.pytest_plugin", "-p", "no:cacheprovider",
+                             "--harness-cases", "cases", "cases", "-q", "-n", "2"], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    _wait_for(lambda: any(children_of(w) for w in children_of(proc.pid)))  # an xdist worker started its worker
+    victim = next(w for w in children_of(proc.pid) if children_of(w))
+    grandchildren = children_of(victim)
+    os.kill(victim, signal.SIGKILL)
+    out, _ = proc.communicate(timeout=120)  # hung forever before: the orphans held the xdist worker's pipes
+    assert "crashed while running" in out and "failed" in out, out
+    time.sleep(1)
+    assert [pid for pid in grandchildren if alive(pid)] == []
