@@ -214,10 +214,11 @@ def _with_crops(case: Case, tensors: Tensors, crops: tuple[tuple[int, int], ...]
     """The transposed reference with any (low, high) crops, a negative high appending positions."""
     from .reference import _transpose
 
+    full = (geometry.transpose_full(*axis) for axis in zip(case.input_size, case.kernel_size, case.stride, case.dilation))
+    if any(n + op - low - high < 1 for n, op, (low, high) in zip(full, case.output_padding, crops)):
+        return None  # these crops leave no output on some axis
     x, w = tensors.input.astype(np.float64), tensors.weights.astype(np.float64)
     c, a = _transpose(x, w, case, crops)
-    if min(c.shape[2:], default=1) < 1:
-        return None
     if tensors.bias is None:
         return Reference(out=c, no_bias=c, abs_conv=a)
     b = tensors.bias.astype(np.float64).reshape((1, -1) + (1,) * case.rank)

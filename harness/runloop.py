@@ -13,7 +13,7 @@ from __future__ import annotations
 import signal
 import sys
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -82,24 +82,40 @@ class Prepared:
             rows = [refused(case, Outcome(outcome.adapter, "error", error_type=made.error_type,
                                           error_message=made.error_message), p is not outcome) for p in passes]
         else:
-            rows = [judge(case, made.ref, outcome, made.bound, made.tensors)]
+            rows = [_guarded(case, outcome, lambda: judge(case, made.ref, outcome, made.bound, made.tensors))]
             if len(passes) > 1:
                 assert outcome.backward is not None
+                backward = outcome.backward
                 grads = None
-                if outcome.backward.status == "ran":
+                if backward.status == "ran":
                     try:
                         grads = made.gradients(case)
                     except Exception as exc:  # reference gradients failed: the backward row says so
                         kind, message = describe_error(exc)
-                        outcome.backward = Outcome(outcome.adapter, "error", error_type=kind,
-                                                   error_message=f"reference gradients: {message}")
-                rows.append(judge_backward(case, bool(made.ref.invalid), grads, outcome.backward))
+                        backward = Outcome(outcome.adapter, "error", error_type=kind,
+                                           error_message=f"reference gradients: {message}")
+                rows.append(_guarded(case, backward, lambda: judge_backward(case, bool(made.ref.invalid), grads,
+                                                                            backward), backward=True))
         self.remaining[case.id] -= 1
         if self.remaining[case.id] == 0:
             finished = [key for key in self.made if self.remaining.get(key, 0) == 0]
             for key in finished[: max(0, len(finished) - self.retain)]:
                 self.made.pop(key, None)
         return rows
+
+
+def _guarded(case: Case, outcome: Outcome, judging: Callable[[], Row], backward: bool = False) -> Row:
+    """The judged row, or, when judging or diagnosis itself fails, that pair's row says so (a
+    `HarnessError`, failing): one pair never ends the run."""
+    try:
+        return judging()
+    except Exception as exc:
+        kind, message = describe_error(exc)
+        row = refused(case, Outcome(outcome.adapter, "error", error_type="HarnessError",
+                                    error_message=f"judging this pair failed ({kind}: {message}); the framework "
+                                                  f"said {outcome.status}", version=outcome.version), backward)
+        row.passed = False
+        return row
 
 
 def refused(case: Case, outcome: Outcome, backward: bool = False) -> Row:

@@ -88,3 +88,13 @@ def test_a_faulty_framework_is_diagnosed_end_to_end(tmp_path) -> None:
                           ("shift", "shift")):
         assert rows[(case_id, "numpy-engine")]["diagnosis"] == kind, rows[(case_id, "numpy-engine")]
         assert rows[(case_id, "jax")]["status"] == "match"
+
+
+def test_a_transposed_shape_mismatch_on_a_short_axis_is_diagnosed_not_crashed() -> None:
+    """The crop search once allocated a negative size here (ValueError in the reference's crop)."""
+    case = make_case(op="conv_transpose", in_channels=1, out_channels=1, input_size=[2, 1], kernel_size=4, stride=2,
+                     dilation=[1, 2], padding="same", output_padding=[1, 0], bias=False)
+    t = make_tensors(case, 0)
+    ref = reference(case, t)
+    wrong = np.zeros((1, 1, ref.out.shape[2] + 1, ref.out.shape[3]))
+    assert diagnose(case, ref, t, wrong).kind in ("shift", "unexplained")

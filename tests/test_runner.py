@@ -5,12 +5,14 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import numpy as np
 import pytest
 from helpers import make_case
 
 from harness import runloop, runner
 from harness.adapters.registry import adapter_names, get_adapter
 from harness.cases import adapters_for, load_cases
+from harness.compare import Outcome
 from harness.rows import COLUMNS
 
 
@@ -82,3 +84,24 @@ def test_run_command_writes_the_spec_columns_and_exit_codes(tmp_path: Path, monk
     loaded.cases = loaded.cases[:1]
     assert runloop.run_command(loaded, str(out), ["jax"], argv=["harness", "run"]) == 0
     assert runloop.run_command(loaded, str(out), ["tensorflow"], argv=["harness", "run"]) == 2
+
+
+def test_a_failure_while_judging_one_pair_becomes_that_pairs_row(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Diagnosis raising (a harness bug) is a failing HarnessError row, never the end of the run."""
+    from harness import compare
+    from harness.adapters.base import Output
+    from harness.runloop import Prepared
+
+    def broken(*args: object) -> None:
+        raise ValueError("negative dimensions are not allowed")
+
+    monkeypatch.setattr(compare, "diagnose", broken)
+    case = make_case(id="judged", grad=True)
+    prepared = Prepared()
+    prepared.remaining[case.id] = 1
+    wrong = Outcome("scipy", "ran", output=Output(np.zeros((1, 3, 4)), "float32"), param_count=21,
+                    backward=Outcome("scipy", "unsupported", error_message="no gradients"))
+    forward, backward = prepared.rows(case, wrong)
+    assert (forward.status, forward.error_type, forward.passed) == ("error", "HarnessError", False)
+    assert "negative dimensions are not allowed" in (forward.error_message or "")
+    assert backward.pass_ == "backward" and backward.status == "unsupported"
