@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import itertools
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -17,12 +18,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from .adapters.registry import adapter_names
-from .problems import Problem, unknown_key
+from .problems import Problem, shown, unknown_key
 from .schema import CONV_FIELDS, ENTRY_ONLY, KERAS_ALIASES, Case, Conv, Expectation, expect_key
 from .yamlsource import LineDict, LineList, line_at
 
 CASE_KEYS = (*CONV_FIELDS, *ENTRY_ONLY, *KERAS_ALIASES)
 NOT_IN_MATRIX = ("id", "doc", *ENTRY_ONLY)
+MAX_CASES = 100_000  # expanded cases a matrix (and a file) may give, counted before expansion
 
 
 def stable_seed(case_id: str) -> int:
@@ -67,7 +69,7 @@ class DocumentReader:
             self.problem(line, "expected a mapping with 'cases:' (a list of cases)")
             return [], self.problems
         for key in doc:
-            if key not in ("defaults", "cases"):
+            if key not in ("defaults", "cases") and not str(key).startswith("x-"):  # x-...: anchors to merge
                 self.problem(doc.line_of(key), unknown_key("top-level key", key, ["defaults", "cases"]))
         defaults = doc.get("defaults") or LineDict()
         if not isinstance(defaults, LineDict):
@@ -85,6 +87,9 @@ class DocumentReader:
                 self.problem(line, f"cases[{index}]: expected a mapping with 'id:'")
                 continue
             cases += self.expand(entry, defaults, line)
+            if len(cases) > MAX_CASES:
+                self.problem(line, f"the file expands to more than {MAX_CASES:,} cases: split it")
+                return [], self.problems
         return cases, self.problems
 
     def canonical(self, raw: LineDict, where: str, forbidden: tuple[str, ...] = ()) -> dict[str, tuple[Any, LineDict, str]]:
@@ -107,10 +112,17 @@ class DocumentReader:
         where = f"case '{base_id}'" if isinstance(base_id, str) else f"case at line {line}"
         own = self.canonical(entry, where)
         fields = {**defaults, **own}
-        matrix = self.matrix(fields.pop("matrix", None), own, where)
+        spec = fields.pop("matrix", None)
+        matrix = self.matrix(spec, own, where)
         exclude = self.exclude(fields.pop("exclude", None), matrix, where)
         rules = self.rules(fields.pop("expect", None), where)
         problems_before = len(self.problems)
+        combinations = math.prod(len(values) for _, values in matrix.values())
+        if combinations > MAX_CASES:
+            _, parent, key = spec
+            self.problem(parent.line_of(key), f"{where}: matrix: {combinations:,} combinations, more than "
+                                              f"{MAX_CASES:,}: split the case or narrow the matrix")
+            return
         for combo in itertools.product(*(values for _, values in matrix.values())):
             assignment = {name: item for name, item in zip(matrix, combo)}
             if any(all(assignment[k][0] == v for k, v in ex.items()) for ex in exclude):
@@ -262,8 +274,8 @@ class DocumentReader:
             else:
                 got = err.get("input")
                 plain = isinstance(got, (str, int, float, bool))
-                shown = f" (got {got!r})" if plain and "got" not in msg and repr(got) not in msg else ""
-                self.problem(where_is(loc), f"{where}: {name}: {msg}{shown}")
+                extra = f" (got {shown(got)})" if plain and "got" not in msg and repr(got) not in msg else ""
+                self.problem(where_is(loc), f"{where}: {name}: {msg}{extra}")
 
 
 def _when_matches(key: str, expected: Any, data: dict[str, Any]) -> bool:

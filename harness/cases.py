@@ -16,7 +16,7 @@ from .adapters.registry import adapter_names
 from .casefile import DocumentReader, format_value, stable_seed
 from .problems import Problem
 from .schema import Case
-from .yamlsource import YamlProblem, load_yaml
+from .yamlsource import MAX_BYTES, YamlProblem, load_yaml
 
 __all__ = ["Case", "LoadResult", "adapters_for", "case_files", "format_value", "load_cases", "load_file",
            "stable_seed"]
@@ -49,7 +49,7 @@ def case_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
 def display_path(path: Path) -> str:
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
+    except (ValueError, OSError, RuntimeError):  # outside the working folder; a symlink loop
         return str(path)
 
 
@@ -73,13 +73,21 @@ def load_cases(paths: Iterable[str | os.PathLike[str]]) -> LoadResult:
 def load_file(path: Path) -> tuple[list[Case], list[Problem]]:
     name = display_path(path)
     try:
+        if path.exists() != path.is_file() or path.is_symlink() and not path.exists():
+            # a FIFO would block the read forever; a looping or broken link is no file either
+            return [], [Problem(name, 1, "not a regular file (a pipe, a device, a broken or looping link): not read")]
+        if path.stat().st_size > MAX_BYTES:
+            return [], [Problem(name, 1, f"the file is larger than {MAX_BYTES // 2**20} MiB: not a case file")]
         text = path.read_text(encoding="utf-8")
         doc = load_yaml(text)
     except YamlProblem as exc:  # libyaml may point one past the last line at end of input
         return [], [Problem(name, max(1, min(exc.line, len(text.splitlines()))), exc.message)]
     except (OSError, UnicodeDecodeError) as exc:
         return [], [Problem(name, 1, f"cannot read the file: {exc}")]
-    cases, problems = DocumentReader(name).read(doc)
+    try:
+        cases, problems = DocumentReader(name).read(doc)
+    except Exception as exc:  # a harness bug on a strange document: this file's problem, the others still load
+        return [], [Problem(name, 1, f"could not read the cases ({type(exc).__name__}: {exc})")]
     return ([] if problems else cases), problems  # a broken file runs nothing, like a collection error
 
 

@@ -25,7 +25,7 @@ def _load(paths: Sequence[str], keep: str | None = None) -> LoadResult:
     if not paths and not Path(DEFAULT_CASES).is_dir():
         raise BadInput(f"no {DEFAULT_CASES}/ folder in {Path.cwd()}: name case files or folders "
                        "(python -m harness run path/to/cases), or run where a cases/ folder is")
-    missing = [p for p in paths if not Path(p).exists()]
+    missing = [p for p in paths if not Path(p).exists() and not Path(p).is_symlink()]  # a looping link: its problem
     if missing:
         raise BadInput(f"no such file or folder: {', '.join(missing)}")
     result = load_cases(paths or [DEFAULT_CASES])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import reprlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -20,6 +21,25 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.message}"
+
+
+class _Shown(reprlib.Repr):
+    """A value as a message shows it: short however large or deep it is (an alias bomb, a huge list)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.maxlevel, self.maxlist, self.maxdict, self.maxstring, self.maxother = 2, 5, 5, 60, 60
+
+    def repr_LineList(self, value: list[object], level: int) -> str:  # yamlsource's list with lines
+        return self.repr_list(value, level)
+
+    def repr_LineDict(self, value: dict[object, object], level: int) -> str:
+        return self.repr_dict(value, level)
+
+
+def shown(value: object) -> str:
+    """repr() of a value written in a case file, cut to a readable length."""
+    return _Shown().repr(value)
 
 
 def unknown_key(kind: str, key: object, allowed: Iterable[str]) -> str:

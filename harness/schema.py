@@ -25,7 +25,7 @@ from pydantic import (
 )
 
 from .adapters.registry import adapter_names
-from .problems import unknown_key
+from .problems import shown, unknown_key
 
 STATUSES: tuple[str, ...] = ("match", "mismatch", "error", "unsupported", "skipped")
 OPS: tuple[str, ...] = ("conv", "conv_transpose", "convolve")
@@ -64,7 +64,7 @@ def _input_size(value: Any) -> tuple[int, ...]:
     if isinstance(value, list) and 1 <= len(value) <= 3 and all(_is_count(v) for v in value):
         return tuple(value)
     raise ValueError(f"expected one non-negative integer (a square 2-D input) or a list [L], [H, W] or [D, H, W],"
-                     f" got {value!r}")
+                     f" got {shown(value)}")
 
 
 def _per_axis(value: Any, info: ValidationInfo) -> tuple[int, ...]:
@@ -75,10 +75,10 @@ def _per_axis(value: Any, info: ValidationInfo) -> tuple[int, ...]:
     if isinstance(value, list) and all(_is_count(v) for v in value) and value:
         if rank is not None and len(value) != rank:
             raise ValueError(f"this case is {rank}-D (input_size has {rank} values): write one non-negative integer"
-                             f" or a list of {rank}, got {value!r}")
+                             f" or a list of {rank}, got {shown(value)}")
         return tuple(value)
     raise ValueError(f"expected a non-negative integer or a list with one per spatial axis ([L], [H, W] or"
-                     f" [D, H, W]), got {value!r}")
+                     f" [D, H, W]), got {shown(value)}")
 
 
 def _padding(value: Any, info: ValidationInfo) -> str | Pads:
@@ -101,7 +101,7 @@ def _padding(value: Any, info: ValidationInfo) -> str | Pads:
             pads = tuple((v[0], v[1]) for v in value)
     if pads is None:
         raise ValueError(f"expected {words}, or for this {rank}-D case {forms} of non-negative integers,"
-                         f" got {value!r}")
+                         f" got {shown(value)}")
     return "valid" if all(p == (0, 0) for p in pads) else pads
 
 
