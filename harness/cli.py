@@ -73,6 +73,7 @@ def _one_case(args: argparse.Namespace) -> Any:
 
 
 def cmd_repro(args: argparse.Namespace) -> int:
+    from . import memory
     from .adapters.registry import adapter_names, split_names
     from .cases import adapters_for
     from .repro import bundle_folder, write_bundle
@@ -82,6 +83,13 @@ def cmd_repro(args: argparse.Namespace) -> int:
     unknown = sorted(set(only or ()) - set(adapter_names()))
     if unknown:
         raise BadInput(f"unknown adapter(s) {', '.join(unknown)}; registered: {', '.join(adapter_names())}")
+    try:
+        limit = memory.max_memory(args.max_memory)
+    except ValueError as exc:
+        raise BadInput(f"--max-memory: {exc}") from None
+    why = memory.too_large(case, limit)
+    if why is not None:
+        raise BadInput(f"{case.id}: no bundle written: {why}")
     for line in write_bundle(case, adapters_for(case, only), bundle_folder(Path(args.output), case)):
         print("wrote", line)
     return 0
@@ -196,6 +204,8 @@ def parser() -> argparse.ArgumentParser:
     repro.add_argument("paths", nargs="*", help=f"case files or folders (default {DEFAULT_CASES}/)")
     repro.add_argument("-a", "--adapters", help="comma-separated adapters (default: the case's)")
     repro.add_argument("-o", "--output", default=f"{DEFAULT_REPORTS}/repro", help="bundles go in OUTPUT/<case id>/")
+    repro.add_argument("--max-memory", default=None, metavar="SIZE",
+                       help="refuse a case needing more, as run does (default HARNESS_MAX_MEMORY or half the RAM)")
     repro.set_defaults(func=cmd_repro)
 
     port = sub.add_parser("port", help="print code that computes one case's reference result in a framework")

@@ -12,7 +12,7 @@ import math
 import os
 import re
 
-from . import ops
+from . import geometry, ops
 from .dtypes import NUMPY
 from .schema import Conv
 
@@ -39,15 +39,49 @@ def max_memory(value: str | None = None) -> int:
 
 
 def estimate(conv: Conv) -> int:
-    """Bytes a case needs at its peak, over-estimated rather than under."""
+    """Bytes a case needs at its peak, parent and one worker together, over-estimated rather than
+    under (`bench/memory_guard.py` measures it against peak RSS).
+
+    A batch of 0 counts as 1: the pad probe runs one item. Forward: the operands in the case dtype
+    and float64, the padded input twice (values and absolute values), the reference's three
+    float64 results, the bound and the judging temporaries, the framework's output and its float64
+    copy, the transposed reference's full (uncropped) output twice. The probe: its operands and
+    output in up to float64. With `grad`, the backward pass: the cotangent, the reference
+    gradients with their absolute values and bounds, the padded gradient the pad adjoint folds
+    (values and absolute values), the framework's gradients and their float64 copies, each of
+    those as the pipe carries it once more.
+    """
     item = NUMPY[conv.dtype].itemsize
-    inputs = math.prod(ops.input_shape(conv))
+    batch = max(conv.batch, 1)
+    inputs = batch * conv.in_channels * math.prod(conv.input_size)
     weights = math.prod(ops.weight_shape(conv))
-    padded = math.prod((conv.batch, conv.in_channels,
-                        *(s + lo + hi for s, (lo, hi) in zip(conv.input_size, ops.pads(conv) or ((0, 0),) * conv.rank))))
-    spatial = ops.output_spatial(conv) or (0,)
-    outputs = conv.batch * conv.out_channels * math.prod(spatial)
-    return (inputs + weights) * (item + 8) + padded * 8 * 2 + outputs * (8 * 5 + item)
+    pads = ops.pads(conv) or ((0, 0),) * conv.rank
+    if conv.op == "conv_transpose":
+        padded = inputs
+        full = [geometry.transpose_full(*axis) + op for *axis, op in
+                zip(conv.input_size, conv.kernel_size, conv.stride, conv.dilation, conv.output_padding)]
+        wide = batch * conv.out_channels * math.prod(full)
+    else:
+        padded = batch * conv.in_channels * math.prod(s + lo + hi for s, (lo, hi) in zip(conv.input_size, pads))
+        wide = 0
+    outputs = batch * conv.out_channels * math.prod(ops.output_spatial(conv) or (0,))
+    forward = (inputs + weights) * (item + 8) + padded * 8 * 2 + outputs * (8 * 7 + item) + wide * 8 * 2
+    probe = (inputs + weights + outputs) * 8 * 2
+    if not conv.grad:
+        return forward + probe
+    big = max(padded, wide)
+    backward = (outputs * (item + 8 * 2) + inputs * 8 * 7 + weights * 8 * 5 + big * 8 * 4
+                + (inputs + weights) * (item + 8 * 2))
+    return forward + probe + backward
+
+
+def too_large(conv: Conv, limit: int) -> str | None:
+    """Why a case is refused before anything is allocated (over `limit` bytes), or None."""
+    size = estimate(conv)
+    if size <= limit:
+        return None
+    return (f"the case needs about {describe(size)}, more than --max-memory {describe(limit)} "
+            "(HARNESS_MAX_MEMORY); nothing was allocated")
 
 
 def describe(size: int) -> str:

@@ -134,12 +134,10 @@ def run_rows(cases: Iterable[Case], only: Sequence[str] | None, executor: Execut
         names = [a for a in adapters_for(case, only) if (case.id, a) not in done]
         if not names:
             continue
-        size = memory.estimate(case)
-        if size > limit:
+        why = memory.too_large(case, limit)
+        if why is not None:
             for name in names:
-                too_large = Outcome(name, "error", error_type="TooLarge", error_message=(
-                    f"the case needs about {memory.describe(size)}, more than --max-memory "
-                    f"{memory.describe(limit)} (HARNESS_MAX_MEMORY); nothing was allocated"))
+                too_large = Outcome(name, "error", error_type="TooLarge", error_message=why)
                 yield refused(case, too_large)
                 if case.grad:
                     yield refused(case, too_large, backward=True)
@@ -157,8 +155,9 @@ def run_rows(cases: Iterable[Case], only: Sequence[str] | None, executor: Execut
         yield from prepared.rows(case, outcome)
 
 
-def write_repros(cases: list[Case], rows: list[Row], folder: Path) -> None:
-    """run --repro: a bundle for each case with a failing pair, with scripts for its failing adapters."""
+def write_repros(cases: list[Case], rows: list[Row], folder: Path, limit: int) -> None:
+    """run --repro: a bundle for each case with a failing pair, with scripts for its failing adapters
+    (none for a case over the memory limit: making its data is what the guard refused)."""
     from .repro import bundle_folder, write_bundle
 
     failing: dict[str, list[str]] = {}
@@ -167,6 +166,10 @@ def write_repros(cases: list[Case], rows: list[Row], folder: Path) -> None:
             failing[row.case_id].append(row.adapter)
     for case in cases:
         if failing.get(case.id):
+            why = memory.too_large(case, limit)
+            if why is not None:
+                print(f"repro: {case.id}: no bundle: {why}")
+                continue
             for line in write_bundle(case, failing[case.id], bundle_folder(folder, case)):
                 print("repro:", line)
 
@@ -248,7 +251,7 @@ def run_command(loaded: LoadResult, output: str, only: Sequence[str] | None, arg
         return 130
     log.remove()
     if repro:
-        write_repros(loaded.cases, ordered, folder / "repro")
+        write_repros(loaded.cases, ordered, folder / "repro", memory.max_memory(max_memory))
     print(f"{len(loaded.cases)} cases, {len(ordered)} pairs in {took:.1f} s"
           + (f" ({len(kept)} kept from the earlier run)" if kept else "") + "; wrote "
           + ", ".join(str(p) for p in paths))

@@ -112,8 +112,30 @@ def test_estimate_counts_the_reference_arrays_by_hand() -> None:
     """2x3x10x10 float32 input, 4x3x3x3 weights, valid: 2x4x8x8 output."""
     case = make_case(batch=2, in_channels=3, out_channels=4, input_size=10, kernel_size=3)
     inputs, weights, outputs = 2 * 3 * 100, 4 * 3 * 9, 2 * 4 * 64
-    assert memory.estimate(case) == (inputs + weights) * (4 + 8) + inputs * 16 + outputs * (40 + 4)
+    forward = (inputs + weights) * (4 + 8) + inputs * 16 + outputs * (56 + 4)
+    probe = (inputs + weights + outputs) * 16
+    assert memory.estimate(case) == forward + probe
     assert memory.estimate(make_case(input_size=12000, in_channels=64)) > 2**36
+
+
+def test_estimate_counts_the_probe_of_an_empty_batch_and_the_backward_pass() -> None:
+    """A batch of 0 is probed with one item (it was estimated at the weights alone); `grad` adds the
+    cotangent, the gradients and their copies (the backward pass took 2.7x the forward estimate)."""
+    empty = make_case(batch=0, in_channels=16, input_size=4000, out_channels=1, kernel_size=1)
+    assert memory.estimate(empty) >= 16 * 4000 * 4000 * 8 * 2
+    case = make_case(batch=2, in_channels=3, out_channels=4, input_size=10, kernel_size=3, padding=1)
+    inputs, weights, outputs, padded = 2 * 3 * 100, 4 * 3 * 9, 2 * 4 * 100, 2 * 3 * 144
+    backward = outputs * (4 + 16) + inputs * 56 + weights * 40 + padded * 32 + (inputs + weights) * (4 + 16)
+    assert memory.estimate(case.model_copy(update={"grad": True})) - memory.estimate(case) == backward
+
+
+def test_repro_is_refused_for_a_case_over_the_memory_limit(tmp_path: Path) -> None:
+    """repro prepared a case with no guard: a MemoryError traceback for a 26.8 GiB case."""
+    write(tmp_path, "cases:\n  - {id: huge, in_channels: 64, input_size: 12000, out_channels: 1, kernel_size: 1}\n")
+    out = subprocess.run([sys.executable, "-m", "harness", "repro", "huge", "--max-memory", "1GiB"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2 and out.stderr.startswith("error: huge: no bundle written: the case needs about")
+    assert len(out.stderr.splitlines()) == 1 and not (tmp_path / "reports").exists()
 
 
 def test_pytest_reports_a_crash_as_one_failed_item(tmp_path: Path) -> None:
