@@ -8,8 +8,10 @@ An expected error may pin its type and a message regex: another error then fails
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -22,7 +24,7 @@ from .dtypes import INPUT_ROUNDOFF, UNIT_ROUNDOFF, accumulation_roundoff
 from .gradients import NAMES, Gradient
 from .reference import Reference
 from .rows import Row, set_pads
-from .schema import Case, Conv, Expectation, expect_key
+from .schema import CONV_FIELDS, Case, Conv, Expectation, expect_key
 
 
 @dataclass
@@ -116,6 +118,21 @@ def describe(case: Conv) -> str:
             f"{case.dtype} {case.layout}")
 
 
+def fingerprint(case: Case) -> str:
+    """Everything that decides what a pair computes and how it is judged, apart from `expect:`
+    (a row stays true while this is unchanged; --resume re-judges its expectation)."""
+    fields = case.model_dump(mode="json", include=set(CONV_FIELDS) - {"id", "doc", "adapters"})
+    return hashlib.sha256(json.dumps({**fields, "seed": case.seed}, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def rejudged(row: Row, case: Case) -> Row:
+    """A kept row judged again against the case's expectations as they are now."""
+    rule = expectation(case, ops.invalid_reason(case) is not None, row.adapter, row.pass_)
+    outcome = Outcome(row.adapter, row.status, error_type=row.error_type, error_message=row.error_message)
+    return replace(row, expected=rule.status, reason=rule.reason, expected_error=pinned_error(rule),
+                   passed=verdict(row, rule, outcome))
+
+
 def expectation(case: Case, invalid: bool, adapter: str, pass_: str = "forward") -> Expectation:
     rule = case.expect.get(expect_key(adapter, pass_))
     if rule is not None:
@@ -154,7 +171,8 @@ def judge(case: Case, ref: Reference, outcome: Outcome, bound: np.ndarray | None
               expected_param_count=expected_param_count(case), param_count=outcome.param_count,
               error_type=outcome.error_type, error_message=outcome.error_message,
               seconds=outcome.seconds, framework_version=outcome.version, op=case.op, rank=case.rank,
-              precision=outcome.precision, device=outcome.device, line=case.line, doc=case.doc, case=describe(case))
+              precision=outcome.precision, device=outcome.device, line=case.line, doc=case.doc, case=describe(case),
+              case_hash=fingerprint(case))
     if outcome.pads is not None:
         set_pads(row, "pad_", outcome.pads)
         row.pad_asymmetric = any(low != high for low, high in outcome.pads)
@@ -203,7 +221,8 @@ def judge_backward(case: Case, invalid: bool, grads: dict[str, Gradient] | None,
               dtype=case.dtype, realization=outcome.realization, error_type=outcome.error_type,
               error_message=outcome.error_message, seconds=outcome.seconds, framework_version=outcome.version,
               op=case.op, rank=case.rank, precision=outcome.precision, device=outcome.device, line=case.line,
-              doc=case.doc, case=describe(case), expected_param_count=expected_param_count(case))
+              doc=case.doc, case=describe(case), expected_param_count=expected_param_count(case),
+              case_hash=fingerprint(case))
     if outcome.status == "ran":
         got = outcome.gradients or {}
         wrong, worst = [], -1.0

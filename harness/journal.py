@@ -46,16 +46,29 @@ class Journal:
         self.path.unlink(missing_ok=True)
 
 
-def read(folder: Path) -> list[Row]:
-    """Rows of an earlier, interrupted run; a torn last line (the machine died mid-write) is skipped."""
+def read(folder: Path) -> tuple[list[Row], int]:
+    """Rows of an earlier, interrupted run, and how many lines were not rows: a torn last line (the
+    machine died mid-write), bad UTF-8, JSON that is no row (`null`, `[1, 2]`, a row missing a
+    required column or with a column of the wrong kind) are skipped, never a crash."""
     path = folder / NAME
     rows: list[Row] = []
-    if not path.exists():
-        return rows
-    for line in path.read_text(encoding="utf-8").splitlines():
+    skipped = 0
+    if not path.is_file():
+        return rows, skipped
+    for line in path.read_bytes().splitlines():
         try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
+            row = Row.from_record(json.loads(line.decode("utf-8")))
+        except (UnicodeDecodeError, ValueError, TypeError, AttributeError):
+            skipped += 1
             continue
-        rows.append(Row.from_record(record))
-    return rows
+        if valid(row):
+            rows.append(row)
+        else:
+            skipped += 1
+    return rows, skipped
+
+
+def valid(row: Row) -> bool:
+    """The required columns are there with the right kinds (what from_record cannot check)."""
+    texts = (row.case_id, row.file, row.adapter, row.status, row.expected, row.pass_)
+    return all(isinstance(t, str) for t in texts) and isinstance(row.passed, bool)

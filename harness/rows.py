@@ -72,6 +72,7 @@ class Row:
     line: int | None = None
     doc: str | None = None
     case: str | None = None
+    case_hash: str | None = None  # what the case computed when the row was made (compare.fingerprint)
 
     @property
     def key(self) -> tuple[str, str, str]:

@@ -20,7 +20,7 @@ from types import FrameType
 
 import numpy as np
 
-from . import journal, memory
+from . import journal, memory, outfolder
 from .adapters.base import describe_error
 from .adapters.registry import adapter_names
 from .cases import Case, LoadResult, adapters_for
@@ -29,6 +29,7 @@ from .data import Tensors
 from .execute import Executor
 from .gradients import Gradient, cotangent, reference_gradients
 from .reference import Reference
+from .resume import earlier_rows
 from .rows import Row
 from .runner import availability, prepare
 
@@ -185,13 +186,8 @@ def _stop(signum: int, frame: FrameType | None) -> None:
 def run_command(loaded: LoadResult, output: str, only: Sequence[str] | None, argv: Sequence[str],
                 resume: bool = False, timeout: float | None = None, max_memory: str | None = None,
                 repro: bool = False) -> int:
-    """Rows -> journal -> results.csv and report.html, summary, exit code (130 when interrupted)."""
-    from tqdm import tqdm
-
-    from .environment import LOG_KEY, environment
-    from .execute import timeout_seconds
-    from .report import read_csvs, summary_text, write_reports
-
+    """Rows -> journal -> results.csv and report.html, summary, exit code (130 when interrupted);
+    the output folder is locked for the run (a second run into it: one line, exit 2)."""
     unknown = sorted(set(only or ()) - set(adapter_names()))
     if unknown:
         print(f"error: unknown adapter(s) {', '.join(unknown)}; registered: {', '.join(adapter_names())}",
@@ -203,16 +199,24 @@ def run_command(loaded: LoadResult, output: str, only: Sequence[str] | None, arg
         print(f"error: no case selected ({why}); {output}/ left as it was", file=sys.stderr)
         return 2
     folder = Path(output)
+    with outfolder.locked(folder):
+        return _run_locked(loaded, folder, only, argv, pairs, resume, timeout, max_memory, repro)
+
+
+def _run_locked(loaded: LoadResult, folder: Path, only: Sequence[str] | None, argv: Sequence[str],
+                pairs: list[tuple[str, str, str]], resume: bool, timeout: float | None, max_memory: str | None,
+                repro: bool) -> int:
+    from tqdm import tqdm
+
+    from .environment import LOG_KEY, environment
+    from .execute import timeout_seconds
+    from .report import summary_text, write_reports
+
     wanted = set(pairs)
-    earlier: dict[tuple[str, str, str], Row] = {}
     if resume:
-        if (folder / "results.csv").exists():
-            df = read_csvs([folder / "results.csv"])
-            for record in df.astype(object).where(df.notna(), None).to_dict("records"):
-                row = Row.from_record(record)
-                earlier[row.key] = row
-        earlier.update({r.key: r for r in journal.read(folder)})
+        earlier = earlier_rows(folder, loaded.cases)
     else:
+        earlier = {}
         (folder / journal.NAME).unlink(missing_ok=True)
     runs = {(c.id, a): passes(c) for c in loaded.cases for a in adapters_for(c, only)}
     done = frozenset(k for k, ps in runs.items() if all((*k, p) in earlier for p in ps))  # every pass kept
@@ -242,7 +246,7 @@ def run_command(loaded: LoadResult, output: str, only: Sequence[str] | None, arg
     env = {**environment(argv), **prepared.environment}
     if prepared.logs:
         env[LOG_KEY] = "\n".join(prepared.logs.values())
-    paths = write_reports(ordered, output, env)
+    paths = write_reports(ordered, str(folder), env)
     print(summary_text(ordered))
     took = time.perf_counter() - start
     if interrupted:

@@ -97,7 +97,7 @@ def test_a_worker_is_reused_and_replaced_after_a_crash() -> None:
         assert executor.workers["scipy"].process.pid == pid  # the same worker, set up once
         assert first.status == second.status == "match"
         executor.workers["scipy"].process.kill()
-        time.sleep(0.2)
+        executor.workers["scipy"].process.join(10)  # dead for sure, however loaded the machine
         third = one_row(make_case(id="c"), "scipy", executor, prepared)
         assert third.status == "match" and executor.workers["scipy"].process.pid != pid
 
