@@ -30,6 +30,7 @@ from .cases import Case
 from .compare import Outcome
 
 DEFAULT_TIMEOUT = 300.0
+STARTUP_TIMEOUT = 600.0  # a worker's framework import and first call; pairs are timed apart from it
 
 # The parent's ends of the live workers' pipes. A forked worker inherits copies of all of them,
 # its own pipe's included, and must close them: while any copy is open, no worker sees end-of-file
@@ -71,6 +72,7 @@ def _serve(name: str, conn: multiprocessing.connection.Connection) -> None:
     from .runner import run_adapter
 
     prepare_environment()
+    conn.send(Ready(warm_up(name)))
     told, logged = False, ""
     while True:
         try:
@@ -88,6 +90,32 @@ def _serve(name: str, conn: multiprocessing.connection.Connection) -> None:
         if (log := log_text()) != logged:
             outcome.log = logged = log
         conn.send(outcome)
+
+
+@dataclass(frozen=True)
+class Ready:
+    """A worker's first message: its framework is imported and has run one small case; pairs are
+    timed (and their --timeout counted) from here, start-up is reported apart."""
+
+    seconds: float
+
+
+WARM_UP = {"id": "warm-up", "in_channels": 1, "input_size": [4, 4], "out_channels": 1, "kernel_size": 2}
+
+
+def warm_up(name: str) -> float:
+    """Import the framework and run one tiny case (first-call costs: backend start, a first compile);
+    whatever goes wrong here, the pairs say it again."""
+    from .data import make_tensors
+    from .runner import run_adapter
+
+    start = time.perf_counter()
+    try:
+        case = Case.model_validate({**WARM_UP, "seed": 0})
+        run_adapter(name, case, make_tensors(case, 0))
+    except Exception:
+        pass
+    return round(time.perf_counter() - start, 3)
 
 
 @functools.cache
@@ -116,6 +144,8 @@ class _Worker:
     conn: multiprocessing.connection.Connection
     task: tuple[Case, Any] | None = None
     deadline: float = 0.0
+    started: float = field(default_factory=time.monotonic)
+    startup: float | None = None  # seconds to Ready; None until it came
 
     @classmethod
     def start(cls, name: str) -> _Worker:
@@ -147,6 +177,7 @@ class Executor:
 
     timeout: float = field(default_factory=timeout_seconds)
     workers: dict[str, _Worker] = field(default_factory=dict)
+    startup: dict[str, float] = field(default_factory=dict)  # each adapter's start-up seconds, first worker
 
     def start(self, names: Iterable[str]) -> None:
         """Start these workers now, so their framework imports overlap whatever the caller does next."""
@@ -173,7 +204,9 @@ class Executor:
         worker = self.workers.get(name)
         if worker is None or not worker.process.is_alive():
             worker = self.workers[name] = _Worker.start(name)
-        worker.task, worker.deadline = (case, tag), time.monotonic() + self.timeout
+        worker.task = (case, tag)
+        worker.deadline = time.monotonic() + self.timeout if worker.startup is not None else \
+            worker.started + STARTUP_TIMEOUT
         worker.conn.send(case)
         return worker
 
@@ -191,6 +224,11 @@ class Executor:
             assert worker.task is not None
             case, tag = worker.task
             outcome = self._receive(worker) if handle is worker.conn else None
+            if isinstance(outcome, Ready):  # the pair's time starts now
+                worker.startup = outcome.seconds
+                self.startup.setdefault(worker.name, outcome.seconds)
+                worker.deadline = time.monotonic() + self.timeout
+                continue
             if outcome is None:
                 outcome = self._died(worker)
             done.add(worker.name)
@@ -203,18 +241,20 @@ class Executor:
                 worker.stop(kill=True)
                 del self.workers[worker.name]
                 done.add(worker.name)
+                message = f"no result after {self.timeout:g} s (--timeout, HARNESS_TIMEOUT)" if worker.startup \
+                    is not None else f"the {worker.name} worker did not start in {STARTUP_TIMEOUT:g} s (its framework " \
+                                     "import or first call hung)"
                 yield case, worker.name, tag, Outcome(
                     worker.name, "error", error_type="Timeout",
-                    error_message=f"no result after {self.timeout:g} s (--timeout, HARNESS_TIMEOUT); the worker was "
-                                  "stopped and replaced")
+                    error_message=f"{message}; the worker was stopped and replaced")
         for name in done:
             busy[name].task = None
             del busy[name]
 
-    def _receive(self, worker: _Worker) -> Outcome | None:
+    def _receive(self, worker: _Worker) -> Outcome | Ready | None:
         try:
-            outcome: Outcome = worker.conn.recv()
-            return outcome
+            message: Outcome | Ready = worker.conn.recv()
+            return message
         except (EOFError, OSError):
             return None  # the pipe closed: the worker died while answering
 

@@ -45,7 +45,8 @@ def estimate(conv: Conv) -> int:
     A batch of 0 counts as 1: the pad probe runs one item. Forward: the operands in the case dtype
     and float64, the padded input twice (values and absolute values), the reference's three
     float64 results, the bound and the judging temporaries, the framework's output and its float64
-    copy, the transposed reference's full (uncropped) output twice. The probe: its operands and
+    copy, the transposed reference's full (uncropped) output twice, the framework's im2col columns
+    (XLA's CPU convolution: 2.1x the estimate without them on a 7x7 kernel). The probe: its operands and
     output in up to float64. With `grad`, the backward pass: the cotangent, the reference
     gradients with their absolute values and bounds, the padded gradient the pad adjoint folds
     (values and absolute values), the framework's gradients and their float64 copies, each of
@@ -64,8 +65,13 @@ def estimate(conv: Conv) -> int:
     else:
         padded = batch * conv.in_channels * math.prod(s + lo + hi for s, (lo, hi) in zip(conv.input_size, pads))
         wide = 0
-    outputs = batch * conv.out_channels * math.prod(ops.output_spatial(conv) or (0,))
-    forward = (inputs + weights) * (item + 8) + padded * 8 * 2 + outputs * (8 * 7 + item) + wide * 8 * 2
+    positions = math.prod(ops.output_spatial(conv) or (0,))
+    outputs = batch * conv.out_channels * positions
+    # XLA on the CPU lowers a convolution to im2col: each output position's window, in float32 at least
+    window = conv.in_channels * math.prod(conv.kernel_size)
+    columns = 0 if conv.op == "conv_transpose" else batch * positions * window * max(item, 4)
+    forward = ((inputs + weights) * (item + 8) + padded * 8 * 2 + outputs * (8 * 7 + item) + wide * 8 * 2
+               + columns)
     probe = (inputs + weights + outputs) * 8 * 2
     if not conv.grad:
         return forward + probe

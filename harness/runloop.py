@@ -226,9 +226,11 @@ def _run_locked(loaded: LoadResult, folder: Path, only: Sequence[str] | None, ar
         log.add(row)
     rows: dict[tuple[str, str, str], Row] = dict(kept)
     start, interrupted, prepared = time.perf_counter(), False, Prepared()
+    startup: dict[str, float] = {}
     previous = signal.signal(signal.SIGTERM, _stop)
     try:
         with Executor(timeout=timeout_seconds(timeout)) as executor:
+            startup = executor.startup  # filled in as each worker reports ready
             executor.start(dict.fromkeys(a for key in runs if key not in done and availability(a := key[1]) is None))
             bar = tqdm(total=len(pairs), initial=len(kept), desc="pairs", unit="pair", disable=None)
             limit = memory.max_memory(max_memory)
@@ -243,7 +245,9 @@ def _run_locked(loaded: LoadResult, folder: Path, only: Sequence[str] | None, ar
         signal.signal(signal.SIGTERM, previous)
         log.close()
     ordered = [rows[key] for key in pairs if key in rows]
-    env = {**environment(argv), **prepared.environment}
+    env = {**environment(argv), **prepared.environment,
+           **{f"{name} start-up": f"{seconds:.1f} s (framework import and a first small call, in no pair's "
+                                  "seconds or --timeout)" for name, seconds in startup.items()}}
     if prepared.logs:
         env[LOG_KEY] = "\n".join(prepared.logs.values())
     paths = write_reports(ordered, str(folder), env)

@@ -2,7 +2,7 @@
 
 It misbehaves on purpose when a case id says so, to test that workers contain it:
 `segv` kills its process with SIGSEGV, `abort` calls abort(), `hang` sleeps for a minute,
-`slow` sleeps half a second; `flip`, `transposekernel`, `nobias` and `shift` compute a wrong
+`slow` sleeps half a second (and FAKE_ENGINE_SETUP_SECONDS makes its setup slow); `flip`, `transposekernel`, `nobias` and `shift` compute a wrong
 value on purpose (flipped or transposed kernel, no bias, output moved down a row); and a
 case with a stride of 3 gets every output off by one (the fuzzer test's hidden condition). The tests
 install it through an entry point only.
@@ -26,8 +26,8 @@ class NumpyAdapter(Adapter):
     valid_padding = "valid"
     pad_modes = {"zeros": "constant"}
 
-    def setup(self):
-        pass
+    def setup(self):  # a slow framework import, when a test asks for one
+        time.sleep(float(os.environ.get("FAKE_ENGINE_SETUP_SECONDS", "0")))
 
     def version(self):
         return f"numpy-engine {np.__version__}"

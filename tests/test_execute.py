@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -112,7 +113,8 @@ def test_estimate_counts_the_reference_arrays_by_hand() -> None:
     """2x3x10x10 float32 input, 4x3x3x3 weights, valid: 2x4x8x8 output."""
     case = make_case(batch=2, in_channels=3, out_channels=4, input_size=10, kernel_size=3)
     inputs, weights, outputs = 2 * 3 * 100, 4 * 3 * 9, 2 * 4 * 64
-    forward = (inputs + weights) * (4 + 8) + inputs * 16 + outputs * (56 + 4)
+    columns = 2 * 64 * (3 * 9) * 4  # batch x output positions x window, float32
+    forward = (inputs + weights) * (4 + 8) + inputs * 16 + outputs * (56 + 4) + columns
     probe = (inputs + weights + outputs) * 16
     assert memory.estimate(case) == forward + probe
     assert memory.estimate(make_case(input_size=12000, in_channels=64)) > 2**36
@@ -190,3 +192,20 @@ def test_a_killed_xdist_worker_fails_its_items_and_the_run_ends(tmp_path: Path) 
     assert "crashed while running" in out and "failed" in out, out
     time.sleep(1)
     assert [pid for pid in grandchildren if alive(pid)] == []
+
+
+def test_the_timeout_counts_from_when_the_framework_is_ready(tmp_path: Path) -> None:
+    """A 3 s framework import under --timeout 1: every pair matches (the first one timed out before),
+    and the start-up is reported apart, in the environment block."""
+    env = {**install_fake(tmp_path), "FAKE_ENGINE_SETUP_SECONDS": "3"}
+    write(tmp_path, SLOW_SETUP)
+    out = subprocess.run([sys.executable, "-m", "harness", "run", "--timeout", "1"], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
+    rows = rows_of(tmp_path / "reports" / "results.csv")
+    assert {r["status"] for r in rows.values()} == {"match"} and max(float(r["seconds"]) for r in rows.values()) < 1
+    assert re.search(r"numpy-engine start-up</th><td>3\.\d s", (tmp_path / "reports" / "report.html").read_text())
+
+
+SLOW_SETUP = ("defaults:\n  in_channels: 1\n  input_size: 5\n  out_channels: 1\n  kernel_size: 3\n"
+              "  adapters: [numpy-engine]\ncases:\n  - id: a\n  - id: b\n")
