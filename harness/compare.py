@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from . import geometry, ops
+from . import deadline, geometry, ops
 from .adapters.base import Output
 from .data import Tensors
-from .diagnose import diagnose
+from .diagnose import Diagnosis, diagnose
 from .dtypes import INPUT_ROUNDOFF, UNIT_ROUNDOFF, accumulation_roundoff
 from .gradients import NAMES, Gradient
 from .reference import Reference
@@ -201,7 +201,10 @@ def judge(case: Case, ref: Reference, outcome: Outcome, bound: np.ndarray | None
         row.status = "mismatch" if wrong else "match"
         row.mismatch_on = ";".join(wrong) or None
         if tensors is not None and ("values" in wrong or "shape" in wrong):
-            found = diagnose(case, ref, tensors, y)
+            try:
+                found = diagnose(case, ref, tensors, y)
+            except deadline.Overrun:
+                found = Diagnosis("unexplained", "the search for a cause ran past --timeout and was stopped")
             row.diagnosis, row.diagnosis_detail = found.kind, found.detail or None
     row.passed = verdict(row, rule, outcome)
     return row

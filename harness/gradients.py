@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from . import geometry, ops
+from . import deadline, geometry, ops
 from .dtypes import UNIT_ROUNDOFF, accumulation_roundoff
 from .reference import NUMPY_PAD_MODE, _correlate, _transpose
 from .schema import Conv
@@ -76,6 +76,7 @@ def _weight_grad(inputs: np.ndarray, grads: np.ndarray, groups: int, kernel: tup
     positions = math.prod(count)
     result = np.zeros((groups, cin // groups, cout // groups, *kernel))
     for tap in np.ndindex(*kernel):
+        deadline.check()
         window = tuple(slice(t * d, t * d + (c - 1) * s + 1, s) for t, d, c, s in zip(tap, dilation, count, stride))
         if transposed:  # the window moves over the gradient (the full output), the input is whole
             a, b = inputs.reshape(n, groups, cin // groups, positions), grads[(slice(None), slice(None), *window)]

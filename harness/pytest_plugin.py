@@ -99,7 +99,8 @@ def _row(case: Case, adapter: str, pass_: str = "forward") -> Row:
     key = (case.file, case.id, adapter, pass_)
     if key not in _ROWS:
         if not _RUN:
-            _RUN.update(executor=Executor(), prepared=Prepared(retain=4))
+            executor = Executor()
+            _RUN.update(executor=executor, prepared=Prepared(retain=4, timeout=executor.timeout))
         for row in pair_rows(case, adapter, _RUN["executor"], _RUN["prepared"]):
             _ROWS[(case.file, case.id, adapter, row.pass_)] = row
     return _ROWS[key]

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from . import geometry, ops
+from . import deadline, geometry, ops
 from .data import Tensors
 from .schema import Conv
 
@@ -94,6 +94,7 @@ def _correlate(x: np.ndarray, w: np.ndarray, conv: Conv) -> tuple[np.ndarray, np
     for start in range(0, n, step):
         block = x[start:start + step]
         for tap in _taps(kernel):
+            deadline.check()
             window = tuple(slice(t * d, t * d + (o - 1) * s + 1, s) for t, d, o, s in zip(tap, dilation, out, stride))
             patch = block[(slice(None), slice(None), *window)].reshape(len(block), groups, per_group, positions)
             index: tuple[Any, ...] = (slice(None), slice(None), slice(None), *tap)
@@ -119,6 +120,7 @@ def _transpose(x: np.ndarray, w: np.ndarray, conv: Conv, crops: geometry.Pads) -
         block = items.reshape(len(items), groups, in_ch // groups, math.prod(size))  # not -1: 0 channels is legal
         stop = start + len(block)
         for tap in _taps(tuple(kernel)):
+            deadline.check()
             index: tuple[Any, ...] = (slice(None), slice(None), slice(None), *tap)
             target = (slice(start, stop), slice(None), slice(None),
                       *(slice(t * d, t * d + (s_ - 1) * s + 1, s) for t, d, s_, s in zip(tap, dilation, size, stride)))

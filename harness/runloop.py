@@ -10,6 +10,7 @@ run cleanly: finished rows are kept (journal and a partial report) and `--resume
 
 from __future__ import annotations
 
+import math
 import signal
 import sys
 import time
@@ -20,7 +21,7 @@ from types import FrameType
 
 import numpy as np
 
-from . import journal, memory, outfolder
+from . import deadline, journal, memory, outfolder
 from .adapters.base import describe_error
 from .adapters.registry import adapter_names
 from .cases import Case, LoadResult, adapters_for
@@ -61,14 +62,16 @@ class Prepared:
     environment: dict[str, str] = field(default_factory=dict)
     logs: dict[str, str] = field(default_factory=dict)
     retain: int = 0  # finished cases kept anyway (pytest asks for one pair of a case at a time)
+    timeout: float = math.inf  # for the parent's own float64 work on one case (deadline.within)
 
     def get(self, case: Case) -> Made | Outcome:
         if case.id not in self.made:
             try:
-                tensors, ref, bound = prepare(case)
+                with deadline.within(self.timeout):
+                    tensors, ref, bound = prepare(case)
                 self.made[case.id] = Made(ref, bound, tensors)
             except Exception as exc:  # the case's data or reference failed: its rows say so, the run goes on
-                kind, message = describe_error(exc)
+                kind, message = _described(exc)
                 self.made[case.id] = Outcome("", "error", error_type=kind, error_message=f"preparing the case: {message}")
         return self.made[case.id]
 
@@ -83,16 +86,18 @@ class Prepared:
             rows = [refused(case, Outcome(outcome.adapter, "error", error_type=made.error_type,
                                           error_message=made.error_message), p is not outcome) for p in passes]
         else:
-            rows = [_guarded(case, outcome, lambda: judge(case, made.ref, outcome, made.bound, made.tensors))]
+            with deadline.within(self.timeout):  # the diagnosis' other references
+                rows = [_guarded(case, outcome, lambda: judge(case, made.ref, outcome, made.bound, made.tensors))]
             if len(passes) > 1:
                 assert outcome.backward is not None
                 backward = outcome.backward
                 grads = None
                 if backward.status == "ran":
                     try:
-                        grads = made.gradients(case)
+                        with deadline.within(self.timeout):
+                            grads = made.gradients(case)
                     except Exception as exc:  # reference gradients failed: the backward row says so
-                        kind, message = describe_error(exc)
+                        kind, message = _described(exc)
                         backward = Outcome(outcome.adapter, "error", error_type=kind,
                                            error_message=f"reference gradients: {message}")
                 rows.append(_guarded(case, backward, lambda: judge_backward(case, bool(made.ref.invalid), grads,
@@ -103,6 +108,11 @@ class Prepared:
             for key in finished[: max(0, len(finished) - self.retain)]:
                 self.made.pop(key, None)
         return rows
+
+
+def _described(exc: Exception) -> tuple[str, str]:
+    """describe_error, with the harness's own overrun named as the Timeout it is."""
+    return ("Timeout", str(exc)) if isinstance(exc, deadline.Overrun) else describe_error(exc)
 
 
 def _guarded(case: Case, outcome: Outcome, judging: Callable[[], Row], backward: bool = False) -> Row:
@@ -225,7 +235,7 @@ def _run_locked(loaded: LoadResult, folder: Path, only: Sequence[str] | None, ar
     for row in kept.values():
         log.add(row)
     rows: dict[tuple[str, str, str], Row] = dict(kept)
-    start, interrupted, prepared = time.perf_counter(), False, Prepared()
+    start, interrupted, prepared = time.perf_counter(), False, Prepared(timeout=timeout_seconds(timeout))
     startup: dict[str, float] = {}
     previous = signal.signal(signal.SIGTERM, _stop)
     try:

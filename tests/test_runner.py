@@ -105,3 +105,16 @@ def test_a_failure_while_judging_one_pair_becomes_that_pairs_row(monkeypatch: py
     assert (forward.status, forward.error_type, forward.passed) == ("error", "HarnessError", False)
     assert "negative dimensions are not allowed" in (forward.error_message or "")
     assert backward.pass_ == "backward" and backward.status == "unsupported"
+
+
+def test_the_reference_is_covered_by_the_timeout() -> None:
+    """The float64 reference runs in the parent: it stops at the deadline (it took 112 s under --timeout 5)."""
+    import time
+
+    from harness.runloop import Prepared
+
+    case = make_case(id="big", batch=8, in_channels=32, input_size=160, out_channels=32, kernel_size=7, grad=True)
+    start = time.monotonic()
+    made = Prepared(timeout=0.3).get(case)
+    assert isinstance(made, Outcome) and made.error_type == "Timeout", made
+    assert "ran past --timeout 0.3 s" in (made.error_message or "") and time.monotonic() - start < 3
