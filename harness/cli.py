@@ -36,6 +36,19 @@ def _load(paths: Sequence[str], keep: str | None = None) -> LoadResult:
     return result
 
 
+FRAMEWORK_COMMANDS = ("run", "fuzz")  # the commands that start framework workers
+
+
+def _check_device() -> None:
+    """HARNESS_DEVICE, once, before any work (not once per pair)."""
+    from .adapters.base import check_device
+
+    try:
+        check_device()
+    except ValueError as exc:
+        raise BadInput(str(exc)) from None
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     result = _load(args.paths)
     if result.problems:
@@ -258,10 +271,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ["HARNESS_VERBOSE"] = "1"
     prepare_environment()
     try:
+        if args.command in FRAMEWORK_COMMANDS:
+            _check_device()
         return int(args.func(args))
     except (BadInput, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C while loading or writing: what was written stays whole
+        print("interrupted", file=sys.stderr)
+        return 130
     except BrokenPipeError:  # `... | head`: the reader left; say nothing more
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1

@@ -7,8 +7,10 @@ journal is removed once a complete results.csv has been written.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Any, TextIO
@@ -29,18 +31,30 @@ class Journal:
         self.path = folder / NAME
         self.handle: TextIO = self.path.open("a", encoding="utf-8")
         self.synced = time.monotonic()
+        self.failed = False
 
     def add(self, row: Row) -> None:
-        self.handle.write(json.dumps(row.record(), default=_plain) + "\n")
-        self.handle.flush()
-        if time.monotonic() - self.synced >= SYNC_EVERY:
-            os.fsync(self.handle.fileno())
-            self.synced = time.monotonic()
+        """Append one row; a journal that cannot be written (a full disk) is said once and the run
+        goes on with its rows in memory."""
+        if self.failed:
+            return
+        try:
+            self.handle.write(json.dumps(row.record(), default=_plain) + "\n")
+            self.handle.flush()
+            if time.monotonic() - self.synced >= SYNC_EVERY:
+                os.fsync(self.handle.fileno())
+                self.synced = time.monotonic()
+        except OSError as exc:
+            self.failed = True
+            print(f"warning: cannot write {self.path} ({exc.strerror}); the run goes on, but an interruption "
+                  "now keeps nothing", file=sys.stderr)
 
     def close(self) -> None:
-        self.handle.flush()
-        os.fsync(self.handle.fileno())
-        self.handle.close()
+        with contextlib.suppress(OSError):
+            self.handle.flush()
+            os.fsync(self.handle.fileno())
+        with contextlib.suppress(OSError):
+            self.handle.close()
 
     def remove(self) -> None:
         self.path.unlink(missing_ok=True)

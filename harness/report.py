@@ -20,19 +20,30 @@ from .rows import BOOLEAN_COLUMNS, COLUMNS, INTEGER_COLUMNS, Row
 
 def atomic_write(path: Path, text: str) -> Path:
     """Write to a temporary file beside `path`, then rename: readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    return atomic_write_all({path: text})[0]
+
+
+def atomic_write_all(files: dict[Path, str]) -> list[Path]:
+    """Every file written to a temporary beside it first, then all renamed: a full disk or an
+    interrupt while writing leaves the earlier files as they were, never a new results.csv
+    beside an old report.html."""
     umask = os.umask(0)
     os.umask(umask)
+    temps: dict[Path, str] = {}
     try:
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a report is meant to be shared
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
+        for path, text in files.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, temps[path] = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+            os.chmod(temps[path], 0o666 & ~umask)  # mkstemp makes 0600; a report is meant to be shared
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+                handle.write(text)
+        for path, tmp in temps.items():
+            os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        for tmp in temps.values():
+            Path(tmp).unlink(missing_ok=True)
         raise
-    return path
+    return list(files)
 
 
 def frame(rows: Sequence[Row]) -> pd.DataFrame:
@@ -89,8 +100,7 @@ def write_reports(rows: Sequence[Row] | pd.DataFrame, output: str | os.PathLike[
 
     df = rows if isinstance(rows, pd.DataFrame) else frame(rows)
     folder = Path(output)
-    return [atomic_write(folder / "results.csv", csv_text(df)),
-            atomic_write(folder / "report.html", render_html(df, env))]
+    return atomic_write_all({folder / "results.csv": csv_text(df), folder / "report.html": render_html(df, env)})
 
 
 def summary_text(rows: Sequence[Row] | pd.DataFrame) -> str:

@@ -9,6 +9,7 @@ no harness import (`script.repro_script`). Writing a bundle imports no framework
 
 from __future__ import annotations
 
+import hashlib
 import importlib.metadata
 from pathlib import Path
 from typing import Any
@@ -78,5 +79,11 @@ def write_bundle(case: Case, adapters: list[str], folder: Path) -> list[str]:
     return said
 
 
+MAX_NAME = 120  # file systems allow 255 bytes a name; a long id is cut and keeps a hash to stay unique
+
+
 def bundle_folder(output: Path, case: Case) -> Path:
-    return output / "".join(c if c.isalnum() or c in "._-" else "_" for c in case.id)
+    name = "".join(c if c.isalnum() or c in "._-" else "_" for c in case.id)
+    if len(name) > MAX_NAME:
+        name = f"{name[:MAX_NAME - 13]}-{hashlib.sha256(case.id.encode()).hexdigest()[:12]}"
+    return output / name

@@ -260,7 +260,13 @@ def _run_locked(loaded: LoadResult, folder: Path, only: Sequence[str] | None, ar
                                   "seconds or --timeout)" for name, seconds in startup.items()}}
     if prepared.logs:
         env[LOG_KEY] = "\n".join(prepared.logs.values())
-    paths = write_reports(ordered, str(folder), env)
+    try:
+        paths = write_reports(ordered, str(folder), env)
+    except OSError as exc:  # a full disk, a folder made read-only meanwhile: the earlier reports stay as they were
+        print(f"error: cannot write the reports in {folder}/ ({exc.strerror or exc}); the {len(ordered)} rows are in "
+              f"{folder / journal.NAME} where it could be written: free the space and run again with --resume",
+              file=sys.stderr)
+        return 2
     print(summary_text(ordered))
     took = time.perf_counter() - start
     if interrupted:

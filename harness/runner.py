@@ -94,6 +94,7 @@ def _run(adapter: Adapter, case: Case, tensors: Tensors) -> Outcome:
         outcome.realization = plan.realization
         realised = adapter.realise(case, plan)
         outcome.output = realised(tensors)
+        outcome.device = realised.placed or outcome.device  # asked of the result, where the framework tells
         outcome.param_count = realised.param_count
     except Unsupported as exc:
         return replace(outcome, status="unsupported", error_message=str(exc), realization=None)

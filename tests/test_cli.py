@@ -133,3 +133,15 @@ def test_a_clean_run_is_quiet_and_says_0_failing(tmp_path: Path) -> None:
     assert out.stdout.splitlines()[0] == "0 failing of 2 pairs (1 cases x 2 adapters): every pair behaves as expected or as its case records"
     assert out.stderr == "", out.stderr  # no absl, oneDNN or TensorFlow line
     assert 'id="log"' in (tmp_path / "reports" / "report.html").read_text()  # they went to the report
+
+
+def test_an_interrupt_while_loading_is_exit_130_without_a_traceback(monkeypatch: pytest.MonkeyPatch,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    from harness import cli
+
+    def interrupted(*args: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "load_cases", interrupted)
+    assert cli.main(["validate", "cases"]) == 130
+    assert capsys.readouterr().err == "interrupted\n"

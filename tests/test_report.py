@@ -124,3 +124,35 @@ def test_diff_lists_changed_added_and_removed_pairs(tmp_path: Path) -> None:
     assert ("sample-circular", "jax", "added", "") in summary
     assert ("sample-same", "keras", "changed", "status") in summary and ("sample-same", "keras", "changed", "pad_bottom") in summary
     assert "What changed" in (tmp_path / "d" / "diff.html").read_text()
+
+
+def test_a_failed_write_leaves_every_earlier_file_as_it_was(tmp_path: Path) -> None:
+    """Both reports are written to temporaries first: no new results.csv beside an old report.html."""
+    from harness.report import atomic_write_all
+
+    (tmp_path / "results.csv").write_text("old")
+    (tmp_path / "blocker").write_text("a file where a folder should be")
+    with pytest.raises(OSError):
+        atomic_write_all({tmp_path / "results.csv": "new", tmp_path / "blocker" / "report.html": "new"})
+    assert (tmp_path / "results.csv").read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["blocker", "results.csv"]  # no temporaries left
+
+
+def test_a_full_disk_at_the_report_is_one_line_and_keeps_the_journal(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    from harness import html
+    from harness.cases import load_cases
+    from harness.runloop import run_command
+
+    (tmp_path / "c.yaml").write_text("cases:\n  - {id: a, in_channels: 1, out_channels: 1, kernel_size: 1, "
+                                     "input_size: 3, adapters: [scipy]}\n")
+
+    def full(*args: object) -> str:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(html, "render_html", full)
+    code = run_command(load_cases([tmp_path / "c.yaml"]), str(tmp_path / "out"), None, argv=["harness"])
+    assert code == 2 and not (tmp_path / "out" / "results.csv").exists()
+    assert (tmp_path / "out" / "journal.jsonl").read_text().count("\n") == 1

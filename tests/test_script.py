@@ -120,3 +120,14 @@ def test_run_repro_bundles_failing_pairs_and_port_refuses_clearly(tmp_path: Path
                           capture_output=True, text=True, timeout=60)
     assert port.returncode == 2 and port.stderr.startswith("error: unknown adapter 'tensorflow'")
     assert set(adapter_names()) >= set(BUILT_IN)
+
+
+def test_a_bundle_for_an_id_longer_than_a_file_name_is_written(tmp_path: Path) -> None:
+    """Ids over 255 characters validate; their bundle folder is cut to a name the file system takes."""
+    from harness.repro import bundle_folder, write_bundle
+
+    case = make_case(id="x" * 300, adapters=["scipy"])
+    folder = bundle_folder(tmp_path, case)
+    assert len(folder.name) <= 120 and folder != bundle_folder(tmp_path, make_case(id="x" * 299))
+    write_bundle(case, ["scipy"], folder)
+    assert (folder / "scipy.py").is_file() and (folder / "case.yaml").is_file()

@@ -66,6 +66,8 @@ class Output:
 class Realisation(ABC):
     """A case realised in one framework, callable on any operands of the case's shapes."""
 
+    placed: str | None = None  # the device the last result was on, where the framework says (device_text)
+
     def __init__(self, plan: Plan) -> None:
         self.plan = plan
 
@@ -129,6 +131,36 @@ def requested_device() -> tuple[str, int]:
     if kind not in ("cpu", "cuda", "gpu") or (index and not index.isdigit()):
         raise ValueError(f"HARNESS_DEVICE={text!r}: expected cpu, cuda or cuda:N")
     return ("cpu" if kind == "cpu" else "cuda"), int(index or 0)
+
+
+def check_device() -> None:
+    """HARNESS_DEVICE checked before any work, without a framework: its spelling, and for cuda:N an
+    NVIDIA device node N on this machine (ValueError says what is wrong)."""
+    kind, index = requested_device()
+    if kind == "cuda" and not os.path.exists(f"/dev/nvidia{index}"):
+        raise ValueError(f"HARNESS_DEVICE={os.environ['HARNESS_DEVICE']}: this machine has no NVIDIA GPU {index} "
+                         f"(no /dev/nvidia{index}); unset it to run on the CPU")
+
+
+def no_device(framework: str, kind: str, index: int) -> RuntimeError:
+    """A framework that cannot see the requested GPU (a CPU build): every pair says so, none runs elsewhere."""
+    return RuntimeError(f"HARNESS_DEVICE asks for {kind}:{index} but {framework} sees no such GPU (a CPU-only "
+                        "build?); it would silently run on the CPU")
+
+
+def device_text(tensor: Any) -> str | None:
+    """Where a framework put a result, asked of the result itself: 'cpu:0', 'cuda:0', 'gpu:0'."""
+    devices = getattr(tensor, "devices", None)
+    if callable(devices):  # a JAX array
+        device = next(iter(devices()))
+        return f"{device.platform}:{device.id}"
+    device = getattr(tensor, "device", None)
+    if isinstance(device, str):  # TensorFlow: /job:localhost/replica:0/task:0/device:CPU:0
+        kind, _, index = device.rsplit("device:", 1)[-1].partition(":")
+        return f"{kind.lower()}:{index or 0}" if kind else None
+    if device is not None and hasattr(device, "type"):  # torch.device
+        return f"{device.type}:{device.index or 0}"
+    return None
 
 
 class Adapter(ABC):

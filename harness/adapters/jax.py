@@ -32,6 +32,7 @@ from .base import (
     from_layout,
     kernel_first,
     kernel_last,
+    no_device,
     requested_device,
     spatial_widths,
     to_layout,
@@ -49,7 +50,10 @@ class JaxAdapter(Adapter):
         use_jax_cache(jax)
         self.jax = jax
         kind, index = requested_device()
-        self.device = jax.devices("gpu" if kind == "cuda" else "cpu")[index]
+        try:
+            self.device = jax.devices("gpu" if kind == "cuda" else "cpu")[index]
+        except (RuntimeError, IndexError):
+            raise no_device(f"jax {jax.__version__}", kind, index) from None
 
     def version(self) -> str:
         return f"jax {self.jax.__version__}"

@@ -24,9 +24,11 @@ from .base import (
     Adapter,
     Plan,
     Realisation,
+    device_text,
     from_layout,
     kernel_first,
     kernel_last,
+    no_device,
     requested_device,
     spatial_widths,
     to_layout,
@@ -59,8 +61,17 @@ class KerasAdapter(Adapter):
                                f"{self.name} needs {self.backend} (run it in its own process)")
         self.keras = keras
         kind, index = requested_device()
+        if kind == "cuda" and not self.sees_gpu(index):
+            raise no_device(f"Keras on {self.backend}", kind, index)
         self.device = f"{'gpu' if kind == 'cuda' else 'cpu'}:{index}"
         self.set_precision("highest")
+
+    def sees_gpu(self, index: int) -> bool:
+        if self.backend == "tensorflow":
+            return len(self.engine.config.list_physical_devices("GPU")) > index
+        if self.backend == "jax":
+            return any(d.platform == "gpu" for d in self.engine.devices()) and len(self.engine.devices()) > index
+        return bool(self.engine.cuda.is_available() and self.engine.cuda.device_count() > index)
 
     def version(self) -> str:
         return f"keras {self.keras.__version__} ({self.backend} {self.engine.__version__})"
@@ -209,6 +220,7 @@ class _KerasRealisation(Realisation):
             self.assign(tensors)
             out = self.forward(adapter.keras.ops.convert_to_tensor(to_layout(tensors.input, conv.layout)))
             dtype = adapter.keras.backend.standardize_dtype(out.dtype)  # the backend's own, before conversion
+            self.placed = device_text(out)
             y = self.numpy(out)
         return from_layout(y, conv.layout), dtype
 

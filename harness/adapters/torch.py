@@ -18,7 +18,7 @@ import numpy as np
 from ..data import Tensors
 from ..geometry import conv_pads
 from ..schema import Conv
-from .base import Adapter, ArrayRealisation, Plan, Realisation, requested_device, symmetric
+from .base import Adapter, ArrayRealisation, Plan, Realisation, no_device, requested_device, symmetric
 
 
 class TorchAdapter(Adapter):
@@ -34,6 +34,8 @@ class TorchAdapter(Adapter):
 
         self.torch = torch
         kind, index = requested_device()
+        if kind == "cuda" and not (torch.cuda.is_available() and torch.cuda.device_count() > index):
+            raise no_device(f"torch {torch.__version__}", kind, index)
         self.device = torch.device(kind, index)
         self.set_precision("highest")
         self.dtypes_map = {"float16": torch.float16, "bfloat16": torch.bfloat16,
