@@ -209,3 +209,19 @@ def test_the_timeout_counts_from_when_the_framework_is_ready(tmp_path: Path) -> 
 
 SLOW_SETUP = ("defaults:\n  in_channels: 1\n  input_size: 5\n  out_channels: 1\n  kernel_size: 3\n"
               "  adapters: [numpy-engine]\ncases:\n  - id: a\n  - id: b\n")
+
+
+def test_a_double_sigterm_ends_the_run_quietly(tmp_path: Path) -> None:
+    """Workers inherited the parent's SIGTERM handler and printed KeyboardInterrupt tracebacks."""
+    write(tmp_path, MANY)  # forked workers: they are the ones that inherit the parent's handler
+    proc = subprocess.Popen([sys.executable, "-m", "harness", "run"], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    journal = tmp_path / "reports" / "journal.jsonl"
+    _wait_for(lambda: journal.exists() and journal.read_text())
+    workers = children_of(proc.pid)
+    proc.send_signal(signal.SIGTERM)
+    for pid in workers:  # as a shell's `kill` of the whole process group would
+        os.kill(pid, signal.SIGTERM)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "Traceback" not in err, err
