@@ -17,7 +17,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from . import machine
 from .adapters.registry import adapter_names
+from .machine import MACHINE_KEYS
 from .problems import Problem, shown, unknown_key
 from .schema import CONV_FIELDS, ENTRY_ONLY, KERAS_ALIASES, Case, Conv, Expectation, expect_key
 from .yamlsource import LineDict, LineList, line_at
@@ -204,8 +206,11 @@ class DocumentReader:
             line = item.line_of(key)
             if key == "when" and allow_when and isinstance(value, LineDict):
                 for field in value:
-                    if KERAS_ALIASES.get(field, field) not in CONV_FIELDS:
-                        self.problem(value.line_of(field), f"{where}: {prefix}.when: " + unknown_key("field", field, CONV_FIELDS))
+                    if field in MACHINE_KEYS:
+                        self.machine_condition(value[field], value.line_of(field), f"{where}: {prefix}.when.{field}")
+                    elif KERAS_ALIASES.get(field, field) not in CONV_FIELDS:
+                        self.problem(value.line_of(field), f"{where}: {prefix}.when: "
+                                     + unknown_key("field", field, (*CONV_FIELDS, *MACHINE_KEYS)))
                 when = dict(value)
             elif key == "when" and allow_when:
                 self.problem(line, f"{where}: {prefix}.when: expected a mapping field -> value")
@@ -219,6 +224,12 @@ class DocumentReader:
                 self.problem(line, f"{where}: {prefix}: " + unknown_key("adapter", key, allowed)
                              + f" (registered: {', '.join(names)})")
         return [Rule(when, expect)] if len(self.problems) == problems_before else []
+
+    def machine_condition(self, value: Any, line: int, where: str) -> None:
+        """`cpu: {avx512f: false, ...}`: CPU flag names (as /proc/cpuinfo spells them) -> true or false."""
+        if not isinstance(value, LineDict) or not value or not all(
+                isinstance(flag, str) and isinstance(present, bool) for flag, present in value.items()):
+            self.problem(line, f"{where}: expected a mapping of CPU flags to true or false, e.g. {{avx512f: false}}")
 
     def validate(self, fields: dict[str, Any], matrix: dict[str, Any], assignment: dict[str, Any],
                  rules: list[Rule], where: str, line: int) -> Case | None:
@@ -279,6 +290,8 @@ class DocumentReader:
 
 
 def _when_matches(key: str, expected: Any, data: dict[str, Any]) -> bool:
+    if key in MACHINE_KEYS:
+        return machine.matches(key, expected)
     return bool(data.get(KERAS_ALIASES.get(key, key)) == expected)
 
 
