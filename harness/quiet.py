@@ -19,6 +19,12 @@ from collections.abc import Iterator
 
 # Set before any framework import, in every process that imports one: TensorFlow reads these once.
 QUIET_ENV = {"TF_CPP_MIN_LOG_LEVEL": "3", "GRPC_VERBOSITY": "ERROR", "ABSL_MIN_LOG_LEVEL": "3"}
+# The same kernels on every x86 CPU, unless the user set otherwise: TensorFlow turns its oneDNN CPU
+# kernels on by default only on CPUs with AVX512 neural-network instructions (VNNI, BF16, AMX);
+# elsewhere (AVX2) it runs Eigen kernels with other limits (no NCHW input, no dilated transposed
+# convolution), so verdicts would depend on the CPU's generation. oneDNN's bfloat16 kernels still
+# need AVX512F (TensorFlow's IsBF16SupportedByOneDNNOnThisCPU): cases record that with `when: {cpu: ...}`.
+FRAMEWORK_ENV = {"TF_ENABLE_ONEDNN_OPTS": "1"}
 
 LOG: Counter[str] = Counter()
 
@@ -28,7 +34,10 @@ def verbose() -> bool:
 
 
 def prepare_environment() -> None:
-    """Framework log levels down, unless the user set them or asked for verbose output."""
+    """Framework switches (FRAMEWORK_ENV) and log levels down, unless the user set them or asked for
+    verbose output."""
+    for key, value in FRAMEWORK_ENV.items():
+        os.environ.setdefault(key, value)
     if not verbose():
         for key, value in QUIET_ENV.items():
             os.environ.setdefault(key, value)

@@ -40,13 +40,6 @@ def depthwise(conv: Conv) -> bool:
     return conv.op != "conv_transpose" and conv.rank < 3 and conv.groups == conv.in_channels > 1
 
 
-ONEDNN_NOTE = """TensorFlow turns its oneDNN CPU kernels on by default only on CPUs with AVX512
-neural-network instructions (VNNI, BF16, AMX); elsewhere (AVX2) it runs its own Eigen kernels, which,
-for one, take no NCHW input. The harness sets TF_ENABLE_ONEDNN_OPTS=1 unless the user set it, so
-verdicts do not depend on the CPU's generation; oneDNN's bfloat16 kernels still need AVX512F
-(TensorFlow's IsBF16SupportedByOneDNNOnThisCPU), which the cases' `when: {cpu: ...}` rules record."""
-
-
 class KerasAdapter(Adapter):
     """Keras 3 on TensorFlow; `keras-jax` and `keras-torch` are the same layers on the other backends,
     each in its own worker process (KERAS_BACKEND is read once, when keras is imported)."""
@@ -58,8 +51,6 @@ class KerasAdapter(Adapter):
 
     def setup(self) -> None:
         os.environ["KERAS_BACKEND"] = self.backend
-        if self.backend == "tensorflow":  # the same kernels on every x86 CPU (ONEDNN_NOTE)
-            os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
         self.engine = importlib.import_module(self.backend)
         if self.backend == "jax":
             use_jax_cache(self.engine)

@@ -10,12 +10,18 @@ pytest.importorskip("tensorflow")
 from battery import VALID_CONFIGS, assert_matches, pads_of, run
 from helpers import make_case
 
+from harness.machine import cpu_flags
+
 NATIVE = {"valid", "valid-stride2-odd", "same-odd-kernel", "same-even-kernel", "same-nonsquare", "dilation",
           "dilation-same", "groups", "depthwise", "depthwise-multiplier", "one-by-one", "no-bias", "float16",
           "bfloat16", "float64", "channels-first-bfloat16", "batch-0", "in-channels-0", "integers", "1d-same-even",
           "1d-causal", "3d-same-stride1", "3d-valid-stride2", "transpose-2d-valid", "transpose-1d-same",
           "transpose-3d-same"}
 DIFFERS = {"replicate", "circular", "batch-0", "in-channels-0"}
+# oneDNN's bfloat16 kernels need AVX512F; elsewhere TensorFlow falls back to Eigen (harness/quiet.py)
+EIGEN_BFLOAT16 = "avx512f" not in cpu_flags()
+if EIGEN_BFLOAT16:
+    DIFFERS |= {"channels-first-bfloat16"}
 
 
 @pytest.mark.parametrize("name", [n for n in VALID_CONFIGS if n not in DIFFERS])
@@ -89,6 +95,20 @@ def test_error_messages_have_no_colour_codes_or_argument_dumps() -> None:
 
 
 GRADIENT_DIFFERS = {"in-channels-0", "batch-0", "replicate", "circular", "float16"}  # forward refusals; float16: dw below
+if EIGEN_BFLOAT16:
+    GRADIENT_DIFFERS |= {"bfloat16", "channels-first-bfloat16"}
+
+
+@pytest.mark.skipif(not EIGEN_BFLOAT16, reason="this CPU has AVX512F: oneDNN's bfloat16 kernels run")
+def test_without_avx512f_bfloat16_falls_back_to_eigen() -> None:
+    """No NCHW input, and a filter gradient beyond the float32-accumulation bound (cases/dtypes_layouts.yaml,
+    cases/gradients.yaml)."""
+    from battery import assert_gradients_match
+
+    row = run("keras", **VALID_CONFIGS["channels-first-bfloat16"])
+    assert row.status == "error" and "only supports the NHWC tensor format" in (row.error_message or "")
+    with pytest.raises(AssertionError, match="mismatch_on='dw'"):
+        assert_gradients_match("keras", VALID_CONFIGS["bfloat16"])
 
 
 @pytest.mark.parametrize("name", [n for n in VALID_CONFIGS if n not in GRADIENT_DIFFERS])
