@@ -7,7 +7,8 @@ mapping is an error rather than a silent overwrite (a key brought in by a merge,
 is overridden by the mapping's own, as YAML says).
 
 A case file is untrusted input with a work budget: its size, how many values it expands to
-(aliases count each time they are used, so an alias bomb is refused before anything walks it)
+and how much text (aliases count each time they are used, so an alias bomb is refused before
+anything walks it)
 and how deeply it nests are checked on the composed node graph, before construction; a value
 that cannot be constructed (`2001-13-45` read as a date, a 5000-digit integer) is a problem at
 its line, never a traceback. Dates are not read as dates: `doc: 2001-12-14` is text.
@@ -24,6 +25,7 @@ _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_BYTES = 16 * 2**20  # a case file larger than this is not a case file
 MAX_NODES = 200_000  # values a document expands to, every use of an alias counted
 MAX_DEPTH = 64  # nesting of lists and mappings
+MAX_TEXT = 4 * MAX_BYTES  # characters a document expands to (a long `doc:` used by alias a thousand times)
 MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
@@ -110,6 +112,7 @@ def _check_budget(root: yaml.Node) -> None:
     """Count the values the document expands to and its depth, on the node graph: an alias is the
     same node object, so each distinct node is sized once and the count cannot blow up here."""
     size: dict[int, int] = {}
+    chars: dict[int, int] = {}
     depth: dict[int, int] = {}
     stack: list[tuple[yaml.Node, bool]] = [(root, False)]
     while stack:
@@ -123,8 +126,13 @@ def _check_budget(root: yaml.Node) -> None:
             stack.extend((child, False) for child in children if id(child) not in size)
             continue
         size[id(node)] = 1 + sum(size.get(id(c), 0) for c in children)
+        chars[id(node)] = len(node.value) if isinstance(node, yaml.ScalarNode) else \
+            sum(chars.get(id(c), 0) for c in children)
         depth[id(node)] = 1 + max((depth.get(id(c), 0) for c in children), default=0)
         line = node.start_mark.line + 1
+        if chars[id(node)] > MAX_TEXT:
+            raise YamlProblem(line, f"this value expands to more than {MAX_TEXT // 2**20} MiB of text (aliases "
+                                    "count every time they are used): not a case file")
         if depth[id(node)] > MAX_DEPTH:
             raise YamlProblem(line, f"the document nests more than {MAX_DEPTH} lists or mappings deep")
         if size[id(node)] > MAX_NODES:

@@ -85,3 +85,10 @@ def test_only_regular_files_are_read_and_the_others_still_load(tmp_path: Path) -
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert "cases/fifo.yaml:1: not a regular file" in out.stderr and "cases/loop.yaml:1: not a regular file" in out.stderr
     assert [c.id for c in load_cases([cases]).cases] == ["ok"]
+
+
+def test_a_long_text_used_by_alias_many_times_is_refused(tmp_path: Path) -> None:
+    """Few values but 1 GiB of text in the report: a 1 MiB `doc:` shared by 1,000 cases."""
+    cases = "".join(f"  - {{id: c{i}, doc: *d, {CASE[1:]}\n" for i in range(1000))
+    [problem] = problems_of(tmp_path, f"x-doc: &d {'a' * 2**20}\ncases:\n{cases}")
+    assert problem.startswith("3: this value expands to more than 64 MiB of text")
