@@ -11,11 +11,13 @@ import os
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from .problems import BadInput
 from .rows import BOOLEAN_COLUMNS, COLUMNS, INTEGER_COLUMNS, Row
+from .verdict import FAIL, RunNote, verdict_lines, verdicts
 
 
 def atomic_write(path: Path, text: str) -> Path:
@@ -84,35 +86,38 @@ def read_csvs(paths: Sequence[str | os.PathLike[str]]) -> pd.DataFrame:
 
 
 def write_reports(rows: Sequence[Row] | pd.DataFrame, output: str | os.PathLike[str],
-                  env: dict[str, str]) -> list[Path]:
+                  env: dict[str, str], note: RunNote | None = None) -> list[Path]:
     from .html import render_html
 
     df = rows if isinstance(rows, pd.DataFrame) else frame(rows)
     folder = Path(output)
     return [atomic_write(folder / "results.csv", csv_text(df)),
-            atomic_write(folder / "report.html", render_html(df, env))]
+            atomic_write(folder / "report.html", render_html(df, env, note))]
 
 
-def summary_text(rows: Sequence[Row] | pd.DataFrame) -> str:
-    """`N failing of M pairs` first, then status counts per adapter, then every pair that failed."""
+def summary_text(rows: Sequence[Row] | pd.DataFrame, note: RunNote | None = None) -> str:
+    """The verdict line first (an interrupted or partial run says so before it), then status counts
+    per adapter, then every pair that failed, its pass named."""
     df = rows if isinstance(rows, pd.DataFrame) else frame(rows)
     if df.empty:
-        return "no cases ran"
-    failing = df[df["passed"] == False]  # noqa: E712 - a pandas mask
-    lines = [f"{len(failing)} failing of {len(df)} pairs ({df['case_id'].nunique()} cases x "
-             f"{df['adapter'].nunique()} adapters)"
-             + ("" if len(failing) else ": every pair behaves as expected or as its case records"), ""]
+        return "\n".join([*verdict_lines(df, note)[:-2], "no pairs ran"])
+    lines = [*verdict_lines(df, note), ""]
     lines.append(pd.crosstab(df["status"], df["adapter"], margins=True, margins_name="all").to_string())
+    failing = df[verdicts(df) == FAIL]
     if not failing.empty:
         lines.append(f"\n{len(failing)} failing pair(s):")
-        for r in failing.astype(object).where(failing.notna(), None).to_dict("records"):
-            lines.append(f"  {r['case_id']}::{r['adapter']}{'::backward' if r['pass'] == 'backward' else ''}: "
-                         f"{r['status']} (expected {r['expected']})"
-                         + (f" on {r['mismatch_on']}" if r["mismatch_on"] else "")
-                         + (f": {r['error_type']}: {r['error_message']}" if r["error_message"] and r["status"] == "error"
-                            else ""))
+        lines += [f"  {failing_text(r)}" for r in failing.astype(object).where(failing.notna(), None).to_dict("records")]
         lines.append(f"{len(failing)} failing")
     return "\n".join(lines)
+
+
+def failing_text(r: dict[str, Any]) -> str:
+    """One failing pair in one line: `case::adapter[::backward]: status (expected ...) on ... : error`."""
+    return (f"{r['case_id']}::{r['adapter']}{'::backward' if r.get('pass') == 'backward' else ''}: "
+            f"{r['status']} (expected {r['expected']})"
+            + (f" on {r['mismatch_on']}" if r.get("mismatch_on") else "")
+            + (f": {r['error_type']}: {r['error_message']}" if r.get("error_message") and r["status"] == "error"
+               else ""))
 
 
 def render_csvs(paths: Sequence[str], output: str) -> int:

@@ -31,6 +31,7 @@ from .gradients import Gradient, cotangent, reference_gradients
 from .reference import Reference
 from .rows import Row
 from .runner import availability, prepare
+from .verdict import RunNote
 
 
 @dataclass
@@ -223,8 +224,9 @@ def run_command(loaded: LoadResult, output: str, only: Sequence[str] | None, arg
     env = {**environment(argv), **prepared.environment}
     if prepared.logs:
         env[LOG_KEY] = "\n".join(prepared.logs.values())
-    paths = write_reports(ordered, output, env)
-    print(summary_text(ordered))
+    note = RunNote(interrupted=interrupted, planned=len(pairs), dropped=[str(p) for p in loaded.problems])
+    paths = write_reports(ordered, output, env, note)
+    print(summary_text(ordered, note))
     took = time.perf_counter() - start
     if interrupted:
         print(f"interrupted after {len(ordered)} of {len(pairs)} pairs ({took:.1f} s); they are in "

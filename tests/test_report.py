@@ -68,8 +68,11 @@ def test_html_is_self_contained_and_answers_first() -> None:
     page = render_html(report.frame(sample_rows()), ENV)
     assert page.startswith("<!doctype html>") and page.endswith("</html>")
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)  # nothing fetched at view time
-    assert "<b>3 failing</b> of 5 pairs (2 cases &times; 3 adapters)" in page
-    order = [page.index(f'id="{part}"') for part in ("differences", "failing", "statuses", "environment", "cases")]
+    assert ("<b>2 failing; the frameworks agree on 2 of 5 pairs, differ on 0 (recorded), 1 not applicable</b>"
+            in page)
+    assert "5 pairs = 5 forward + 0 backward, from 2 cases and 3 adapters" in page
+    order = [page.index(f'id="{part}"') for part in ("verdict", "failing", "differences", "limits", "statuses",
+                                                     "environment", "cases")]
     assert order == sorted(order)
     assert '<details id="environment">' in page  # collapsed
     data = json.loads(re.search(r'<script type="application/json" id="data">(.*?)</script>', page, re.S).group(1))

@@ -1,0 +1,68 @@
+"""The newcomer's first hour, as a user meets it: subprocesses, exit codes and what they print."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+NEW_CASES = """\
+cases:
+  - id: my-upsample-deconv
+    doc: a 2x upsampling transposed convolution
+    op: conv_transpose
+    in_channels: 3
+    input_size: [5, 6]
+    out_channels: 2
+    kernel_size: 4
+    stride: 2
+    padding: 1
+    adapters: [scipy, onnxruntime, torch]
+  - id: my-causal-tcn
+    doc: a causal dilated 1-D convolution with its gradients
+    in_channels: 4
+    input_size: [16]
+    out_channels: 4
+    kernel_size: 3
+    dilation: 2
+    padding: causal
+    grad: true
+    adapters: [scipy, onnxruntime, torch]
+"""
+SMALL = "cases:\n  - id: small\n    in_channels: 1\n    input_size: 5\n    out_channels: 1\n    kernel_size: 3\n" \
+        "    adapters: [scipy]\n"
+
+
+def harness(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "harness", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=300, env=env)
+
+
+def cases(tmp_path: Path, **files: str) -> Path:
+    (tmp_path / "cases").mkdir(exist_ok=True)
+    for name, text in files.items():
+        (tmp_path / "cases" / f"{name}.yaml").write_text(text)
+    return tmp_path
+
+
+def test_a_correct_transposed_case_and_a_grad_case_pass_with_no_expect(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    pytest.importorskip("onnxruntime")
+    out = harness(cases(tmp_path, mine=NEW_CASES), "run")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert out.stdout.splitlines()[:2] == [
+        "0 failing; the frameworks agree on 6 of 9 pairs, differ on 0 (recorded), 3 not applicable",
+        "9 pairs = 6 forward + 3 backward, from 2 cases and 3 adapters"]
+    page = (tmp_path / "reports" / "report.html").read_text()
+    assert "Not applicable: adapter limits (3 pairs)" in page and "no conv_transpose" in page
+
+
+def test_a_run_with_a_broken_file_says_partial_first_and_names_it(tmp_path: Path) -> None:
+    out = harness(cases(tmp_path, good=SMALL, broken="cases:\n  - id: x\n    in_chanels: 1\n"), "run")
+    assert out.returncode == 2, out.stdout + out.stderr
+    first = out.stdout.splitlines()[0]
+    assert first.startswith("PARTIAL: ") and "cases/broken.yaml:3" in first, out.stdout
+    page = (tmp_path / "reports" / "report.html").read_text()
+    assert 'id="dropped"' in page and "cases/broken.yaml:3" in page and "headline pass" not in page
