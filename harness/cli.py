@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from . import options
 from .cases import LoadResult, load_cases
 from .problems import BadInput
 
@@ -51,15 +52,24 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 2 if result.problems else 0
 
 
-def cmd_run(args: argparse.Namespace) -> int:
+def _adapters_option(text: str | None) -> list[str] | None:
     from .adapters.registry import split_names
+
+    return options.adapter_list(split_names(text), "-a/--adapters") or None
+
+
+def cmd_run(args: argparse.Namespace) -> int:
     from .runloop import run_command
 
+    options.environment_options()  # every option checked before anything is loaded, run or written
+    timeout = options.duration(args.timeout, "--timeout")
+    options.size(args.max_memory, "--max-memory")
+    only = _adapters_option(args.adapters)
     result = _load(args.paths, args.k)
     if args.k and not result.cases:
         raise BadInput(f"-k {args.k!r} keeps no case; {args.output}/ left as it was")
-    return run_command(result, args.output, split_names(args.adapters) or None, argv=sys.argv, resume=args.resume,
-                       timeout=args.timeout, max_memory=args.max_memory, repro=args.repro)
+    return run_command(result, args.output, only, argv=sys.argv, resume=args.resume,
+                       timeout=timeout, max_memory=args.max_memory, repro=args.repro)
 
 
 def _one_case(args: argparse.Namespace) -> Any:
@@ -73,15 +83,11 @@ def _one_case(args: argparse.Namespace) -> Any:
 
 
 def cmd_repro(args: argparse.Namespace) -> int:
-    from .adapters.registry import adapter_names, split_names
     from .cases import adapters_for
     from .repro import bundle_folder, write_bundle
 
+    only = _adapters_option(args.adapters)
     case = _one_case(args)
-    only = split_names(args.adapters) or None
-    unknown = sorted(set(only or ()) - set(adapter_names()))
-    if unknown:
-        raise BadInput(f"unknown adapter(s) {', '.join(unknown)}; registered: {', '.join(adapter_names())}")
     for line in write_bundle(case, adapters_for(case, only), bundle_folder(Path(args.output), case)):
         print("wrote", line)
     return 0
@@ -89,12 +95,11 @@ def cmd_repro(args: argparse.Namespace) -> int:
 
 def cmd_port(args: argparse.Namespace) -> int:
     from .adapters.base import Unsupported
-    from .adapters.registry import adapter_names, get_adapter
+    from .adapters.registry import get_adapter
     from .script import port_program
 
+    options.adapter_list([args.to], "--to")
     case = _one_case(args)
-    if args.to not in adapter_names():
-        raise BadInput(f"unknown adapter {args.to!r}; registered: {', '.join(adapter_names())}")
     try:
         print(port_program(case, get_adapter(args.to)), end="")
     except Unsupported as exc:
@@ -103,14 +108,13 @@ def cmd_port(args: argparse.Namespace) -> int:
 
 
 def cmd_fuzz(args: argparse.Namespace) -> int:
-    from .adapters.registry import adapter_names, split_names
     from .fuzz import fuzz
 
-    only = split_names(args.adapters) or None
-    unknown = sorted(set(only or ()) - set(adapter_names()))
-    if unknown:
-        raise BadInput(f"unknown adapter(s) {', '.join(unknown)}; registered: {', '.join(adapter_names())}")
-    found = fuzz(args.time, args.seed, only, Path(args.output), [DEFAULT_CASES], Path(DEFAULT_REPORTS) / "repro",
+    options.environment_options()
+    seconds = options.duration(args.time, "--time")
+    assert seconds is not None
+    only = _adapters_option(args.adapters)
+    found = fuzz(seconds, args.seed, only, Path(args.output), [DEFAULT_CASES], Path(DEFAULT_REPORTS) / "repro",
                  Path(DEFAULT_REPORTS) / "results.csv")
     print(f"{len(found)} new kind(s) of divergence" + "".join(f"\n  {path}" for path in found))
     return 0
@@ -173,7 +177,7 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--repro", action="store_true", help="also write a repro bundle for every failing pair")
     run.add_argument("--resume", action="store_true",
                      help="keep the pairs an interrupted run (or results.csv) already has; run only the rest")
-    run.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+    run.add_argument("--timeout", default=None, metavar="SECONDS",
                      help="a pair running longer is an error (Timeout) and its worker is replaced "
                           "(default HARNESS_TIMEOUT or 300)")
     run.add_argument("--max-memory", default=None, metavar="SIZE",
@@ -205,7 +209,7 @@ def parser() -> argparse.ArgumentParser:
     port.set_defaults(func=cmd_port)
 
     fuzzing = sub.add_parser("fuzz", help="find new kinds of divergence and write them as minimal case files")
-    fuzzing.add_argument("--time", type=float, default=60.0, metavar="SECONDS", help="how long to search (default 60)")
+    fuzzing.add_argument("--time", default="60", metavar="SECONDS", help="how long to search (default 60)")
     fuzzing.add_argument("--seed", type=int, default=0, help="the same seed finds the same cases")
     fuzzing.add_argument("-a", "--adapters", help="comma-separated adapters (default: all)")
     fuzzing.add_argument("-o", "--output", default=f"{DEFAULT_CASES}/found", help="where found cases go")

@@ -183,6 +183,13 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "xdist_group(name): run in the same xdist worker as its group")
     if not _case_roots(config):
         return  # installed but not configured here: this session is some other project's business
+    from .options import environment_options
+    from .problems import BadInput
+
+    try:
+        environment_options()  # a typo in HARNESS_FRAMEWORKS or HARNESS_TIMEOUT: one line, no test runs
+    except BadInput as exc:
+        raise pytest.UsageError(str(exc)) from None
     prepare_environment()  # before any item imports a framework
     # A broken case file is one collection error; the other files still run (exit stays non-zero).
     config.option.continue_on_collection_errors = True

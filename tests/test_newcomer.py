@@ -66,3 +66,42 @@ def test_a_run_with_a_broken_file_says_partial_first_and_names_it(tmp_path: Path
     assert first.startswith("PARTIAL: ") and "cases/broken.yaml:3" in first, out.stdout
     page = (tmp_path / "reports" / "report.html").read_text()
     assert 'id="dropped"' in page and "cases/broken.yaml:3" in page and "headline pass" not in page
+
+
+@pytest.mark.parametrize(("args", "env", "says"), [
+    (["run", "--max-memory", "banana"], {}, "error: --max-memory: expected a memory size greater than 0"),
+    (["run", "--max-memory=-5GiB"], {}, "error: --max-memory:"),
+    (["run", "--max-memory", "0"], {}, "error: --max-memory:"),
+    (["run"], {"HARNESS_MAX_MEMORY": "banana"}, "error: HARNESS_MAX_MEMORY: expected a memory size"),
+    (["run"], {"HARNESS_TIMEOUT": "xyz"}, "error: HARNESS_TIMEOUT: expected a number of seconds greater than 0"),
+    (["run", "--timeout", "-1"], {}, "error: --timeout: expected a number of seconds greater than 0"),
+    (["run", "--timeout", "0"], {}, "error: --timeout:"),
+    (["run", "--timeout", "nan"], {}, "error: --timeout:"),
+    (["run", "--timeout", "inf"], {}, "error: --timeout:"),
+    (["fuzz", "--time", "-5"], {}, "error: --time: expected a number of seconds greater than 0"),
+    (["run"], {"HARNESS_FRAMEWORKS": "tensorflow"}, "error: HARNESS_FRAMEWORKS: unknown adapter 'tensorflow' "
+                                                     "(did you mean 'keras'?)"),
+    (["run"], {"HARNESS_FRAMEWORKS": "torch,jaxx"}, "error: HARNESS_FRAMEWORKS: unknown adapter 'jaxx' "
+                                                    "(did you mean 'jax'?)"),
+    (["run", "-a", "torh"], {}, "error: -a/--adapters: unknown adapter 'torh' (did you mean 'torch'?)"),
+])
+def test_bad_options_and_variables_get_one_error_line_and_nothing_written(
+        tmp_path: Path, args: list[str], env: dict[str, str], says: str) -> None:
+    import os
+
+    cases(tmp_path, good=SMALL)
+    out = harness(tmp_path, *args, env={**os.environ, **env})
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert out.stderr.startswith(says) and len(out.stderr.splitlines()) == 1, out.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cases"]  # no reports/, no journal, no cases/found
+
+
+def test_pytest_refuses_a_misspelt_framework_up_front(tmp_path: Path) -> None:
+    import os
+
+    cases(tmp_path, good=SMALL)
+    (tmp_path / "pytest.ini").write_text("[pytest]\nharness_cases = cases\n")
+    out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "HARNESS_FRAMEWORKS": "scipyy"})
+    assert out.returncode == 4 and "HARNESS_FRAMEWORKS: unknown adapter 'scipyy' (did you mean 'scipy'?)" in out.stderr
