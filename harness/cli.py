@@ -16,6 +16,7 @@ from typing import Any
 
 from . import options
 from .cases import LoadResult, load_cases
+from .keyword import keyword_test
 from .problems import BadInput
 
 DEFAULT_CASES = "cases"
@@ -23,6 +24,7 @@ DEFAULT_REPORTS = "reports"
 
 
 def _load(paths: Sequence[str], keep: str | None = None) -> LoadResult:
+    test = keyword_test(keep) if keep is not None else None  # a bad expression stops before any file is read
     if not paths and not Path(DEFAULT_CASES).is_dir():
         raise BadInput(f"no {DEFAULT_CASES}/ folder in {Path.cwd()}: name case files or folders "
                        "(python -m harness run path/to/cases), or run where a cases/ folder is")
@@ -32,8 +34,8 @@ def _load(paths: Sequence[str], keep: str | None = None) -> LoadResult:
     result = load_cases(paths or [DEFAULT_CASES])
     for problem in result.problems:
         print(problem, file=sys.stderr)
-    if keep:
-        result.cases = [c for c in result.cases if keep in c.id]
+    if test is not None:
+        result.cases = [c for c in result.cases if test(c.id)]
     return result
 
 
@@ -139,7 +141,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_merge(args: argparse.Namespace) -> int:
     from .report import merge_csvs
 
-    return merge_csvs(args.csvs, args.output)
+    return merge_csvs(args.csvs, args.output, args.keep)
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
@@ -173,7 +175,8 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("paths", nargs="*", help=f"case files or folders (default {DEFAULT_CASES}/)")
     run.add_argument("-o", "--output", default=DEFAULT_REPORTS, help="report folder")
     run.add_argument("-a", "--adapters", help="comma-separated adapters, e.g. 'torch, keras' (see `adapters`)")
-    run.add_argument("-k", help="keep the cases whose id contains this text")
+    run.add_argument("-k", help="keep the cases whose id matches: words (substrings) with and, or, not, "
+                     "parentheses, as pytest's -k")
     run.add_argument("--repro", action="store_true", help="also write a repro bundle for every failing pair")
     run.add_argument("--resume", action="store_true",
                      help="keep the pairs an interrupted run (or results.csv) already has; run only the rest")
@@ -192,7 +195,7 @@ def parser() -> argparse.ArgumentParser:
 
     listing = sub.add_parser("list", help="print every expanded case id")
     listing.add_argument("paths", nargs="*")
-    listing.add_argument("-k", help="keep the ids that contain this text")
+    listing.add_argument("-k", help="keep the ids that match: words with and, or, not, parentheses (as pytest's -k)")
     listing.set_defaults(func=cmd_list)
 
     repro = sub.add_parser("repro", help="write a repro bundle for one case: case.yaml, data.npz, a script per adapter")
@@ -225,6 +228,8 @@ def parser() -> argparse.ArgumentParser:
 
     merge = sub.add_parser("merge", help="combine per-shard results CSVs into one report")
     merge.add_argument("csvs", nargs="+")
+    merge.add_argument("--keep", choices=("first", "last"), default=None,
+                       help="a pair that several CSVs hold: keep the first or the last one given (refused otherwise)")
     merge.add_argument("-o", "--output", default=DEFAULT_REPORTS)
     merge.set_defaults(func=cmd_merge)
 

@@ -68,7 +68,7 @@ def _grouped(df: pd.DataFrame, cause: pd.Series) -> list[dict[str, Any]]:
     return sorted(groups, key=lambda g: -int(g["pairs"]))
 
 
-def _table(head: tuple[str, ...], rows: list[str], css: str) -> str:
+def table(head: tuple[str, ...], rows: list[str], css: str) -> str:
     header = "".join(f"<th>{escape(h)}</th>" for h in head)
     return f'<table class="{css}"><thead><tr>{header}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
 
@@ -111,7 +111,7 @@ def failing_section(df: pd.DataFrame) -> str:
                     f"<td>{escape(text(r.expected))}</td><td class=msg>{readable(_why(r))}</td>"
                     f"<td class=num>{g['pairs']}</td><td>{_examples(g)}</td>")
     return (f'<h2 id="failing">Failing pairs ({len(failing)}, {len(rows)} causes)</h2>'
-            + _table(("adapters", "pass", "status", "expected", "what happened", "pairs", "cases"),
+            + table(("adapters", "pass", "status", "expected", "what happened", "pairs", "cases"),
                      [f"<tr>{r}</tr>" for r in rows], "failing"))
 
 
@@ -134,7 +134,7 @@ def differences_section(df: pd.DataFrame) -> str:
                     f"<td>{readable(full)}</td><td class=num>{g['pairs']}</td><td>{_examples(g)}</td></tr>")
     return ('<h2 id="differences">How the frameworks differ</h2><p class=note>The divergences the cases record '
             "(<code>expect:</code> with a <code>reason:</code>), one row per cause.</p>"
-            + _table(("adapters", "status", "what happens", "pairs", "cases"), rows, "differences"))
+            + table(("adapters", "status", "what happens", "pairs", "cases"), rows, "differences"))
 
 
 def limits_section(df: pd.DataFrame) -> str:
@@ -147,4 +147,4 @@ def limits_section(df: pd.DataFrame) -> str:
             f"<td class=num>{g['pairs']}</td><td>{_examples(g)}</td></tr>" for g in _grouped(limits, cause)]
     return (f'<h2 id="limits">Not applicable: adapter limits ({len(limits)} pairs)</h2><p class=note>What an adapter '
             "declares its framework cannot express (nothing was called); not a failure.</p>"
-            + _table(("adapter", "limit", "pairs", "cases"), rows, "limits"))
+            + table(("adapter", "limit", "pairs", "cases"), rows, "limits"))

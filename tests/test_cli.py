@@ -119,7 +119,7 @@ def test_diff_exits_1_when_a_verdict_changed(tmp_path: Path) -> None:
     (tmp_path / "b.csv").write_text(header + "c,jax,match,match,true\nd,jax,match,error,false\n")
     assert run_cli(tmp_path, "diff", "a.csv", "a.csv", "-o", "d").returncode == 0
     out = run_cli(tmp_path, "diff", "a.csv", "b.csv", "-o", "d")
-    assert out.returncode == 1 and "passed" in out.stdout and "status" in out.stdout
+    assert out.returncode == 1 and "now fails" in out.stdout and "status: error -> match" in out.stdout
 
 
 def test_a_clean_run_is_quiet_and_says_0_failing(tmp_path: Path) -> None:
