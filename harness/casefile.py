@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import itertools
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from .adapters.registry import adapter_names
-from .problems import Problem, unknown_key
+from .problems import VALUE_CUTOFF, Problem, closest, did_you_mean, unknown_key
 from .schema import CONV_FIELDS, ENTRY_ONLY, KERAS_ALIASES, Case, Conv, Expectation, expect_key
 from .yamlsource import LineDict, LineList, line_at
 
@@ -54,9 +55,13 @@ class DocumentReader:
     def __init__(self, name: str) -> None:
         self.name = name
         self.problems: list[Problem] = []
+        self.misspelt: set[tuple[str, str]] = set()  # (where, field a misspelt key was probably meant as)
 
     def problem(self, line: int, message: str) -> None:
-        self.problems.append(Problem(self.name, line, message))
+        """Each problem once: a fault in a matrix case is the same fault in every combination."""
+        problem = Problem(self.name, line, message)
+        if problem not in self.problems:
+            self.problems.append(problem)
 
     def read(self, doc: Any) -> tuple[list[Case], list[Problem]]:
         if doc is None:
@@ -96,6 +101,9 @@ class DocumentReader:
                 self.problem(raw.line_of(key), f"{where}: '{key}' cannot be given here")
             elif key not in CASE_KEYS:
                 self.problem(raw.line_of(key), f"{where}: " + unknown_key("field", key, CASE_KEYS))
+                meant = closest(key, CASE_KEYS)
+                if meant is not None:
+                    self.misspelt.add((where, KERAS_ALIASES.get(meant, meant)))
             elif name in out:
                 self.problem(raw.line_of(key), f"{where}: '{out[name][2]}' and '{key}' are the same field; give one")
             else:
@@ -255,7 +263,8 @@ class DocumentReader:
             name = ".".join(filter(None, [prefix, *parts])) or prefix
             msg = err["msg"].removeprefix("Value error, ")
             if err["type"] == "missing":
-                self.problem(where_is(()), f"{where}: missing required field '{name}'")
+                if not {(where, name), ("defaults", name)} & self.misspelt:  # the misspelt key said it already
+                    self.problem(where_is(()), f"{where}: missing required field '{name}'")
             elif err["type"] == "extra_forbidden":
                 allowed = tuple(Expectation.model_fields) if prefix.startswith("expect") else ("input", "weights", "rtol", "atol")
                 self.problem(where_is(loc), f"{where}: {name.rsplit('.', 1)[0]}: " + unknown_key("key", parts[-1], allowed))
@@ -263,6 +272,9 @@ class DocumentReader:
                 got = err.get("input")
                 plain = isinstance(got, (str, int, float, bool))
                 shown = f" (got {got!r})" if plain and "got" not in msg and repr(got) not in msg else ""
+                if isinstance(got, str) and err["type"] in ("literal_error", "enum") and "did you mean" not in msg:
+                    shown += did_you_mean(got, re.findall(r"'([^']*)'", str((err.get("ctx") or {}).get("expected", ""))),
+                                          VALUE_CUTOFF)
                 self.problem(where_is(loc), f"{where}: {name}: {msg}{shown}")
 
 

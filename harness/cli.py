@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from . import options
-from .cases import LoadResult, load_cases
+from .cases import LoadResult, case_files, load_cases
 from .keyword import keyword_test
 from .problems import BadInput
 
@@ -39,8 +39,18 @@ def _load(paths: Sequence[str], keep: str | None = None) -> LoadResult:
     return result
 
 
+def _nothing_selected(result: LoadResult, paths: Sequence[str], keep: str | None = None) -> None:
+    """An empty selection is bad input: a folder without case files, or a -k that keeps nothing."""
+    if not result.cases and not result.problems:
+        where = ", ".join(paths) or DEFAULT_CASES
+        found = case_files(paths or [DEFAULT_CASES])
+        raise BadInput(f"-k {keep!r} keeps no case of {where}" if keep and found else
+                       f"no case in {where}" + ("" if found else " (no *.yaml or *.yml case file there)"))
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     result = _load(args.paths)
+    _nothing_selected(result, args.paths)
     if result.problems:
         print(f"{len(result.problems)} problem(s) in the case files", file=sys.stderr)
         return 2
@@ -50,6 +60,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     result = _load(args.paths, args.k)
+    _nothing_selected(result, args.paths, args.k)
     print("\n".join(case.id for case in result.cases))
     return 2 if result.problems else 0
 

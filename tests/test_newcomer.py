@@ -105,3 +105,43 @@ def test_pytest_refuses_a_misspelt_framework_up_front(tmp_path: Path) -> None:
                          capture_output=True, text=True, timeout=300,
                          env={**os.environ, "HARNESS_FRAMEWORKS": "scipyy"})
     assert out.returncode == 4 and "HARNESS_FRAMEWORKS: unknown adapter 'scipyy' (did you mean 'scipy'?)" in out.stderr
+
+
+BAD_VALUES = """\
+cases:
+  - id: one
+    in_chanels: 1
+    input_size: 4
+    out_channels: 1
+    kernel_size: 3
+    expect:
+      torch: eror
+  - id: two
+    in_channels: 1
+    input_size: 4
+    out_channels: 1
+    kernel_size: 3
+    padding: sam
+    matrix:
+      stride: [1, 2]
+"""
+
+
+def test_validate_says_each_problem_once_with_did_you_mean_for_values(tmp_path: Path) -> None:
+    (tmp_path / "bad.yaml").write_text(BAD_VALUES)
+    out = harness(tmp_path, "validate", "bad.yaml")
+    assert out.returncode == 2
+    lines = out.stderr.splitlines()
+    assert len(lines) == len(set(lines)) == 4, out.stderr  # 3 problems and the count
+    assert "bad.yaml:3: case 'one': unknown field 'in_chanels' (did you mean 'in_channels'?)" in lines
+    assert not [line for line in lines if "missing required field" in line]  # the misspelt key said it
+    assert any(line.startswith("bad.yaml:8: ") and "(got 'eror') (did you mean 'error'?)" in line for line in lines)
+    assert any(line.startswith("bad.yaml:14: ") and "got 'sam' (did you mean 'same'?)" in line for line in lines)
+
+
+@pytest.mark.parametrize("command", ["validate", "list"])
+def test_an_empty_selection_exits_2(tmp_path: Path, command: str) -> None:
+    (tmp_path / "empty").mkdir()
+    out = harness(tmp_path, command, "empty")
+    assert out.returncode == 2 and out.stderr == "error: no case in empty (no *.yaml or *.yml case file there)\n"
+    assert "cases OK" not in out.stdout
