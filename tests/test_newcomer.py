@@ -145,3 +145,55 @@ def test_an_empty_selection_exits_2(tmp_path: Path, command: str) -> None:
     out = harness(tmp_path, command, "empty")
     assert out.returncode == 2 and out.stderr == "error: no case in empty (no *.yaml or *.yml case file there)\n"
     assert "cases OK" not in out.stdout
+
+
+EXPECTS_A_RUN = """\
+cases:
+  - id: deconv-expected-everywhere
+    op: conv_transpose
+    in_channels: 1
+    input_size: [3, 4]
+    out_channels: 1
+    kernel_size: 2
+    adapters: [scipy, torch-functional]
+    expect: {scipy: {status: match, reason: "I believe SciPy can"}}
+"""
+
+
+def run_pytest(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "harness.pytest_plugin",
+                           *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+def test_pytest_collects_a_case_file_named_explicitly(tmp_path: Path) -> None:
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "my_cases.yaml").write_text(SMALL)
+    (tmp_path / "other.yaml").write_text("not: a case file\n")  # not named: left alone
+    out = run_pytest(tmp_path, "elsewhere/my_cases.yaml", "-q")
+    assert out.returncode == 0 and "1 passed" in out.stdout, out.stdout + out.stderr
+
+
+def test_pytest_failure_text_reads_cleanly(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    (tmp_path / "c.yaml").write_text(EXPECTS_A_RUN)
+    out = run_pytest(tmp_path, "c.yaml", "-q")
+    assert out.returncode == 1, out.stdout + out.stderr
+    text = out.stdout
+    assert "scipy said: " in text and "said: :" not in text
+    lines = text.splitlines()
+    header = next(line for line in lines if line.strip().startswith("crops"))
+    row = next(line for line in lines if line.strip().startswith("torch-functional"))
+    reference = next(line for line in lines if line.strip().startswith("reference "))
+    ends = [header.index(side) + len(side) for side in ("top", "bottom", "left", "right")]
+    for line in (row, reference):  # each value ends under its column's name
+        assert all(line[end - 1].isdigit() for end in ends), text
+
+
+def test_a_skipped_test_says_why_without_asking(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parent.parent
+    (tmp_path / "test_skips.py").write_text("import pytest\n\ndef test_needs_a_browser():\n"
+                                            "    pytest.skip('Chromium is not installed')\n")
+    out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-c", str(root / "pyproject.toml"),
+                          "--rootdir", str(tmp_path), str(tmp_path / "test_skips.py")],
+                         capture_output=True, text=True, timeout=120)
+    assert "SKIPPED [1]" in out.stdout and "Chromium is not installed" in out.stdout, out.stdout + out.stderr

@@ -109,7 +109,7 @@ def test_failure_is_readable_and_expected_divergence_passes(tmp_path: Path) -> N
     assert "cases/mine.yaml:10: recorded-wrongly [jax]" in text
     assert "status: match, expected: error  -> now matches: update the case" in text
     assert "recorded reason: an outdated record" in text
-    assert "reference            0      0      1      1" in text  # SAME k=2x3 s=2 on 4x7
+    assert "    reference      0      0      1      1" in text  # SAME k=2x3 s=2 on 4x7
     assert "Traceback" not in text and "harness/" not in text
 
 

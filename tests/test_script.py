@@ -118,5 +118,5 @@ def test_run_repro_bundles_failing_pairs_and_port_refuses_clearly(tmp_path: Path
     assert out.returncode == 1 and (tmp_path / "reports" / "repro" / "even-same" / "scipy.py").exists()
     port = subprocess.run([sys.executable, "-m", "harness", "port", "even-same", "--to", "tensorflow"], cwd=tmp_path,
                           capture_output=True, text=True, timeout=60)
-    assert port.returncode == 2 and port.stderr.startswith("error: unknown adapter 'tensorflow'")
+    assert port.returncode == 2 and port.stderr.startswith("error: --to: unknown adapter 'tensorflow' (did you mean 'keras'?)")
     assert set(adapter_names()) >= set(BUILT_IN)
