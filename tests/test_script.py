@@ -120,3 +120,22 @@ def test_run_repro_bundles_failing_pairs_and_port_refuses_clearly(tmp_path: Path
                           capture_output=True, text=True, timeout=60)
     assert port.returncode == 2 and port.stderr.startswith("error: --to: unknown adapter 'tensorflow' (did you mean 'keras'?)")
     assert set(adapter_names()) >= set(BUILT_IN)
+
+
+@pytest.mark.parametrize("name", BUILT_IN)
+def test_port_programs_import_only_what_they_use(name: str) -> None:
+    text = port_program(make_case(dtype="float64"), get_adapter(name))
+    assert "import sys" not in text and "sys." not in text
+
+
+def test_the_jax_port_keeps_x64_to_its_own_call() -> None:
+    jax = pytest.importorskip("jax")
+    case = make_case(dtype="float64")
+    text = port_program(case, get_adapter("jax"))
+    assert "jax_enable_x64" not in text and "jax.enable_x64(True)" in text
+    t, (x, w, b) = operands(case)
+    before = bool(jax.config.jax_enable_x64)
+    y = load(text)(x, w, b)
+    assert bool(jax.config.jax_enable_x64) == before  # the program did not flip it for everyone
+    ref = reference(case, t)
+    assert y.dtype == np.float64 and np.all(np.abs(y - ref.out) <= error_bound(case, ref))
