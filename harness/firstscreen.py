@@ -57,6 +57,14 @@ def _why(r: Any) -> str:
     return str(r.status)
 
 
+def _cause(r: Any) -> str:
+    """One cause: the same error (type and message, numbers aside) whatever the case or adapter says of
+    it, else the same kind of mismatch with the same first sentence of its reason."""
+    if r.status == "error" and text(r.error_message):
+        return f"error|{text(r.error_type)}|{re.sub(r'[0-9]+', '#', ' '.join(text(r.error_message).split()))}"
+    return f"{r.status}|{text(r.mismatch_on)}|{first_sentence(text(r.reason)) or _why(r)}"
+
+
 def _grouped(df: pd.DataFrame, cause: pd.Series) -> list[dict[str, Any]]:
     """One entry per cause: adapters, passes, pairs, cases, up to three example cases, the full texts."""
     groups = []
@@ -122,8 +130,7 @@ def differences_section(df: pd.DataFrame) -> str:
         tail = (f" {failing} pair(s) fail: see above." if failing else
                 " Every other pair matched the reference or refused an invalid configuration.")
         return f'<h2 id="differences">How the frameworks differ</h2><p>No case records a divergence.{tail}</p>'
-    cause = pd.Series([f"{r.status}|{first_sentence(text(r.reason)) or _why(r)}" for r in recorded.itertuples()],
-                      index=recorded.index)
+    cause = pd.Series([_cause(r) for r in recorded.itertuples()], index=recorded.index)
     rows = []
     for g in _grouped(recorded, cause):
         r = g["first"]

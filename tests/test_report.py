@@ -127,3 +127,20 @@ def test_diff_lists_changed_added_and_removed_pairs(tmp_path: Path) -> None:
     assert ("sample-circular", "jax", "added", "") in summary
     assert ("sample-same", "keras", "changed", "status") in summary and ("sample-same", "keras", "changed", "pad_bottom") in summary
     assert "What changed" in (tmp_path / "d" / "diff.html").read_text()
+
+
+def test_first_screen_groups_one_cause_into_one_row_and_keeps_limits_apart() -> None:
+    rows = sample_rows()
+    recorded = dataclasses.replace(rows[0], expected="error", passed=True, verdict="differ",
+                                   reason="torch refuses strided same. A long story follows here.")
+    twins = [dataclasses.replace(recorded, case_id=f"twin-{i}", adapter=a, reason=f"Wording {i}.")
+             for i, a in enumerate(("torch", "torch-functional", "torch"))]
+    page = render_html(report.frame([*rows[1:], recorded, *twins]), ENV)
+    table = page[page.index('id="differences"'):page.index('id="limits"')]
+    assert table.count("<tr><td>") == 1 and "torch, torch-functional" in table  # one cause, one row
+    assert "<summary>torch refuses strided same.</summary>" in table and "A long story follows here." in table
+    assert "…" not in table  # the full text is there, on demand
+    limits = page[page.index('id="limits"'):page.index('id="statuses"')]
+    assert "keras has no pad mode" in limits and "keras has no pad mode" not in table
+    failing = page[page.index('id="failing"'):page.index('id="differences"')]
+    assert "<th>pass</th>" in failing and "forward" in failing
