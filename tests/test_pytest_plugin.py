@@ -126,11 +126,11 @@ def test_missing_framework_skips_or_fails_when_required(pytester: pytest.Pyteste
     monkeypatch.setattr(type(get_adapter("jax")), "available", classmethod(lambda cls: False))
     pytester.makefile(".yaml", mine=CASES.split("  - id: recorded-wrongly")[0])
     monkeypatch.delenv("HARNESS_FRAMEWORKS", raising=False)
-    result = pytester.runpytest_inprocess("-p", "harness.pytest_plugin", "--harness-cases", ".", "-rs")
+    result = pytester.runpytest_inprocess("-p", "harness.pytest_plugin", "-p", "no:hypothesispytest", "--harness-cases", ".", "-rs")
     result.assert_outcomes(skipped=2)
     result.stdout.fnmatch_lines(["*jax is not installed*"])
     monkeypatch.setenv("HARNESS_FRAMEWORKS", "jax")
-    result = pytester.runpytest_inprocess("-p", "harness.pytest_plugin", "--harness-cases", ".")
+    result = pytester.runpytest_inprocess("-p", "harness.pytest_plugin", "-p", "no:hypothesispytest", "--harness-cases", ".")
     result.assert_outcomes(failed=2)
 
 
