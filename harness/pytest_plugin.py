@@ -200,6 +200,9 @@ def pytest_configure(config: pytest.Config) -> None:
     except BadInput as exc:
         raise pytest.UsageError(str(exc)) from None
     prepare_environment()  # before any item imports a framework
+    from .threads import share_cores
+
+    share_cores()  # the framework workers this process starts inherit their share of the cores
     # A broken case file is one collection error; the other files still run (exit stays non-zero).
     config.option.continue_on_collection_errors = True
     folder = config.getoption("--harness-report")

@@ -197,3 +197,17 @@ def test_a_skipped_test_says_why_without_asking(tmp_path: Path) -> None:
                           "--rootdir", str(tmp_path), str(tmp_path / "test_skips.py")],
                          capture_output=True, text=True, timeout=120)
     assert "SKIPPED [1]" in out.stdout and "Chromium is not installed" in out.stdout, out.stdout + out.stderr
+
+
+def test_workers_get_a_share_of_the_cores_unless_the_user_chose() -> None:
+    import json
+    import os
+
+    from harness.adapters.registry import adapter_names
+
+    code = "import json\nfrom harness.threads import share_cores\nprint(json.dumps(share_cores()))"
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**env, "OMP_NUM_THREADS": "3"})
+    share = str(max(1, (os.cpu_count() or 1) // (len(adapter_names()) + 1)))
+    assert json.loads(out.stdout) == {"OPENBLAS_NUM_THREADS": share, "OMP_NUM_THREADS": "3", "MKL_NUM_THREADS": share}
