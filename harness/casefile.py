@@ -11,6 +11,7 @@ import functools
 import hashlib
 import itertools
 import math
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +21,7 @@ from pydantic import ValidationError
 from . import machine
 from .adapters.registry import adapter_names
 from .machine import MACHINE_KEYS
-from .problems import Problem, shown, unknown_key
+from .problems import VALUE_CUTOFF, Problem, closest, did_you_mean, shown, unknown_key
 from .schema import CONV_FIELDS, ENTRY_ONLY, KERAS_ALIASES, Case, Conv, Expectation, expect_key
 from .yamlsource import LineDict, LineList, line_at
 
@@ -58,9 +59,13 @@ class DocumentReader:
     def __init__(self, name: str) -> None:
         self.name = name
         self.problems: list[Problem] = []
+        self.misspelt: set[tuple[str, str]] = set()  # (where, field a misspelt key was probably meant as)
 
     def problem(self, line: int, message: str) -> None:
-        self.problems.append(Problem(self.name, line, message))
+        """Each problem once: a fault in a matrix case is the same fault in every combination."""
+        problem = Problem(self.name, line, message)
+        if problem not in self.problems:
+            self.problems.append(problem)
 
     def read(self, doc: Any) -> tuple[list[Case], list[Problem]]:
         if doc is None:
@@ -103,6 +108,9 @@ class DocumentReader:
                 self.problem(raw.line_of(key), f"{where}: '{key}' cannot be given here")
             elif key not in CASE_KEYS:
                 self.problem(raw.line_of(key), f"{where}: " + unknown_key("field", key, CASE_KEYS))
+                meant = closest(key, CASE_KEYS)
+                if meant is not None:
+                    self.misspelt.add((where, KERAS_ALIASES.get(meant, meant)))
             elif name in out:
                 self.problem(raw.line_of(key), f"{where}: '{out[name][2]}' and '{key}' are the same field; give one")
             else:
@@ -278,7 +286,8 @@ class DocumentReader:
             name = ".".join(filter(None, [prefix, *parts])) or prefix
             msg = err["msg"].removeprefix("Value error, ")
             if err["type"] == "missing":
-                self.problem(where_is(()), f"{where}: missing required field '{name}'")
+                if not {(where, name), ("defaults", name)} & self.misspelt:  # the misspelt key said it already
+                    self.problem(where_is(()), f"{where}: missing required field '{name}'")
             elif err["type"] == "extra_forbidden":
                 allowed = tuple(Expectation.model_fields) if prefix.startswith("expect") else ("input", "weights", "rtol", "atol")
                 self.problem(where_is(loc), f"{where}: {name.rsplit('.', 1)[0]}: " + unknown_key("key", parts[-1], allowed))
@@ -286,6 +295,9 @@ class DocumentReader:
                 got = err.get("input")
                 plain = isinstance(got, (str, int, float, bool))
                 extra = f" (got {shown(got)})" if plain and "got" not in msg and repr(got) not in msg else ""
+                if isinstance(got, str) and err["type"] in ("literal_error", "enum") and "did you mean" not in msg:
+                    extra += did_you_mean(got, re.findall(r"'([^']*)'", str((err.get("ctx") or {}).get("expected", ""))),
+                                          VALUE_CUTOFF)
                 self.problem(where_is(loc), f"{where}: {name}: {msg}{extra}")
 
 

@@ -14,7 +14,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .cases import LoadResult, load_cases
+from . import options
+from .cases import LoadResult, case_files, load_cases
+from .keyword import keyword_test
 from .problems import BadInput
 
 DEFAULT_CASES = "cases"
@@ -22,6 +24,7 @@ DEFAULT_REPORTS = "reports"
 
 
 def _load(paths: Sequence[str], keep: str | None = None) -> LoadResult:
+    test = keyword_test(keep) if keep is not None else None  # a bad expression stops before any file is read
     if not paths and not Path(DEFAULT_CASES).is_dir():
         raise BadInput(f"no {DEFAULT_CASES}/ folder in {Path.cwd()}: name case files or folders "
                        "(python -m harness run path/to/cases), or run where a cases/ folder is")
@@ -31,26 +34,23 @@ def _load(paths: Sequence[str], keep: str | None = None) -> LoadResult:
     result = load_cases(paths or [DEFAULT_CASES])
     for problem in result.problems:
         print(problem, file=sys.stderr)
-    if keep:
-        result.cases = [c for c in result.cases if keep in c.id]
+    if test is not None:
+        result.cases = [c for c in result.cases if test(c.id)]
     return result
 
 
-FRAMEWORK_COMMANDS = ("run", "fuzz")  # the commands that start framework workers
-
-
-def _check_device() -> None:
-    """HARNESS_DEVICE, once, before any work (not once per pair)."""
-    from .adapters.base import check_device
-
-    try:
-        check_device()
-    except ValueError as exc:
-        raise BadInput(str(exc)) from None
+def _nothing_selected(result: LoadResult, paths: Sequence[str], keep: str | None = None) -> None:
+    """An empty selection is bad input: a folder without case files, or a -k that keeps nothing."""
+    if not result.cases and not result.problems:
+        where = ", ".join(paths) or DEFAULT_CASES
+        found = case_files(paths or [DEFAULT_CASES])
+        raise BadInput(f"-k {keep!r} keeps no case of {where}" if keep and found else
+                       f"no case in {where}" + ("" if found else " (no *.yaml or *.yml case file there)"))
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
     result = _load(args.paths)
+    _nothing_selected(result, args.paths)
     if result.problems:
         print(f"{len(result.problems)} problem(s) in the case files", file=sys.stderr)
         return 2
@@ -60,19 +60,29 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     result = _load(args.paths, args.k)
+    _nothing_selected(result, args.paths, args.k)
     print("\n".join(case.id for case in result.cases))
     return 2 if result.problems else 0
 
 
-def cmd_run(args: argparse.Namespace) -> int:
+def _adapters_option(text: str | None) -> list[str] | None:
     from .adapters.registry import split_names
+
+    return options.adapter_list(split_names(text), "-a/--adapters") or None
+
+
+def cmd_run(args: argparse.Namespace) -> int:
     from .runloop import run_command
 
+    options.environment_options()  # every option checked before anything is loaded, run or written
+    timeout = options.duration(args.timeout, "--timeout")
+    options.size(args.max_memory, "--max-memory")
+    only = _adapters_option(args.adapters)
     result = _load(args.paths, args.k)
     if args.k and not result.cases:
         raise BadInput(f"-k {args.k!r} keeps no case; {args.output}/ left as it was")
-    return run_command(result, args.output, split_names(args.adapters) or None, argv=sys.argv, resume=args.resume,
-                       timeout=args.timeout, max_memory=args.max_memory, repro=args.repro)
+    return run_command(result, args.output, only, argv=sys.argv, resume=args.resume,
+                       timeout=timeout, max_memory=args.max_memory, repro=args.repro)
 
 
 def _one_case(args: argparse.Namespace) -> Any:
@@ -87,19 +97,12 @@ def _one_case(args: argparse.Namespace) -> Any:
 
 def cmd_repro(args: argparse.Namespace) -> int:
     from . import memory
-    from .adapters.registry import adapter_names, split_names
     from .cases import adapters_for
     from .repro import bundle_folder, write_bundle
 
+    only = _adapters_option(args.adapters)
+    limit = options.size(args.max_memory, "--max-memory") or memory.max_memory()
     case = _one_case(args)
-    only = split_names(args.adapters) or None
-    unknown = sorted(set(only or ()) - set(adapter_names()))
-    if unknown:
-        raise BadInput(f"unknown adapter(s) {', '.join(unknown)}; registered: {', '.join(adapter_names())}")
-    try:
-        limit = memory.max_memory(args.max_memory)
-    except ValueError as exc:
-        raise BadInput(f"--max-memory: {exc}") from None
     why = memory.too_large(case, limit)
     if why is not None:
         raise BadInput(f"{case.id}: no bundle written: {why}")
@@ -110,12 +113,11 @@ def cmd_repro(args: argparse.Namespace) -> int:
 
 def cmd_port(args: argparse.Namespace) -> int:
     from .adapters.base import Unsupported
-    from .adapters.registry import adapter_names, get_adapter
+    from .adapters.registry import get_adapter
     from .script import port_program
 
+    options.adapter_list([args.to], "--to")
     case = _one_case(args)
-    if args.to not in adapter_names():
-        raise BadInput(f"unknown adapter {args.to!r}; registered: {', '.join(adapter_names())}")
     try:
         print(port_program(case, get_adapter(args.to)), end="")
     except Unsupported as exc:
@@ -124,14 +126,13 @@ def cmd_port(args: argparse.Namespace) -> int:
 
 
 def cmd_fuzz(args: argparse.Namespace) -> int:
-    from .adapters.registry import adapter_names, split_names
     from .fuzz import fuzz
 
-    only = split_names(args.adapters) or None
-    unknown = sorted(set(only or ()) - set(adapter_names()))
-    if unknown:
-        raise BadInput(f"unknown adapter(s) {', '.join(unknown)}; registered: {', '.join(adapter_names())}")
-    found = fuzz(args.time, args.seed, only, Path(args.output), [DEFAULT_CASES], Path(DEFAULT_REPORTS) / "repro",
+    options.environment_options()
+    seconds = options.duration(args.time, "--time")
+    assert seconds is not None
+    only = _adapters_option(args.adapters)
+    found = fuzz(seconds, args.seed, only, Path(args.output), [DEFAULT_CASES], Path(DEFAULT_REPORTS) / "repro",
                  Path(DEFAULT_REPORTS) / "results.csv")
     print(f"{len(found)} new kind(s) of divergence" + "".join(f"\n  {path}" for path in found))
     return 0
@@ -156,7 +157,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_merge(args: argparse.Namespace) -> int:
     from .report import merge_csvs
 
-    return merge_csvs(args.csvs, args.output)
+    return merge_csvs(args.csvs, args.output, args.keep)
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
@@ -190,11 +191,12 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("paths", nargs="*", help=f"case files or folders (default {DEFAULT_CASES}/)")
     run.add_argument("-o", "--output", default=DEFAULT_REPORTS, help="report folder")
     run.add_argument("-a", "--adapters", help="comma-separated adapters, e.g. 'torch, keras' (see `adapters`)")
-    run.add_argument("-k", help="keep the cases whose id contains this text")
+    run.add_argument("-k", help="keep the cases whose id matches: words (substrings) with and, or, not, "
+                     "parentheses, as pytest's -k")
     run.add_argument("--repro", action="store_true", help="also write a repro bundle for every failing pair")
     run.add_argument("--resume", action="store_true",
                      help="keep the pairs an interrupted run (or results.csv) already has; run only the rest")
-    run.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+    run.add_argument("--timeout", default=None, metavar="SECONDS",
                      help="a pair running longer is an error (Timeout) and its worker is replaced "
                           "(default HARNESS_TIMEOUT or 300)")
     run.add_argument("--max-memory", default=None, metavar="SIZE",
@@ -209,7 +211,7 @@ def parser() -> argparse.ArgumentParser:
 
     listing = sub.add_parser("list", help="print every expanded case id")
     listing.add_argument("paths", nargs="*")
-    listing.add_argument("-k", help="keep the ids that contain this text")
+    listing.add_argument("-k", help="keep the ids that match: words with and, or, not, parentheses (as pytest's -k)")
     listing.set_defaults(func=cmd_list)
 
     repro = sub.add_parser("repro", help="write a repro bundle for one case: case.yaml, data.npz, a script per adapter")
@@ -228,7 +230,7 @@ def parser() -> argparse.ArgumentParser:
     port.set_defaults(func=cmd_port)
 
     fuzzing = sub.add_parser("fuzz", help="find new kinds of divergence and write them as minimal case files")
-    fuzzing.add_argument("--time", type=float, default=60.0, metavar="SECONDS", help="how long to search (default 60)")
+    fuzzing.add_argument("--time", default="60", metavar="SECONDS", help="how long to search (default 60)")
     fuzzing.add_argument("--seed", type=int, default=0, help="the same seed finds the same cases")
     fuzzing.add_argument("-a", "--adapters", help="comma-separated adapters (default: all)")
     fuzzing.add_argument("-o", "--output", default=f"{DEFAULT_CASES}/found", help="where found cases go")
@@ -244,6 +246,8 @@ def parser() -> argparse.ArgumentParser:
 
     merge = sub.add_parser("merge", help="combine per-shard results CSVs into one report")
     merge.add_argument("csvs", nargs="+")
+    merge.add_argument("--keep", choices=("first", "last"), default=None,
+                       help="a pair that several CSVs hold: keep the first or the last one given (refused otherwise)")
     merge.add_argument("-o", "--output", default=DEFAULT_REPORTS)
     merge.set_defaults(func=cmd_merge)
 
@@ -271,8 +275,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ["HARNESS_VERBOSE"] = "1"
     prepare_environment()
     try:
-        if args.command in FRAMEWORK_COMMANDS:
-            _check_device()
         return int(args.func(args))
     except (BadInput, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)

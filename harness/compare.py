@@ -25,6 +25,7 @@ from .gradients import NAMES, Gradient
 from .reference import Reference
 from .rows import Row, set_pads
 from .schema import CONV_FIELDS, Case, Conv, Expectation, expect_key
+from .verdict import verdict_of
 
 
 @dataclass
@@ -127,16 +128,23 @@ def fingerprint(case: Case) -> str:
 
 def rejudged(row: Row, case: Case) -> Row:
     """A kept row judged again against the case's expectations as they are now."""
-    rule = expectation(case, ops.invalid_reason(case) is not None, row.adapter, row.pass_)
+    invalid = ops.invalid_reason(case) is not None
+    rule = expectation(case, invalid, row.adapter, row.pass_, row.status)
     outcome = Outcome(row.adapter, row.status, error_type=row.error_type, error_message=row.error_message)
+    passed = verdict(row, rule, outcome)
     return replace(row, expected=rule.status, reason=rule.reason, expected_error=pinned_error(rule),
-                   passed=verdict(row, rule, outcome))
+                   passed=passed, verdict=verdict_of(passed, row.status, invalid))
 
 
-def expectation(case: Case, invalid: bool, adapter: str, pass_: str = "forward") -> Expectation:
+def expectation(case: Case, invalid: bool, adapter: str, pass_: str = "forward", status: str | None = None) -> Expectation:
+    """The case's rule for this pair, else the default: `match` (`error` for an invalid configuration),
+    or, when the adapter declared the case unsupported before any framework call, `unsupported`
+    (not applicable: a declared limitation is a fact, not a failure, unless a rule expects a run)."""
     rule = case.expect.get(expect_key(adapter, pass_))
     if rule is not None:
         return rule
+    if status == "unsupported":
+        return Expectation(status="unsupported")
     return Expectation(status="error" if invalid else "match")
 
 
@@ -164,7 +172,7 @@ def judge(case: Case, ref: Reference, outcome: Outcome, bound: np.ndarray | None
 
     `bound` is the case's error bound when the caller computed it once for all adapters; with the
     case's `tensors`, a mismatch on shape or values gets a diagnosis."""
-    rule = expectation(case, bool(ref.invalid), outcome.adapter)
+    rule = expectation(case, bool(ref.invalid), outcome.adapter, status=outcome.status)
     row = Row(case_id=case.id, file=case.file, adapter=outcome.adapter, status=outcome.status,
               expected=rule.status, passed=False, reason=rule.reason, expected_error=pinned_error(rule),
               dtype=case.dtype, ref_shape=shape_text(ref.shape), realization=outcome.realization,
@@ -207,6 +215,7 @@ def judge(case: Case, ref: Reference, outcome: Outcome, bound: np.ndarray | None
                 found = Diagnosis("unexplained", "the search for a cause ran past --timeout and was stopped")
             row.diagnosis, row.diagnosis_detail = found.kind, found.detail or None
     row.passed = verdict(row, rule, outcome)
+    row.verdict = verdict_of(row.passed, row.status, bool(ref.invalid))
     return row
 
 
@@ -218,7 +227,7 @@ def verdict(row: Row, rule: Expectation, outcome: Outcome) -> bool:
 
 def judge_backward(case: Case, invalid: bool, grads: dict[str, Gradient] | None, outcome: Outcome) -> Row:
     """The backward row: dx, dw and db against the reference gradients, each within its own bound."""
-    rule = expectation(case, invalid, outcome.adapter, "backward")
+    rule = expectation(case, invalid, outcome.adapter, "backward", outcome.status)
     row = Row(case_id=case.id, file=case.file, adapter=outcome.adapter, status=outcome.status, pass_="backward",
               expected=rule.status, passed=False, reason=rule.reason, expected_error=pinned_error(rule),
               dtype=case.dtype, realization=outcome.realization, error_type=outcome.error_type,
@@ -249,4 +258,5 @@ def judge_backward(case: Case, invalid: bool, grads: dict[str, Gradient] | None,
         row.status = "mismatch" if wrong else "match"
         row.mismatch_on = ";".join(wrong) or None
     row.passed = verdict(row, rule, outcome)
+    row.verdict = verdict_of(row.passed, row.status, invalid)
     return row

@@ -39,25 +39,33 @@ def failure_text(case: Case, row: dict[str, Any], others: dict[str, dict[str, An
     if row.get("diagnosis"):
         lines.append(f"  diagnosis: {row['diagnosis']}" + (f": {row['diagnosis_detail']}" if row.get("diagnosis_detail") else ""))
     if row.get("error_message"):
-        lines.append(f"  {row['adapter']} said: {row.get('error_type') or ''}: {row['error_message']}")
+        kind = f"{row['error_type']}: " if row.get("error_type") else ""
+        lines.append(f"  {row['adapter']} said: {kind}{row['error_message']}")
     if backward:
         lines += _worst(row)
         return "\n".join(lines)
     names = sides(case.rank)
     what = "crops" if case.op == "conv_transpose" else "pads"
-    lines.append(f"  {what:<16}{'  '.join(f'{s:>6}' for s in names)}")
-    lines.append(f"    reference       {_pads(row, 'ref_pad_', len(names))}")
+    width = max(len("reference"), *(len(name) for name in others))  # the columns line up for every name
+    lines.append(f"  {what:<{width + 3}}{' '.join(f'{s:>6}' for s in names)}")
+    lines.append(f"    {'reference':<{width}} {_pads(row, 'ref_pad_', len(names))}")
     for name, other in others.items():
-        lines.append(f"    {name:<15} {_pads(other, 'pad_', len(names))}   ({other['status']}, "
+        lines.append(f"    {name:<{width}} {_pads(other, 'pad_', len(names))}   ({other['status']}, "
                      f"{other.get('realization') or '-'})")
     lines += _worst(row)
     return "\n".join(lines)
+
+
+def index_text(worst_index: str) -> str:
+    """`0x2x2x6` (or `dx 0x1x2x2` for a gradient) as `index [0, 2, 2, 6]`: an index, not a shape."""
+    name, _, place = worst_index.rpartition(" ")
+    return (f"{name} " if name else "") + "index [" + ", ".join(place.split("x")) + "]"
 
 
 def _worst(row: dict[str, Any]) -> list[str]:
     if not row.get("worst_index"):
         return []
     diff = abs(row["worst_value"] - row["worst_reference"])
-    return [f"  worst element at ({row['worst_index'].replace('x', ', ')}): {row['worst_value']!r} vs reference "
+    return [f"  worst element: {index_text(row['worst_index'])} (N, C, spatial...): {row['worst_value']!r} vs reference "
             f"{row['worst_reference']!r} (|diff| {diff:.3g}, bound {row['worst_bound']:.3g}, "
             f"err_bound_ratio {row.get('err_bound_ratio'):.3g})"]

@@ -11,16 +11,16 @@ so the page grows by about 150 bytes per (case, adapter) pair instead of kilobyt
 from __future__ import annotations
 
 import json
-import re
 from html import escape
 from importlib import resources
 from typing import Any
 
 import pandas as pd
 
-from .differences import divergence_groups
 from .environment import LOG_KEY
+from .firstscreen import differences_section, dropped_section, failing_section, limits_section, verdict_section
 from .rows import COLUMNS, STRING_COLUMNS
+from .verdict import RunNote
 
 # what the page's script shows: a case's own fields once per case, then each pair's, the ones most
 # rows have first (a row's trailing empty fields are left out)
@@ -33,20 +33,8 @@ ROW_FIELDS = tuple(c for c in COLUMNS if c not in (*CASE_FIELDS, *SHOWN_LAST, "s
                                                     "dtype", "pad_asymmetric")) + SHOWN_LAST
 
 
-def anchor(case_id: str) -> str:
-    return "case-" + re.sub(r"[^a-zA-Z0-9_.-]", "_", case_id)
-
-
 def _asset(name: str) -> str:
     return resources.files("harness").joinpath("assets", name).read_text(encoding="utf-8")
-
-
-def _text(value: Any) -> str:
-    return "" if value is None or value is pd.NA or (isinstance(value, float) and value != value) else str(value)
-
-
-def _link(case_id: str) -> str:
-    return f'<a href="#{anchor(case_id)}">{escape(case_id)}</a>'
 
 
 def _plain(value: Any) -> Any:
@@ -86,17 +74,8 @@ def data_block(df: pd.DataFrame) -> str:
                "strings_in": [f for f in (*CASE_FIELDS, *ROW_FIELDS) if f in STRING_COLUMNS],
                "strings": list(strings), "cases": cases, "rows": rows}
     text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
-    return text.replace("</", "<\\/")  # safe inside a <script> element
-
-
-def headline(df: pd.DataFrame) -> str:
-    total, failing = len(df), int((df["passed"] == False).sum())  # noqa: E712 - a pandas mask
-    cases, adapters = df["case_id"].nunique(), df["adapter"].nunique()
-    verdict = "fail" if failing else "pass"
-    return (f'<p class="headline {verdict}"><b>{failing} failing</b> of {total} pairs '
-            f"({cases} cases &times; {adapters} adapters)</p>"
-            "<p class=note>A pair passes when its status is the one expected: <code>match</code> "
-            "(<code>error</code> for a configuration with no output), or what its case records.</p>")
+    # safe inside a <script> element: no `</script`, `<!--` or `<script` can appear (JSON reads \u003c as <)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def counts_table(df: pd.DataFrame) -> str:
@@ -107,39 +86,6 @@ def counts_table(df: pd.DataFrame) -> str:
     body = "".join(f'<tr><th><span class="st {escape(str(i))}">{escape(str(i))}</span></th>'
                    + "".join(f"<td>{v}</td>" for v in r) + "</tr>" for i, r in counts.iterrows())
     return f'<table class="counts"><thead><tr><th></th>{head}</tr></thead><tbody>{body}</tbody></table>'
-
-
-def differences_section(df: pd.DataFrame) -> str:
-    groups = divergence_groups(df)
-    if groups.empty:
-        return ('<h2 id="differences">How the frameworks differ</h2><p>No case records a divergence: '
-                "every pair matched the reference or refused an invalid configuration.</p>")
-    body = "".join(
-        f'<tr><td>{escape(g.adapter)}</td><td><span class="st {escape(g.status)}">{escape(g.status)}</span></td>'
-        f"<td>{escape(g.what)}</td><td class=num>{g.cases}</td><td>{_link(g.example)}</td></tr>"
-        for g in groups.itertuples())
-    return ('<h2 id="differences">How the frameworks differ</h2><p class=note>Every divergence a case records '
-            "with <code>expect:</code> and a <code>reason:</code>, grouped by framework and reason.</p>"
-            '<table class="differences"><thead><tr><th>framework</th><th>status</th><th>what happens</th>'
-            f"<th>cases</th><th>example</th></tr></thead><tbody>{body}</tbody></table>")
-
-
-def failing_section(df: pd.DataFrame, limit: int = 200) -> str:
-    failing = df[df["passed"] == False]  # noqa: E712
-    if failing.empty:
-        return '<h2 id="failing">Failing pairs</h2><p class="pass">None: every pair behaves as recorded.</p>'
-    rows = []
-    for r in failing.head(limit).itertuples():
-        error = f"{_text(r.error_type)}: {_text(r.error_message)}".strip(": ")
-        diagnosis = f" — diagnosis: {_text(r.diagnosis)}" if _text(r.diagnosis) else ""
-        why = (_text(r.mismatch_on) + diagnosis) if _text(r.mismatch_on) else error
-        rows.append(f"<tr><td>{_link(r.case_id)}</td><td>{escape(r.adapter)}</td>"
-                    f'<td><span class="st {escape(r.status)} bad">{escape(r.status)}</span></td>'
-                    f"<td>{escape(_text(r.expected))}</td><td class=msg>{escape(why)}</td></tr>")
-    more = f"<p>and {len(failing) - limit} more (filter the cases below by “failing”).</p>" if len(failing) > limit else ""
-    return (f'<h2 id="failing">Failing pairs ({len(failing)})</h2><table class="failing"><thead><tr><th>case</th>'
-            "<th>adapter</th><th>status</th><th>expected</th><th>on / error</th></tr></thead>"
-            f"<tbody>{''.join(rows)}</tbody></table>{more}")
 
 
 def environment_block(df: pd.DataFrame, env: dict[str, str]) -> str:
@@ -154,16 +100,17 @@ def environment_block(df: pd.DataFrame, env: dict[str, str]) -> str:
             f'{escape(values.get("device", ""))})</summary><table class="env">{body}</table></details>{log_block}')
 
 
-def render_html(df: pd.DataFrame, env: dict[str, str]) -> str:
+def render_html(df: pd.DataFrame, env: dict[str, str], note: RunNote | None = None) -> str:
     parts = ["<!doctype html><html lang=en><head><meta charset=utf-8>"
              "<meta name=viewport content='width=device-width'><title>Convolution comparison report</title>"
              f"<style>{_asset('report.css')}</style></head><body><h1>Convolution comparison report</h1>"]
     if df.empty:
         parts.append('<p class="headline fail">No cases ran: the case files or the selection (<code>-k</code>, '
                      "<code>-a</code>) gave no (case, adapter) pair.</p>")
-        parts.append(environment_block(df, env))
+        parts += [dropped_section(note), environment_block(df, env)]
     else:
-        parts += [headline(df), differences_section(df), failing_section(df),
+        parts += [verdict_section(df, note), dropped_section(note), failing_section(df), differences_section(df),
+                  limits_section(df),
                   f'<h2 id="statuses">Statuses per adapter</h2>{counts_table(df)}', environment_block(df, env),
                   '<h2 id="cases">Cases</h2><div id="filters"></div><div id="case-list"></div>',
                   f'<script type="application/json" id="data">{data_block(df)}</script>',

@@ -42,8 +42,22 @@ def shown(value: object) -> str:
     return _Shown().repr(value)
 
 
+def closest(value: object, allowed: Iterable[str], cutoff: float = 0.6) -> str | None:
+    """The allowed spelling closest to a misspelt one, if any is close."""
+    close = difflib.get_close_matches(str(value), list(allowed), n=1, cutoff=cutoff)
+    return close[0] if close else None
+
+
+def did_you_mean(value: object, allowed: Iterable[str], cutoff: float = 0.6) -> str:
+    """' (did you mean 'x'?)' when a close spelling exists, else ''."""
+    close = closest(value, allowed, cutoff)
+    return f" (did you mean '{close}'?)" if close else ""
+
+
 def unknown_key(kind: str, key: object, allowed: Iterable[str]) -> str:
     """'unknown key' message with a did-you-mean hint when a close spelling exists."""
-    close = difflib.get_close_matches(str(key), list(allowed), n=1, cutoff=0.6)
-    hint = f" (did you mean '{close[0]}'?)" if close else ""
-    return f"unknown {kind} '{key}'{hint}"
+    return f"unknown {kind} '{key}'{did_you_mean(key, allowed)}"
+
+
+VALUE_CUTOFF = 0.85  # for a value only a typo's distance (sam, eror, float33): 'deconv' is not 'conv'
+

@@ -2,7 +2,8 @@
 
 Node ids are `cases/<file>.yaml::<case id>::<adapter>`. Only the folders named by the
 `harness_cases` ini option (this repository: `cases`) or `--harness-cases PATH` are
-collected, so installing the package changes no other project's run. Collection reads YAML only and
+collected, and case files named on the command line, so installing the package changes no other
+project's run. Collection reads YAML only and
 imports no framework. Items carry no fixtures. A case's data and reference are computed
 once per process. Each item's results row travels in `user_properties`, so under
 pytest-xdist the controller alone writes `--harness-report DIR`, with the same rows as a
@@ -44,11 +45,19 @@ def _case_roots(config: pytest.Config) -> list[Path]:
     return [Path(p).resolve() for p in config.getini("harness_cases")] + given
 
 
+def _named_files(config: pytest.Config) -> list[Path]:
+    """Case files named on the command line (`pytest path/to/my_cases.yaml`): always collected."""
+    base = Path(str(config.invocation_params.dir))
+    named = [base / str(arg).split("::", 1)[0] for arg in config.invocation_params.args if not str(arg).startswith("-")]
+    return [p.resolve() for p in named if p.suffix in (".yaml", ".yml") and p.is_file()]
+
+
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
     if file_path.suffix not in (".yaml", ".yml"):
         return None
     path = file_path.resolve()
-    if any(path == root or root in path.parents for root in _case_roots(parent.config)):
+    if path in _named_files(parent.config) or any(path == root or root in path.parents
+                                                  for root in _case_roots(parent.config)):
         return CaseFile.from_parent(parent, path=file_path)
     return None
 
@@ -182,9 +191,19 @@ def pytest_configure(config: pytest.Config) -> None:
     from .quiet import prepare_environment
 
     config.addinivalue_line("markers", "xdist_group(name): run in the same xdist worker as its group")
-    if not _case_roots(config):
-        return  # installed but not configured here: this session is some other project's business
+    if not _case_roots(config) and not _named_files(config):
+        return  # installed but not configured here, no case file named: some other project's business
+    from .options import environment_options
+    from .problems import BadInput
+
+    try:
+        environment_options()  # a typo in HARNESS_FRAMEWORKS or HARNESS_TIMEOUT: one line, no test runs
+    except BadInput as exc:
+        raise pytest.UsageError(str(exc)) from None
     prepare_environment()  # before any item imports a framework
+    from .threads import share_cores
+
+    share_cores()  # the framework workers this process starts inherit their share of the cores
     # A broken case file is one collection error; the other files still run (exit stays non-zero).
     config.option.continue_on_collection_errors = True
     folder = config.getoption("--harness-report")

@@ -63,6 +63,7 @@ class Row:
     db_err_bound_ratio: float | None = None
     diagnosis: str | None = None  # why a forward mismatch happened (harness/diagnose.py)
     diagnosis_detail: str | None = None
+    verdict: str | None = None  # fail, agree, differ, not applicable, skipped (harness/verdict.py)
     expected_error: str | None = None
     worst_index: str | None = None
     worst_value: float | None = None

@@ -23,7 +23,6 @@ import numpy as np
 
 from . import deadline, journal, memory, outfolder
 from .adapters.base import describe_error
-from .adapters.registry import adapter_names
 from .cases import Case, LoadResult, adapters_for
 from .compare import Outcome, judge, judge_backward
 from .data import Tensors
@@ -33,6 +32,7 @@ from .reference import Reference
 from .resume import earlier_rows
 from .rows import Row
 from .runner import availability, prepare
+from .verdict import RunNote
 
 
 @dataclass
@@ -198,11 +198,6 @@ def run_command(loaded: LoadResult, output: str, only: Sequence[str] | None, arg
                 repro: bool = False) -> int:
     """Rows -> journal -> results.csv and report.html, summary, exit code (130 when interrupted);
     the output folder is locked for the run (a second run into it: one line, exit 2)."""
-    unknown = sorted(set(only or ()) - set(adapter_names()))
-    if unknown:
-        print(f"error: unknown adapter(s) {', '.join(unknown)}; registered: {', '.join(adapter_names())}",
-              file=sys.stderr)
-        return 2
     pairs = [(c.id, a, p) for c in loaded.cases for a in adapters_for(c, only) for p in passes(c)]
     if not pairs:  # nothing to run never replaces an earlier report
         why = "the case files hold no valid case" if not loaded.cases else "no case has a selected adapter"
@@ -260,14 +255,15 @@ def _run_locked(loaded: LoadResult, folder: Path, only: Sequence[str] | None, ar
                                   "seconds or --timeout)" for name, seconds in startup.items()}}
     if prepared.logs:
         env[LOG_KEY] = "\n".join(prepared.logs.values())
+    note = RunNote(interrupted=interrupted, planned=len(pairs), dropped=[str(p) for p in loaded.problems])
     try:
-        paths = write_reports(ordered, str(folder), env)
+        paths = write_reports(ordered, str(folder), env, note)
     except OSError as exc:  # a full disk, a folder made read-only meanwhile: the earlier reports stay as they were
         print(f"error: cannot write the reports in {folder}/ ({exc.strerror or exc}); the {len(ordered)} rows are in "
               f"{folder / journal.NAME} where it could be written: free the space and run again with --resume",
               file=sys.stderr)
         return 2
-    print(summary_text(ordered))
+    print(summary_text(ordered, note))
     took = time.perf_counter() - start
     if interrupted:
         print(f"interrupted after {len(ordered)} of {len(pairs)} pairs ({took:.1f} s); they are in "

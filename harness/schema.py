@@ -25,7 +25,7 @@ from pydantic import (
 )
 
 from .adapters.registry import adapter_names
-from .problems import shown, unknown_key
+from .problems import VALUE_CUTOFF, did_you_mean, shown, unknown_key
 
 STATUSES: tuple[str, ...] = ("match", "mismatch", "error", "unsupported", "skipped")
 OPS: tuple[str, ...] = ("conv", "conv_transpose", "convolve")
@@ -100,8 +100,9 @@ def _padding(value: Any, info: ValidationInfo) -> str | Pads:
         elif all(isinstance(v, list) and len(v) == 2 and all(_is_count(p) for p in v) for v in value):
             pads = tuple((v[0], v[1]) for v in value)
     if pads is None:
+        hint = did_you_mean(value, PADDING_WORDS, VALUE_CUTOFF) if isinstance(value, str) else ""
         raise ValueError(f"expected {words}, or for this {rank}-D case {forms} of non-negative integers,"
-                         f" got {shown(value)}")
+                         f" got {shown(value)}{hint}")
     return "valid" if all(p == (0, 0) for p in pads) else pads
 
 

@@ -43,7 +43,7 @@ if __name__ == "__main__":
 
 
 # A script named after its framework (torch.py) would import itself: drop its folder from the path first.
-NOT_ITSELF = ('import os\n'
+NOT_ITSELF = ('import os\nimport sys\n'
               'sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != '
               'os.path.dirname(os.path.abspath(__file__))]  # import the framework, not this file\n')
 
@@ -61,7 +61,7 @@ def program(conv: Conv, adapter: Adapter, plan: Plan, title: str, prelude: str =
         index = ", ".join(f"{low}:y.shape[{2 + a}] - {high}" for a, (low, high) in enumerate(plan.crop))
         wrap.append(f"    y = y[:, :, {index}]  # the crops of the full transposed output")
     wrap.append("    return y")
-    head = [f'"""{title}', "", describe(conv), '"""', "import sys", prelude, "import numpy as np"]
+    head = [f'"""{title}', "", describe(conv), '"""', prelude, "import numpy as np"]
     return "\n".join(head) + "\n" + adapter.source(conv, plan).replace("import numpy as np\n", "") + "\n".join(wrap) + "\n"
 
 

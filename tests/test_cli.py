@@ -110,7 +110,7 @@ def test_an_empty_selection_keeps_the_earlier_report(tmp_path: Path) -> None:
     assert out.returncode == 2 and "no case selected" in out.stderr
     assert (tmp_path / "reports" / "results.csv").read_text() == "earlier"
     out = run_cli(tmp_path, "run", "-a", " scipy , torch")  # spaces around names are fine
-    assert out.returncode == 0 and out.stdout.startswith("0 failing of 1 pairs"), out.stdout + out.stderr
+    assert out.returncode == 0 and out.stdout.startswith("0 failing; the frameworks agree on 1 of 1 pairs"), out.stdout + out.stderr
 
 
 def test_diff_exits_1_when_a_verdict_changed(tmp_path: Path) -> None:
@@ -119,7 +119,7 @@ def test_diff_exits_1_when_a_verdict_changed(tmp_path: Path) -> None:
     (tmp_path / "b.csv").write_text(header + "c,jax,match,match,true\nd,jax,match,error,false\n")
     assert run_cli(tmp_path, "diff", "a.csv", "a.csv", "-o", "d").returncode == 0
     out = run_cli(tmp_path, "diff", "a.csv", "b.csv", "-o", "d")
-    assert out.returncode == 1 and "passed" in out.stdout and "status" in out.stdout
+    assert out.returncode == 1 and "now fails" in out.stdout and "status: error -> match" in out.stdout
 
 
 def test_a_clean_run_is_quiet_and_says_0_failing(tmp_path: Path) -> None:
@@ -130,7 +130,9 @@ def test_a_clean_run_is_quiet_and_says_0_failing(tmp_path: Path) -> None:
         "    dtype: float16\n    adapters: [keras, jax]\n")
     out = run_cli(tmp_path, "run")
     assert out.returncode == 0, out.stdout + out.stderr
-    assert out.stdout.splitlines()[0] == "0 failing of 2 pairs (1 cases x 2 adapters): every pair behaves as expected or as its case records"
+    assert out.stdout.splitlines()[:2] == [
+        "0 failing; the frameworks agree on 2 of 2 pairs, differ on 0 (recorded), 0 not applicable",
+        "2 pairs = 2 forward + 0 backward, from 1 case and 2 adapters"]
     assert out.stderr == "", out.stderr  # no absl, oneDNN or TensorFlow line
     assert 'id="log"' in (tmp_path / "reports" / "report.html").read_text()  # they went to the report
 

@@ -9,7 +9,7 @@ import pytest
 from helpers import make_case
 
 from harness.adapters.base import Output
-from harness.compare import Outcome, error_bound, expected_param_count, judge, terms
+from harness.compare import Outcome, error_bound, expected_param_count, judge, judge_backward, terms
 from harness.data import make_tensors
 from harness.reference import reference
 from harness.schema import Expectation
@@ -130,7 +130,33 @@ def test_skipped_and_unsupported() -> None:
     ref = reference(case, make_tensors(case, 0))
     assert judge(case, ref, Outcome("jax", "skipped")).passed
     unsupported = judge(case, ref, Outcome("keras", "unsupported", error_message="why"))
-    assert unsupported.status == "unsupported" and not unsupported.passed
+    assert (unsupported.status, unsupported.passed, unsupported.verdict) == ("unsupported", True, "not applicable")
+
+
+@pytest.mark.parametrize(("rule", "passed", "verdict"), [
+    (None, True, "not applicable"),  # a declared limitation is a fact, not a failure
+    ("unsupported", True, "not applicable"),  # recorded by the case: still passes
+    ("match", False, "fail"),  # the case expects the adapter to run it
+    ("error", False, "fail"),
+])
+def test_an_unsupported_pair_fails_only_when_its_case_expects_a_run(rule: str | None, passed: bool,
+                                                                     verdict: str) -> None:
+    case = make_case(expect={} if rule is None else {"keras": Expectation(status=rule, reason="r")})
+    ref = reference(case, make_tensors(case, 0))
+    row = judge(case, ref, Outcome("keras", "unsupported", error_message="keras cannot"))
+    assert (row.passed, row.verdict) == (passed, verdict)
+    back = judge_backward(make_case(grad=True), False, None, Outcome("scipy", "unsupported", error_message="no AD"))
+    assert (back.passed, back.verdict, back.expected) == (True, "not applicable", "unsupported")
+
+
+def test_verdicts_name_agreement_recorded_differences_and_failures() -> None:
+    case = make_case(expect={"jax": Expectation(status="error", reason="jax refuses")})
+    ref = reference(case, make_tensors(case, 0))
+    assert judge(case, ref, Outcome("jax", "error", error_type="E", error_message="m")).verdict == "differ"
+    assert judge(case, ref, Outcome("torch", "error", error_type="E", error_message="m")).verdict == "fail"
+    invalid = make_case(kernel_size=9)
+    ref = reference(invalid, make_tensors(invalid, 0))
+    assert judge(invalid, ref, Outcome("torch", "error", error_type="E", error_message="m")).verdict == "agree"
 
 
 @pytest.mark.parametrize(("pinned", "passed"), [

@@ -77,10 +77,12 @@ def test_an_interrupted_run_keeps_its_rows_and_resume_finishes_it(tmp_path: Path
     while time.monotonic() < deadline and (not journal.exists() or len(journal.read_text().splitlines()) < 2):
         time.sleep(0.1)
     proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=60)
+    said, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     kept = [json.loads(line)["case_id"] for line in journal.read_text().splitlines()]
     assert 2 <= len(kept) < 8 and "--resume" in err
+    assert said.startswith(f"INTERRUPTED: {len(kept)} of 8 pairs ran"), said  # the summary says so first
+    assert "INTERRUPTED" in (tmp_path / "reports" / "report.html").read_text()
     assert len(rows_of(tmp_path / "reports" / "results.csv")) == len(kept)  # a partial report, marked so on stderr
     out = subprocess.run([sys.executable, "-m", "harness", "run", "--resume"], cwd=tmp_path, env=env,
                          capture_output=True, text=True, timeout=120)

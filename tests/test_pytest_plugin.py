@@ -109,7 +109,7 @@ def test_failure_is_readable_and_expected_divergence_passes(tmp_path: Path) -> N
     assert "cases/mine.yaml:10: recorded-wrongly [jax]" in text
     assert "status: match, expected: error  -> now matches: update the case" in text
     assert "recorded reason: an outdated record" in text
-    assert "reference            0      0      1      1" in text  # SAME k=2x3 s=2 on 4x7
+    assert "    reference      0      0      1      1" in text  # SAME k=2x3 s=2 on 4x7
     assert "Traceback" not in text and "harness/" not in text
 
 
@@ -126,11 +126,11 @@ def test_missing_framework_skips_or_fails_when_required(pytester: pytest.Pyteste
     monkeypatch.setattr(type(get_adapter("jax")), "available", classmethod(lambda cls: False))
     pytester.makefile(".yaml", mine=CASES.split("  - id: recorded-wrongly")[0])
     monkeypatch.delenv("HARNESS_FRAMEWORKS", raising=False)
-    result = pytester.runpytest_inprocess("-p", "harness.pytest_plugin", "--harness-cases", ".", "-rs")
+    result = pytester.runpytest_inprocess("-p", "harness.pytest_plugin", "-p", "no:hypothesispytest", "--harness-cases", ".", "-rs")
     result.assert_outcomes(skipped=2)
     result.stdout.fnmatch_lines(["*jax is not installed*"])
     monkeypatch.setenv("HARNESS_FRAMEWORKS", "jax")
-    result = pytester.runpytest_inprocess("-p", "harness.pytest_plugin", "--harness-cases", ".")
+    result = pytester.runpytest_inprocess("-p", "harness.pytest_plugin", "-p", "no:hypothesispytest", "--harness-cases", ".")
     result.assert_outcomes(failed=2)
 
 

@@ -68,8 +68,11 @@ def test_html_is_self_contained_and_answers_first() -> None:
     page = render_html(report.frame(sample_rows()), ENV)
     assert page.startswith("<!doctype html>") and page.endswith("</html>")
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)  # nothing fetched at view time
-    assert "<b>3 failing</b> of 5 pairs (2 cases &times; 3 adapters)" in page
-    order = [page.index(f'id="{part}"') for part in ("differences", "failing", "statuses", "environment", "cases")]
+    assert ("<b>2 failing; the frameworks agree on 2 of 5 pairs, differ on 0 (recorded), 1 not applicable</b>"
+            in page)
+    assert "5 pairs = 5 forward + 0 backward, from 2 cases and 3 adapters" in page
+    order = [page.index(f'id="{part}"') for part in ("verdict", "failing", "differences", "limits", "statuses",
+                                                     "environment", "cases")]
     assert order == sorted(order)
     assert '<details id="environment">' in page  # collapsed
     data = json.loads(re.search(r'<script type="application/json" id="data">(.*?)</script>', page, re.S).group(1))
@@ -156,3 +159,20 @@ def test_a_full_disk_at_the_report_is_one_line_and_keeps_the_journal(tmp_path: P
     code = run_command(load_cases([tmp_path / "c.yaml"]), str(tmp_path / "out"), None, argv=["harness"])
     assert code == 2 and not (tmp_path / "out" / "results.csv").exists()
     assert (tmp_path / "out" / "journal.jsonl").read_text().count("\n") == 1
+
+
+def test_first_screen_groups_one_cause_into_one_row_and_keeps_limits_apart() -> None:
+    rows = sample_rows()
+    recorded = dataclasses.replace(rows[0], expected="error", passed=True, verdict="differ",
+                                   reason="torch refuses strided same. A long story follows here.")
+    twins = [dataclasses.replace(recorded, case_id=f"twin-{i}", adapter=a, reason=f"Wording {i}.")
+             for i, a in enumerate(("torch", "torch-functional", "torch"))]
+    page = render_html(report.frame([*rows[1:], recorded, *twins]), ENV)
+    table = page[page.index('id="differences"'):page.index('id="limits"')]
+    assert table.count("<tr><td>") == 1 and "torch, torch-functional" in table  # one cause, one row
+    assert "<summary>torch refuses strided same.</summary>" in table and "A long story follows here." in table
+    assert "…" not in table  # the full text is there, on demand
+    limits = page[page.index('id="limits"'):page.index('id="statuses"')]
+    assert "keras has no pad mode" in limits and "keras has no pad mode" not in table
+    failing = page[page.index('id="failing"'):page.index('id="differences"')]
+    assert "<th>pass</th>" in failing and "forward" in failing

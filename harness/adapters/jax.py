@@ -94,9 +94,11 @@ class JaxAdapter(Adapter):
         last = conv.layout == "channels_last"
         nd = conv.rank + 2
         precision = "jax.lax.Precision.HIGHEST" if conv.precision == "highest" else "None"
-        lines = ["import jax", "import jax.numpy as jnp", "import numpy as np", "",
-                 f'jax.config.update("jax_enable_x64", {conv.dtype == "float64"})', "", "",
-                 "def compute(x, w, b):", f"    dtype = jnp.{conv.dtype}"]
+        lines = ["import jax", "import jax.numpy as jnp", "import numpy as np", "", ""]
+        if conv.dtype == "float64":  # 64-bit inside this call only: the program's other JAX code keeps its setting
+            lines += ["def compute(x, w, b):", "    with jax.enable_x64(True):", "        return _compute(x, w, b)",
+                      "", ""]
+        lines += [f"def {'_compute' if conv.dtype == 'float64' else 'compute'}(x, w, b):", f"    dtype = jnp.{conv.dtype}"]
         if last:
             lines += ["    x = np.moveaxis(x, 1, -1)  # N C spatial -> N spatial C",
                       f"    w = w.transpose({', '.join(map(str, (*range(2, nd), 1, 0)))})  # (A, B, *k) -> (*k, B, A)"]

@@ -90,22 +90,41 @@
     return svg;
   }
 
-  function heat(grid, label) {
+  function heat(grid, label) {  // log scale over the map's own range; within the bound (<= 1) stays pale
     const cells = grid.split("/").map(function (line) { return line.trim().split(/\s+/).map(Number); });
     const c = Math.max(6, Math.min(16, Math.floor(160 / Math.max(cells.length, cells[0].length))));
-    const svg = el("svg:svg", {width: Math.max(c * cells[0].length + 2, 190), height: c * cells.length + 18,
-      role: "img", "aria-label": "value differences of " + label});
+    const finite = [].concat.apply([], cells).filter(function (v) { return v > 0 && isFinite(v); });
+    const lo = Math.log10(finite.length ? Math.min.apply(null, finite) : 1), hi = Math.log10(finite.length ? Math.max.apply(null, finite) : 1);
+    function colour(v) {
+      if (!v) return "#ffffff";
+      const level = v === Infinity ? 1 : hi > lo ? (Math.log10(v) - lo) / (hi - lo) : 1;
+      if (v <= 1) return "rgb(" + Math.round(235 - 60 * level) + "," + Math.round(240 - 40 * level) + ",250)";
+      return "rgb(255," + Math.round(230 - 200 * level) + "," + Math.round(210 - 200 * level) + ")";
+    }
+    const width = Math.max(c * cells[0].length + 2, 230), top = 16, bottom = top + c * cells.length;
+    const svg = el("svg:svg", {width: width, height: bottom + 46, role: "img", "aria-label": "value differences of " + label});
     svg.appendChild(el("svg:text", {x: 0, y: 11}, label + ": |y - ref| / bound"));
     cells.forEach(function (line, i) {
       line.forEach(function (v, j) {
-        const level = !v ? 0 : v === Infinity ? 1 : Math.max(0, Math.min(1, (Math.log10(v) + 2) / 3));
-        const r = el("svg:rect", {x: 1 + j * c, y: 16 + i * c, width: c, height: c,
-          fill: "rgb(255," + Math.round(255 - 200 * level) + "," + Math.round(255 - 240 * level) + ")"});
+        const r = el("svg:rect", {x: 1 + j * c, y: top + i * c, width: c, height: c, fill: colour(v)});
         r.appendChild(el("svg:title", {}, fmt(v)));
         svg.appendChild(r);
       });
     });
+    const steps = 24, barW = 150;  // the legend: the same log scale, its ends labelled
+    for (let k = 0; k < steps; k++) {
+      const v = Math.pow(10, lo + (hi - lo) * (k + 0.5) / steps);
+      svg.appendChild(el("svg:rect", {x: 1 + k * barW / steps, y: bottom + 6, width: barW / steps + 0.5, height: 8, fill: colour(v)}));
+    }
+    svg.appendChild(el("svg:text", {x: 1, y: bottom + 26}, fmt(Math.pow(10, lo))));
+    svg.appendChild(el("svg:text", {x: barW + 1, y: bottom + 26, "text-anchor": "end"}, fmt(Math.pow(10, hi))));
+    svg.appendChild(el("svg:text", {x: 1, y: bottom + 40}, "log scale; blue: within the bound, red: beyond it"));
     return svg;
+  }
+
+  function index(text) {  // "0x2x2x6" (or "dx 0x1x2x2") is an index, not a shape
+    const parts = text.split(" "), place = parts.pop();
+    return (parts.length ? parts.join(" ") + " " : "") + "index [" + place.split("x").join(", ") + "]";
   }
 
   function details(list) {
@@ -120,7 +139,7 @@
       ["parameters", function (r) { return r.param_count; }],
       ["dx, dw, db err_bound_ratio", function (r) { const v = [r.dx_err_bound_ratio, r.dw_err_bound_ratio, r.db_err_bound_ratio]; return r.pass === "backward" && v.some(function (x) { return x !== null; }) ? v.map(fmt).join(", ") : ""; }],
       ["err_bound_ratio", function (r) { return fmt(r.err_bound_ratio) + (r.strict_err_bound_ratio !== null && r.strict_err_bound_ratio !== r.err_bound_ratio ? " (float32 bound: " + fmt(r.strict_err_bound_ratio) + ")" : ""); }],
-      ["worst element", function (r) { return r.worst_index ? "at " + r.worst_index + ": " + fmt(r.worst_value) + " vs " + fmt(r.worst_reference) + " (bound " + fmt(r.worst_bound) + ")" : ""; }],
+      ["worst element", function (r) { return r.worst_index ? index(r.worst_index) + " (N, C, spatial...): " + fmt(r.worst_value) + " vs " + fmt(r.worst_reference) + " (bound " + fmt(r.worst_bound) + ")" : ""; }],
       ["error", function (r) { return r.error_message ? (r.error_type ? r.error_type + ": " : "") + r.error_message : ""; }],
       ["pinned error", function (r) { return r.expected_error; }],
       ["diagnosis", function (r) { return r.diagnosis ? r.diagnosis + (r.diagnosis_detail ? ": " + r.diagnosis_detail : "") : ""; }]];
@@ -175,7 +194,7 @@
     });
     frag.appendChild(pics);
     const port = el("p", {class: "meta"}, "Port it (prints verified code for this case): ");
-    forward.forEach(function (r, i) {
+    forward.filter(function (r) { return r.status !== "unsupported"; }).forEach(function (r, i) {  // port refuses those
       if (i) port.appendChild(document.createTextNode(" · "));
       port.appendChild(el("code", {title: "the code computes the reference result in " + r.adapter},
         "python -m harness port '" + first.case_id + "' --to " + r.adapter));
