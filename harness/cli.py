@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from . import options
+from . import options, outfolder
 from .cases import LoadResult, case_files, load_cases
 from .keyword import keyword_test
 from .problems import BadInput
@@ -132,8 +132,9 @@ def cmd_fuzz(args: argparse.Namespace) -> int:
     seconds = options.duration(args.time, "--time")
     assert seconds is not None
     only = _adapters_option(args.adapters)
-    found = fuzz(seconds, args.seed, only, Path(args.output), [DEFAULT_CASES], Path(DEFAULT_REPORTS) / "repro",
-                 Path(DEFAULT_REPORTS) / "results.csv")
+    with outfolder.locked(Path(args.output)):  # two fuzzers would write the same found-N files
+        found = fuzz(seconds, args.seed, only, Path(args.output), [DEFAULT_CASES], Path(DEFAULT_REPORTS) / "repro",
+                     Path(DEFAULT_REPORTS) / "results.csv")
     print(f"{len(found)} new kind(s) of divergence" + "".join(f"\n  {path}" for path in found))
     return 0
 
@@ -151,19 +152,22 @@ def cmd_adapters(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from .report import render_csvs
 
-    return render_csvs(args.csvs, args.output)
+    with outfolder.locked(Path(args.output)):  # not into a folder a run is writing
+        return render_csvs(args.csvs, args.output)
 
 
 def cmd_merge(args: argparse.Namespace) -> int:
     from .report import merge_csvs
 
-    return merge_csvs(args.csvs, args.output, args.keep)
+    with outfolder.locked(Path(args.output)):
+        return merge_csvs(args.csvs, args.output, args.keep)
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
     from .diff import diff_command
 
-    return diff_command(args.old, args.new, args.output)
+    with outfolder.locked(Path(args.output)):
+        return diff_command(args.old, args.new, args.output)
 
 
 def cmd_differences(args: argparse.Namespace) -> int:

@@ -87,3 +87,17 @@ def test_resume_judges_kept_rows_against_the_case_as_it_is_now(tmp_path: Path) -
     out = run(tmp_path, env, "--resume")
     assert out.returncode == 0 and "kept from the earlier run" not in out.stdout, out.stdout + out.stderr
     assert "1 earlier row(s) are of cases changed since; they run again" in out.stderr
+
+
+def test_report_merge_and_diff_do_not_write_into_a_folder_a_run_holds(tmp_path: Path) -> None:
+    from harness.outfolder import locked
+
+    env = setup(tmp_path, SLOW)
+    assert run(tmp_path, env, "-o", "first").returncode == 0
+    csv = str(tmp_path / "first" / "results.csv")
+    with locked(tmp_path / "busy"):
+        for command in (["report", csv], ["merge", csv], ["diff", csv, csv]):
+            out = subprocess.run([sys.executable, "-m", "harness", *command, "-o", "busy"], cwd=tmp_path, env=env,
+                                 capture_output=True, text=True, timeout=60)
+            assert out.returncode == 2 and "is writing to busy/" in out.stderr, (command, out.stderr)
+    assert sorted(p.name for p in (tmp_path / "busy").iterdir()) == [".lock"]
