@@ -33,7 +33,22 @@ def usable(folder: Path) -> None:
 
 @contextlib.contextmanager
 def locked(folder: Path) -> Iterator[None]:
-    """Hold the folder for this run; BadInput when another run holds it."""
+    """Hold the folder for this run; BadInput when another run holds it. A folder made here for a
+    command that then fails (bad input found later) is removed again: nothing is left written."""
+    created = not folder.exists()
+    try:
+        with _held(folder):
+            yield
+    except BaseException:
+        if created:
+            with contextlib.suppress(OSError):
+                (folder / LOCK).unlink(missing_ok=True)
+                folder.rmdir()  # only if nothing else was written there
+        raise
+
+
+@contextlib.contextmanager
+def _held(folder: Path) -> Iterator[None]:
     usable(folder)
     try:
         handle = open(folder / LOCK, "a+", encoding="utf-8")  # noqa: SIM115 (closed by the with below)
