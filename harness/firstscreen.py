@@ -34,13 +34,14 @@ def first_sentence(value: str) -> str:
     return re.split(r"(?<=\.)\s(?=[A-Z])", " ".join(value.split()), maxsplit=1)[0]
 
 
-def readable(full: str) -> str:
-    """The first sentence, with the rest on demand (never cut)."""
-    full = " ".join(full.split())
-    short = first_sentence(full)
-    if short == full:
-        return escape(full)
-    return f"<details class=more><summary>{escape(short)}</summary>{escape(full)}</details>"
+def readable(*texts: str) -> str:
+    """The first sentence of the first text, with every text in full on demand (never cut)."""
+    texts = tuple(dict.fromkeys(" ".join(t.split()) for t in texts if t.strip())) or ("",)
+    short = first_sentence(texts[0])
+    if len(texts) == 1 and short == texts[0]:
+        return escape(short)
+    return (f"<details class=more><summary>{escape(short)}</summary>"
+            + "".join(f"<p>{escape(t)}</p>" for t in texts) + "</details>")
 
 
 def _adapters(names: pd.Series) -> str:
@@ -54,6 +55,8 @@ def _why(r: Any) -> str:
         return f"{r.status} on {r.mismatch_on}" + (f" (diagnosis: {r.diagnosis})" if text(r.diagnosis) else "")
     if text(r.error_message) or text(r.error_type):
         return f"{r.status}: {text(r.error_type) or 'error'}: {text(r.error_message)}"
+    if r.status == "match":
+        return "now matches: update the case (the framework changed)"
     return str(r.status)
 
 
@@ -134,11 +137,10 @@ def differences_section(df: pd.DataFrame) -> str:
     rows = []
     for g in _grouped(recorded, cause):
         r = g["first"]
-        full = " / ".join(dict.fromkeys(" ".join(text(x).split()) for x in
-                                        recorded.loc[cause == g["cause"], "reason"] if text(x))) or _why(r)
+        reasons = [text(x) for x in recorded.loc[cause == g["cause"], "reason"] if text(x)] or [_why(r)]
         rows.append(f"<tr><td>{escape(g['adapters'])}</td>"
                     f'<td><span class="st {escape(str(r.status))}">{escape(str(r.status))}</span></td>'
-                    f"<td>{readable(full)}</td><td class=num>{g['pairs']}</td><td>{_examples(g)}</td></tr>")
+                    f"<td>{readable(*reasons)}</td><td class=num>{g['pairs']}</td><td>{_examples(g)}</td></tr>")
     return ('<h2 id="differences">How the frameworks differ</h2><p class=note>The divergences the cases record '
             "(<code>expect:</code> with a <code>reason:</code>), one row per cause.</p>"
             + table(("adapters", "status", "what happens", "pairs", "cases"), rows, "differences"))

@@ -171,6 +171,7 @@ def test_first_screen_groups_one_cause_into_one_row_and_keeps_limits_apart() -> 
     table = page[page.index('id="differences"'):page.index('id="limits"')]
     assert table.count("<tr><td>") == 1 and "torch, torch-functional" in table  # one cause, one row
     assert "<summary>torch refuses strided same.</summary>" in table and "A long story follows here." in table
+    assert "<p>Wording 1.</p>" in table  # every wording of the cause, in full
     assert "…" not in table  # the full text is there, on demand
     limits = page[page.index('id="limits"'):page.index('id="statuses"')]
     assert "keras has no pad mode" in limits and "keras has no pad mode" not in table

@@ -56,7 +56,8 @@ def test_every_port_program_computes_the_reference(adapter: str) -> None:
             continue
         t, plain = operands(case)
         ref = reference(case, t)
-        y = load(text)(*plain)
+        with np.errstate(divide="ignore", invalid="ignore"):  # scipy's method choice takes log(0) on empty batches
+            y = load(text)(*plain)
         assert y.shape == ref.out.shape and np.all(np.abs(y - ref.out) <= error_bound(case, ref)), (adapter, name)
         checked += 1
     assert checked >= 30
