@@ -16,11 +16,11 @@ from typing import Any
 
 import numpy as np
 
-from . import deadline, geometry, ops
+from . import bounds, deadline, geometry, ops
 from .adapters.base import Output
 from .data import Tensors
 from .diagnose import Diagnosis, diagnose
-from .dtypes import INPUT_ROUNDOFF, UNIT_ROUNDOFF, accumulation_roundoff
+from .dtypes import INPUT_ROUNDOFF, UNIT_ROUNDOFF
 from .gradients import NAMES, Gradient
 from .reference import Reference
 from .rows import Row, set_pads
@@ -59,16 +59,11 @@ def expected_param_count(case: Conv) -> int:
 
 
 def error_bound(case: Case, ref: Reference, precision: str | None = None) -> np.ndarray:
-    """gamma_n * A + u_out * (|c| + |ref|), elementwise; for a reduced precision such as tf32, whose
-    operands are rounded (unit roundoff u_in) before the products, (gamma_n + (2u_in + u_in^2)(1 + gamma_n)) * A."""
+    """The case's forward bound (`bounds.forward`), or its own `tolerance:`."""
     assert ref.abs_conv is not None and ref.no_bias is not None and ref.out is not None
     if case.tolerance is not None:
         return np.asarray(case.tolerance.atol + case.tolerance.rtol * np.abs(ref.out))
-    n_u = terms(case) * accumulation_roundoff(case.dtype)
-    gamma = n_u / (1 - n_u) if n_u < 1 else np.inf
-    u_in = INPUT_ROUNDOFF.get(precision or "", 0.0)
-    factor = gamma + (2 * u_in + u_in * u_in) * (1 + gamma)
-    return np.asarray(factor * ref.abs_conv + UNIT_ROUNDOFF[case.dtype] * (np.abs(ref.no_bias) + np.abs(ref.out)))
+    return bounds.forward(terms(case), case.dtype, ref.abs_conv, ref.no_bias, ref.out, precision)
 
 
 def value_errors(expected: np.ndarray, y: np.ndarray, bound: np.ndarray) -> dict[str, Any]:
@@ -257,6 +252,21 @@ def judge_backward(case: Case, invalid: bool, grads: dict[str, Gradient] | None,
                 wrong.append(name)
         row.status = "mismatch" if wrong else "match"
         row.mismatch_on = ";".join(wrong) or None
+        if wrong and grads is not None:
+            row.diagnosis, row.diagnosis_detail = half_accumulation(case, grads, got, wrong)
     row.passed = verdict(row, rule, outcome)
     row.verdict = verdict_of(row.passed, row.status, invalid)
     return row
+
+
+def half_accumulation(case: Case, grads: dict[str, Gradient], got: dict[str, np.ndarray],
+                      wrong: list[str]) -> tuple[str, str | None]:
+    """A backward mismatch is diagnosed as a forward one would be: `precision` when every gradient out
+    of bound is within the bound of sums kept in the case's half precision, else `unexplained`."""
+    if case.dtype in ("float16", "bfloat16"):
+        u = UNIT_ROUNDOFF[case.dtype]
+        if all(name in got and got[name].shape == grads[name].value.shape and
+               value_errors(grads[name].value, got[name], grads[name].bound(case, u_acc=u))["err_bound_ratio"] <= 1
+               for name in wrong):
+            return "precision", f"{', '.join(wrong)} within the bound of {case.dtype} accumulation, not float32's"
+    return "unexplained", None

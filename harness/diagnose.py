@@ -24,9 +24,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from . import geometry, ops
+from . import bounds, geometry, ops
 from .data import Tensors
-from .dtypes import INPUT_ROUNDOFF, UNIT_ROUNDOFF
+from .dtypes import UNIT_ROUNDOFF
 from .reference import Reference, reference
 from .schema import Case
 
@@ -47,19 +47,16 @@ def within(y: np.ndarray, expected: np.ndarray | None, bound: np.ndarray) -> boo
         return bool(np.all(np.abs(y - expected) <= bound) and np.all(np.isfinite(y) == np.isfinite(expected)))
 
 
-def _bound(case: Case, ref: Reference, u_acc: float | None = None, u_in: float = 0.0,
+def _bound(case: Case, ref: Reference, u_acc: float | None = None, precision: str | None = None,
            u_out: float | None = None) -> np.ndarray:
-    """The case's bound, optionally for another accumulation, input or output roundoff."""
+    """The case's bound, optionally for another accumulation or output roundoff or a reduced precision."""
     from .compare import error_bound
 
-    if u_acc is None and not u_in and u_out is None:
+    if u_acc is None and precision is None and u_out is None:
         return error_bound(case, ref)
     assert ref.abs_conv is not None and ref.no_bias is not None and ref.out is not None
-    n_u = ops.terms(case) * (u_acc if u_acc is not None else 2.0**-24)
-    gamma = n_u / (1 - n_u) if n_u < 1 else np.inf
-    factor = gamma + (2 * u_in + u_in * u_in) * (1 + gamma)
-    u_out = UNIT_ROUNDOFF[case.dtype] if u_out is None else u_out
-    return np.asarray(factor * ref.abs_conv + u_out * (np.abs(ref.no_bias) + np.abs(ref.out)))
+    return bounds.forward(ops.terms(case), case.dtype, ref.abs_conv, ref.no_bias, ref.out, precision,
+                          u_acc=u_acc, u_out=u_out)
 
 
 def diagnose(case: Case, ref: Reference, tensors: Tensors, y: np.ndarray) -> Diagnosis:
@@ -103,7 +100,7 @@ def _hypotheses(case: Case, ref: Reference, tensors: Tensors) -> Iterator[Callab
             if within(y, ref.out, _bound(case, ref, u_acc=u, u_out=u)):
                 return Diagnosis("precision", "within the bound of float32 arithmetic: a float64 case computed in float32")
             return None
-        if case.dtype == "float32" and within(y, ref.out, _bound(case, ref, u_in=INPUT_ROUNDOFF["tf32"])):
+        if case.dtype == "float32" and within(y, ref.out, _bound(case, ref, precision="tf32")):
             return Diagnosis("precision", "within the bound of TF32 (operands rounded to 10 mantissa bits)")
         if case.dtype in ("float16", "bfloat16") and within(y, ref.out, _bound(case, ref, u_acc=UNIT_ROUNDOFF[case.dtype])):
             return Diagnosis("precision", f"within the bound of {case.dtype} accumulation")

@@ -7,7 +7,7 @@ convolve:       conv with the flipped kernel; dw is flipped back.
 conv_transpose: the roles swap: dx correlates g (placed back into the full output) with w,
                 dw correlates x with it, db sums g.
 Each gradient comes with A (the same computation on absolute values) and n (the most products
-summed into one element), so its bound is gamma_n * A + u_out * (|ref| + folds * A).
+summed into one element), so its bound is gamma_n * A + u_out * (|ref| + (folds - 1) * A) (harness/bounds.py).
 """
 
 from __future__ import annotations
@@ -18,8 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from . import deadline, geometry, ops
-from .dtypes import UNIT_ROUNDOFF, accumulation_roundoff
+from . import bounds, deadline, geometry, ops
 from .reference import NUMPY_PAD_MODE, _correlate, _transpose
 from .schema import Conv
 
@@ -33,11 +32,9 @@ class Gradient:
     terms: int  # n: products summed into one element at most
     folds: int = 1  # pad positions folded into one input position (1 without a pad adjoint)
 
-    def bound(self, conv: Conv) -> np.ndarray:
-        n_u = self.terms * accumulation_roundoff(conv.dtype)
-        gamma = n_u / (1 - n_u) if n_u < 1 else np.inf
-        u = UNIT_ROUNDOFF[conv.dtype]
-        return np.asarray(gamma * self.abs_value + u * (np.abs(self.value) + self.folds * self.abs_value))
+    def bound(self, conv: Conv, u_acc: float | None = None) -> np.ndarray:
+        """`bounds.gradient`: the forward pass's accumulation model, folds counted only where they fold."""
+        return bounds.gradient(self.terms, conv.dtype, self.value, self.abs_value, self.folds, u_acc)
 
 
 def cotangent(conv: Conv, shape: tuple[int, ...], seed: int) -> np.ndarray:

@@ -72,8 +72,11 @@ def assert_matches(adapter: str, fields: dict[str, Any], realization: str) -> No
         assert pads_of(row) == pads_of(row, "ref_pad_")
 
 
-def assert_gradients_match(adapter: str, fields: dict[str, Any]) -> None:
-    """The backward row of a configuration whose forward pass matches: dx, dw, db all within bounds."""
+HALF = ("float16", "bfloat16", "channels-first-bfloat16")  # configurations in a half precision
+
+
+def backward_row(adapter: str, fields: dict[str, Any]) -> Row:
+    """The judged backward row of one configuration."""
     from harness.compare import judge_backward
     from harness.gradients import cotangent, reference_gradients
 
@@ -84,6 +87,18 @@ def assert_gradients_match(adapter: str, fields: dict[str, Any]) -> None:
     grads = None
     if ref.out is not None:
         grads = reference_gradients(case, tensors.input, tensors.weights, cotangent(case, ref.out.shape, case.seed))
-    row = judge_backward(case, bool(ref.invalid), grads, outcome.backward)
+    return judge_backward(case, bool(ref.invalid), grads, outcome.backward)
+
+
+def assert_half_accumulation(adapter: str, fields: dict[str, Any], on: str) -> None:
+    """A gradient summed in the half precision (cases/gradients.yaml): out of the float32-accumulation
+    bound on exactly `on`, and diagnosed `precision` (within the bound of half accumulation)."""
+    row = backward_row(adapter, fields)
+    assert (row.status, row.mismatch_on, row.diagnosis) == ("mismatch", on, "precision"), row
+
+
+def assert_gradients_match(adapter: str, fields: dict[str, Any]) -> None:
+    """The backward row of a configuration whose forward pass matches: dx, dw, db all within bounds."""
+    row = backward_row(adapter, fields)
     assert row.status == "match", row
     assert row.pass_ == "backward" and row.dx_err_bound_ratio is not None and row.dx_err_bound_ratio <= 1

@@ -107,7 +107,7 @@ def test_without_avx512f_bfloat16_falls_back_to_eigen() -> None:
 
     row = run("keras", **VALID_CONFIGS["channels-first-bfloat16"])
     assert row.status == "error" and "only supports the NHWC tensor format" in (row.error_message or "")
-    with pytest.raises(AssertionError, match="mismatch_on='dw'"):
+    with pytest.raises(AssertionError, match="mismatch_on='dx;dw;db'"):
         assert_gradients_match("keras", VALID_CONFIGS["bfloat16"])
 
 
@@ -118,9 +118,10 @@ def test_gradients_match(name: str) -> None:
     assert_gradients_match("keras", VALID_CONFIGS[name])
 
 
-def test_float16_weight_gradient_exceeds_float32_accumulation() -> None:
-    """TensorFlow's float16 Conv2DBackpropFilter on the CPU: dw beyond the bound (cases/gradients.yaml)."""
+def test_float16_gradients_exceed_float32_accumulation() -> None:
+    """TensorFlow's float16 Conv2DBackpropInput and Conv2DBackpropFilter on the CPU: dx and dw beyond the
+    float32-accumulation bound (cases/gradients.yaml)."""
     from battery import VALID_CONFIGS, assert_gradients_match
 
-    with pytest.raises(AssertionError, match="mismatch_on='dw'"):
+    with pytest.raises(AssertionError, match="mismatch_on='dx;dw'"):
         assert_gradients_match("keras", VALID_CONFIGS["float16"])
