@@ -73,7 +73,7 @@ def load_cases(paths: Iterable[str | os.PathLike[str]]) -> LoadResult:
 def load_file(path: Path) -> tuple[list[Case], list[Problem]]:
     name = display_path(path)
     try:
-        if path.exists() != path.is_file() or path.is_symlink() and not path.exists():
+        if path.is_symlink() and not path.exists() or path.exists() and not path.is_file():
             # a FIFO would block the read forever; a looping or broken link is no file either
             return [], [Problem(name, 1, "not a regular file (a pipe, a device, a broken or looping link): not read")]
         if path.stat().st_size > MAX_BYTES:

@@ -34,21 +34,9 @@ def usable(folder: Path) -> None:
 @contextlib.contextmanager
 def locked(folder: Path) -> Iterator[None]:
     """Hold the folder for this run; BadInput when another run holds it. A folder made here for a
-    command that then fails (bad input found later) is removed again: nothing is left written."""
+    command that then fails (bad input found later) is removed again: nothing is left written. Only
+    the run holding the lock cleans up, so a run refused here never removes another run's lock."""
     created = not folder.exists()
-    try:
-        with _held(folder):
-            yield
-    except BaseException:
-        if created:
-            with contextlib.suppress(OSError):
-                (folder / LOCK).unlink(missing_ok=True)
-                folder.rmdir()  # only if nothing else was written there
-        raise
-
-
-@contextlib.contextmanager
-def _held(folder: Path) -> Iterator[None]:
     usable(folder)
     try:
         handle = open(folder / LOCK, "a+", encoding="utf-8")  # noqa: SIM115 (closed by the with below)
@@ -68,5 +56,11 @@ def _held(folder: Path) -> Iterator[None]:
         handle.flush()
         try:
             yield
+        except BaseException:
+            if created:
+                with contextlib.suppress(OSError):
+                    (folder / LOCK).unlink(missing_ok=True)
+                    folder.rmdir()  # only if nothing else was written there
+            raise
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)

@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from helpers import install_fake
 
 from harness.journal import Journal
@@ -101,3 +102,28 @@ def test_report_merge_and_diff_do_not_write_into_a_folder_a_run_holds(tmp_path: 
                                  capture_output=True, text=True, timeout=60)
             assert out.returncode == 2 and "is writing to busy/" in out.stderr, (command, out.stderr)
     assert sorted(p.name for p in (tmp_path / "busy").iterdir()) == [".lock"]
+
+
+def test_a_run_refused_at_the_lock_never_removes_the_holders_lock(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two runs into a new folder: the one that loses the race must leave the winner's lock file."""
+    import fcntl
+
+    from harness import outfolder
+    from harness.problems import BadInput
+
+    held = []
+    real = outfolder.usable
+
+    def other_run_wins(folder: Path) -> None:  # between our look for the folder and our lock
+        real(folder)
+        handle = open(folder / outfolder.LOCK, "a+")  # noqa: SIM115 (closed below)
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        held.append(handle)
+
+    monkeypatch.setattr(outfolder, "usable", other_run_wins)
+    folder = tmp_path / "new"
+    with pytest.raises(BadInput, match="is writing to"), outfolder.locked(folder):
+        pass
+    assert (folder / outfolder.LOCK).exists()
+    held[0].close()
