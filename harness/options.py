@@ -66,7 +66,7 @@ def adapter_list(names: Iterable[str], name: str) -> list[str]:
 def environment_options() -> None:
     """HARNESS_TIMEOUT, HARNESS_MAX_MEMORY, HARNESS_FRAMEWORKS and HARNESS_DEVICE, when set, are valid
     (the device: its spelling, and for cuda an NVIDIA GPU on this machine; once, not once per pair)."""
-    from .adapters.base import check_device
+    from .adapters.device import check_device
     from .adapters.registry import split_names
 
     try:

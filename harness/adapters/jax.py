@@ -32,11 +32,10 @@ from .base import (
     from_layout,
     kernel_first,
     kernel_last,
-    no_device,
-    requested_device,
     spatial_widths,
     to_layout,
 )
+from .device import no_device, requested_device
 
 
 class JaxAdapter(Adapter):

@@ -24,15 +24,13 @@ from .base import (
     Adapter,
     Plan,
     Realisation,
-    device_text,
     from_layout,
     kernel_first,
     kernel_last,
-    no_device,
-    requested_device,
     spatial_widths,
     to_layout,
 )
+from .device import device_text, no_device, requested_device
 
 
 def depthwise(conv: Conv) -> bool:

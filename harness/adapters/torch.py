@@ -18,7 +18,8 @@ import numpy as np
 from ..data import Tensors
 from ..geometry import conv_pads
 from ..schema import Conv
-from .base import Adapter, ArrayRealisation, Plan, Realisation, no_device, requested_device, symmetric
+from .base import Adapter, ArrayRealisation, Plan, Realisation, symmetric
+from .device import no_device, requested_device
 
 
 class TorchAdapter(Adapter):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.adapters.base import device_text
+from harness.adapters.device import device_text
 
 CASE = "cases:\n  - {id: a, in_channels: 1, out_channels: 1, kernel_size: 1, input_size: 3, adapters: [scipy]}\n"
 

@@ -68,7 +68,7 @@ def test_version_and_flags() -> None:
 def test_precision_allowed_follows_the_case_and_the_device(monkeypatch: pytest.MonkeyPatch) -> None:
     from helpers import make_case
 
-    from harness.adapters.base import requested_device
+    from harness.adapters.device import requested_device
     from harness.adapters.registry import get_adapter
 
     adapter = get_adapter("torch")
