@@ -21,7 +21,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import ops
 from .dtypes import INPUT_ROUNDOFF, UNIT_ROUNDOFF, accumulation_roundoff
+from .reference import Reference
+from .schema import Case
 
 
 def gamma(n: int, u: float) -> float:
@@ -46,3 +49,12 @@ def gradient(terms: int, dtype: str, value: np.ndarray, abs_value: np.ndarray, f
     u_out = UNIT_ROUNDOFF[dtype]
     g = gamma(terms, accumulation_roundoff(dtype) if u_acc is None else u_acc)
     return np.asarray(g * abs_value + u_out * (np.abs(value) + (folds - 1) * abs_value))
+
+
+def error_bound(case: Case, ref: Reference, precision: str | None = None) -> np.ndarray:
+    """A case's forward bound (`forward`, for a lower `precision` when given), or its own `tolerance:`.
+    Judging and diagnosis both use this one."""
+    assert ref.abs_conv is not None and ref.no_bias is not None and ref.out is not None
+    if case.tolerance is not None:
+        return np.asarray(case.tolerance.atol + case.tolerance.rtol * np.abs(ref.out))
+    return forward(ops.terms(case), case.dtype, ref.abs_conv, ref.no_bias, ref.out, precision)

@@ -112,7 +112,7 @@ def cmd_repro(args: argparse.Namespace) -> int:
 
 
 def cmd_port(args: argparse.Namespace) -> int:
-    from .adapters.base import Unsupported
+    from .adapters.errors import Unsupported
     from .adapters.registry import get_adapter
     from .script import port_program
 

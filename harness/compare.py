@@ -11,43 +11,22 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
-from . import bounds, deadline, geometry, ops
-from .adapters.base import Output
+from . import deadline, ops
+from .bounds import error_bound
 from .data import Tensors
 from .diagnose import Diagnosis, diagnose
 from .dtypes import INPUT_ROUNDOFF, UNIT_ROUNDOFF
 from .gradients import NAMES, Gradient
+from .outcome import Outcome
 from .reference import Reference
 from .rows import Row, set_pads
 from .schema import CONV_FIELDS, Case, Conv, Expectation, expect_key
 from .verdict import verdict_of
-
-
-@dataclass
-class Outcome:
-    """What running one case in one adapter gave, before any judgement."""
-
-    adapter: str
-    status: str  # ran | error | unsupported | skipped
-    output: Output | None = None
-    realization: str | None = None
-    param_count: int | None = None
-    pads: geometry.Pads | None = None
-    error_type: str | None = None
-    error_message: str | None = None
-    seconds: float | None = None
-    version: str | None = None
-    precision: str | None = None  # what the framework was allowed: the case dtype, or tf32
-    device: str | None = None
-    gradients: dict[str, np.ndarray] | None = None  # backward: dx, dw, db in the neutral layouts, float64
-    backward: Outcome | None = None  # a grad case's backward pass, run by the worker after the forward one
-    environment: dict[str, str] | None = None  # the worker's framework version and precision switches, sent once
-    log: str | None = None  # what the worker's framework printed or warned so far, when it changed
 
 
 def terms(case: Conv) -> int:
@@ -56,14 +35,6 @@ def terms(case: Conv) -> int:
 
 def expected_param_count(case: Conv) -> int:
     return ops.expected_param_count(case)
-
-
-def error_bound(case: Case, ref: Reference, precision: str | None = None) -> np.ndarray:
-    """The case's forward bound (`bounds.forward`), or its own `tolerance:`."""
-    assert ref.abs_conv is not None and ref.no_bias is not None and ref.out is not None
-    if case.tolerance is not None:
-        return np.asarray(case.tolerance.atol + case.tolerance.rtol * np.abs(ref.out))
-    return bounds.forward(terms(case), case.dtype, ref.abs_conv, ref.no_bias, ref.out, precision)
 
 
 def value_errors(expected: np.ndarray, y: np.ndarray, bound: np.ndarray) -> dict[str, Any]:
@@ -205,7 +176,7 @@ def judge(case: Case, ref: Reference, outcome: Outcome, bound: np.ndarray | None
         row.mismatch_on = ";".join(wrong) or None
         if tensors is not None and ("values" in wrong or "shape" in wrong):
             try:
-                found = diagnose(case, ref, tensors, y)
+                found = diagnose(case, ref, tensors, y, bound, outcome.pads)
             except deadline.Overrun:
                 found = Diagnosis("unexplained", "the search for a cause ran past --timeout and was stopped")
             row.diagnosis, row.diagnosis_detail = found.kind, found.detail or None

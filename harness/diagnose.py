@@ -1,11 +1,15 @@
-"""Why a forward mismatch happened: the first hypothesis that explains the adapter's output.
+"""Why a forward mismatch happened: the first hypothesis, in `HYPOTHESES` order, that explains it.
 
-Each hypothesis is "the adapter computed the reference of a slightly different case", so it
-is tested by recomputing that reference (float64) and checking the output against it within
-the case's bound. Cheap ones first; shifts last, since they recompute the reference once per
-candidate (at most 5 per axis, 124 in 3-D, and none for outputs over MAX_ELEMENTS). Never run
-for matching pairs.
+Each hypothesis is a function of one `Context` (the case, its reference, operands and bound,
+the adapter's output and the pads or crops its probe measured) that returns a `Diagnosis` or
+None; most are "the adapter computed the reference of a slightly different case", tested by
+recomputing that reference (float64) and checking the output against it within the case's
+bound. Direct evidence first (the measured pads), cheap ones next, searches last (at most 5
+candidates per axis, none for outputs over MAX_ELEMENTS). A different case that explains the
+output only within a lower precision's bound names both causes (`shift+precision`). Never
+run for matching pairs.
 
+measured_pads      the reference with the pads or crops the probe measured (not the requested ones)
 layout             the output is the reference in another axis order
 bias               the bias is missing, added twice, or added along another axis
 precision          within the bound of a lower precision (TF32, half-precision accumulation)
@@ -13,7 +17,7 @@ border             only outputs whose window touches the padding differ (a paddi
 flipped_kernel     the kernel flipped on every spatial axis (true convolution vs correlation)
 transposed_kernel  the kernel's last two spatial axes swapped
 swapped_channels   weights read with input and output channels exchanged
-shift              the pads (or transposed crops) moved by d positions on an axis
+shift              the pads (or transposed crops) moved by d positions on an axis, or the output moved
 """
 
 from __future__ import annotations
@@ -25,9 +29,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from . import bounds, geometry, ops
+from .bounds import error_bound
 from .data import Tensors
 from .dtypes import UNIT_ROUNDOFF
-from .reference import Reference, reference
+from .reference import Reference, _transpose, reference
 from .schema import Case
 
 MAX_ELEMENTS = 2_000_000  # outputs larger than this get the cheap hypotheses only
@@ -36,8 +41,20 @@ MAX_SHIFT = 2
 
 @dataclass(frozen=True)
 class Diagnosis:
-    kind: str  # one of the names above, or unexplained
+    kind: str  # one of the names above (two joined by '+' when two causes act at once), or unexplained
     detail: str = ""
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every hypothesis may look at."""
+
+    case: Case
+    ref: Reference
+    tensors: Tensors
+    y: np.ndarray  # the adapter's output, N C spatial...
+    bound: np.ndarray | None = None  # the case's bound (None without a reference)
+    measured: geometry.Pads | None = None  # the pads or crops the adapter's probe measured
 
 
 def within(y: np.ndarray, expected: np.ndarray | None, bound: np.ndarray) -> bool:
@@ -47,176 +64,223 @@ def within(y: np.ndarray, expected: np.ndarray | None, bound: np.ndarray) -> boo
         return bool(np.all(np.abs(y - expected) <= bound) and np.all(np.isfinite(y) == np.isfinite(expected)))
 
 
-def _bound(case: Case, ref: Reference, u_acc: float | None = None, precision: str | None = None,
-           u_out: float | None = None) -> np.ndarray:
-    """The case's bound, optionally for another accumulation or output roundoff or a reduced precision."""
-    from .compare import error_bound
-
-    if u_acc is None and precision is None and u_out is None:
-        return error_bound(case, ref)
-    assert ref.abs_conv is not None and ref.no_bias is not None and ref.out is not None
-    return bounds.forward(ops.terms(case), case.dtype, ref.abs_conv, ref.no_bias, ref.out, precision,
-                          u_acc=u_acc, u_out=u_out)
-
-
-def diagnose(case: Case, ref: Reference, tensors: Tensors, y: np.ndarray) -> Diagnosis:
-    """The first hypothesis that explains `y` (the adapter's output, N C spatial...)."""
-    for test in _hypotheses(case, ref, tensors):
-        found = test(y)
-        if found is not None:
-            return found
-    return Diagnosis("unexplained")
+def lower_precisions(case: Case, ref: Reference) -> Iterator[tuple[str, np.ndarray]]:
+    """(what, bound) for each lower precision the case's dtype can fall to; none under a tolerance."""
+    if case.tolerance is not None or ref.out is None:
+        return
+    assert ref.abs_conv is not None and ref.no_bias is not None
+    n, parts = ops.terms(case), (case.dtype, ref.abs_conv, ref.no_bias, ref.out)
+    if case.dtype == "float64":
+        u = UNIT_ROUNDOFF["float32"]
+        yield "float32 arithmetic: a float64 case computed in float32", bounds.forward(n, *parts, u_acc=u, u_out=u)
+    elif case.dtype == "float32":
+        yield "TF32 (operands rounded to 10 mantissa bits)", bounds.forward(n, *parts, "tf32")
+    else:
+        yield f"{case.dtype} accumulation", bounds.forward(n, *parts, u_acc=UNIT_ROUNDOFF[case.dtype])
 
 
-def _hypotheses(case: Case, ref: Reference, tensors: Tensors) -> Iterator[Callable[[np.ndarray], Diagnosis | None]]:
-    bound = _bound(case, ref) if ref.out is not None else None
-
-    def layout(y: np.ndarray) -> Diagnosis | None:
-        if ref.out is None or bound is None or y.shape == ref.out.shape:
-            return None
-        for order in itertools.permutations(range(y.ndim)):
-            moved = np.transpose(y, order)
-            if moved.shape == ref.out.shape and within(moved, ref.out, bound):
-                return Diagnosis("layout", f"the output's axes are in the order {order} of N C spatial...")
+def explained(context: Context, other: Reference | None, kind: str, detail: str) -> Diagnosis | None:
+    """`kind` when the output is `other` within the case's bound; `kind+precision` within a lower one."""
+    if other is None or other.out is None or context.y.shape != other.out.shape:
         return None
-
-    def bias(y: np.ndarray) -> Diagnosis | None:
-        if ref.out is None or bound is None or tensors.bias is None or ref.no_bias is None:
-            return None
-        b = tensors.bias.astype(np.float64)
-        channel = b.reshape((1, -1) + (1,) * case.rank)
-        for what, expected in (("missing", ref.no_bias), ("added twice", ref.out + channel)):
-            if within(y, expected, bound):
-                return Diagnosis("bias", f"the bias is {what}")
-        if ref.out.shape[-1] == len(b) and case.rank and within(y, ref.no_bias + b, bound):
-            return Diagnosis("bias", "the bias is added along the last spatial axis instead of the channels")
-        return None
-
-    def precision(y: np.ndarray) -> Diagnosis | None:
-        if ref.out is None or case.tolerance is not None:
-            return None
-        if case.dtype == "float64":
-            u = UNIT_ROUNDOFF["float32"]
-            if within(y, ref.out, _bound(case, ref, u_acc=u, u_out=u)):
-                return Diagnosis("precision", "within the bound of float32 arithmetic: a float64 case computed in float32")
-            return None
-        if case.dtype == "float32" and within(y, ref.out, _bound(case, ref, precision="tf32")):
-            return Diagnosis("precision", "within the bound of TF32 (operands rounded to 10 mantissa bits)")
-        if case.dtype in ("float16", "bfloat16") and within(y, ref.out, _bound(case, ref, u_acc=UNIT_ROUNDOFF[case.dtype])):
-            return Diagnosis("precision", f"within the bound of {case.dtype} accumulation")
-        return None
-
-    def border(y: np.ndarray) -> Diagnosis | None:
-        if ref.out is None or bound is None or y.shape != ref.out.shape or case.op == "conv_transpose":
-            return None
-        pads = ops.pads(case)
-        if pads is None or all(p == (0, 0) for p in pads):
-            return None
-        touches = np.zeros(ref.out.shape[2:], dtype=bool)
-        for axis, ((low, _), size) in enumerate(zip(pads, case.input_size)):
-            extent = geometry.extent(case.kernel_size[axis], case.dilation[axis])
-            start = np.arange(ref.out.shape[2 + axis]) * case.stride[axis]
-            edge = (start < low) | (start + extent - 1 >= low + size)
-            shape = [1] * case.rank
-            shape[axis] = -1
-            touches = touches | edge.reshape(shape)
-        off = np.abs(y - ref.out) > bound
-        if off.any() and not (off & ~touches).any():
-            return Diagnosis("border", "only outputs whose window reads the padding differ: the padding mode")
-        return None
-
-    def other_weights(kind: str, detail: str, make: Callable[[np.ndarray], np.ndarray | None]) -> Callable[
-            [np.ndarray], Diagnosis | None]:
-        def test(y: np.ndarray) -> Diagnosis | None:
-            weights = make(tensors.weights)
-            if weights is None:
-                return None
-            other = reference(case, replace(tensors, weights=weights))
-            if other.out is None:
-                return None
-            return Diagnosis(kind, detail) if within(y, other.out, _bound(case, other)) else None
-        return test
-
-    def flipped(w: np.ndarray) -> np.ndarray | None:
-        return np.flip(w, axis=tuple(range(2, w.ndim)))
-
-    def transposed(w: np.ndarray) -> np.ndarray | None:
-        return np.swapaxes(w, -1, -2) if case.rank >= 2 and w.shape[-1] == w.shape[-2] else None
-
-    def swapped(w: np.ndarray) -> np.ndarray | None:
-        return np.swapaxes(w, 0, 1) if w.shape[0] == w.shape[1] and case.groups == 1 else None
-
-    def shift(y: np.ndarray) -> Diagnosis | None:
-        base = ops.pads(case)
-        if base is None or y.size > MAX_ELEMENTS or ref.invalid:
-            return None
-        moves = itertools.product(range(-MAX_SHIFT, MAX_SHIFT + 1), repeat=case.rank)
-        for move in moves:
-            pads = tuple((lo + d, hi - d) for (lo, hi), d in zip(base, move))
-            if not any(move) or min(min(p) for p in pads) < 0:
-                continue
-            other = reference(case.model_copy(update={"padding": pads}), tensors)
-            if other.out is not None and within(y, other.out, _bound(case, other)):
-                what = "crops" if case.op == "conv_transpose" else "pads"
-                return Diagnosis("shift", f"{what} moved by {move} on each axis (+d before, -d after): "
-                                          f"{pads} instead of {tuple(base)}")
-        return None
-
-    def other_pads(y: np.ndarray) -> Diagnosis | None:
-        """A shape mismatch: the reference with other pads (or crops) gives the adapter's shape and values."""
-        base = ops.pads(case)
-        if base is None or ref.out is None or y.shape == ref.out.shape or y.size > MAX_ELEMENTS or y.ndim != ref.out.ndim:
-            return None
-        lowest = -MAX_SHIFT if case.op == "conv_transpose" else 0  # a negative crop appends zeros; a pad cannot
-        reach = MAX_SHIFT if case.rank < 3 else 1  # (2 * reach + 1) ** (2 * rank) candidates at most
-        for move in itertools.product(range(-reach, reach + 1), repeat=2 * case.rank):
-            pads = tuple((lo + move[2 * a], hi + move[2 * a + 1]) for a, (lo, hi) in enumerate(base))
-            if min(lo for lo, _ in pads) < 0 or min(hi for _, hi in pads) < lowest:
-                continue
-            other = reference(case.model_copy(update={"padding": pads}), tensors) if case.op != "conv_transpose" \
-                else _with_crops(case, tensors, pads)
-            if other is not None and other.out is not None and within(y, other.out, _bound(case, other)):
-                what = "crops" if case.op == "conv_transpose" else "pads"
-                return Diagnosis("shift", f"the output is the reference with {what} {pads} instead of {tuple(base)}")
-        return None
-
-    def offset(y: np.ndarray) -> Diagnosis | None:
-        """The output itself moved by d positions (what it shares with the reference agrees)."""
-        if ref.out is None or bound is None or y.shape != ref.out.shape:
-            return None
-        for move in itertools.product(range(-MAX_SHIFT, MAX_SHIFT + 1), repeat=case.rank):
-            if not any(move) or any(abs(d) * 2 >= n for d, n in zip(move, y.shape[2:])):
-                continue
-            ours = (slice(None), slice(None), *(slice(max(d, 0), n + min(d, 0)) for d, n in zip(move, y.shape[2:])))
-            theirs = (slice(None), slice(None), *(slice(max(-d, 0), n + min(-d, 0)) for d, n in zip(move, y.shape[2:])))
-            if within(y[ours], ref.out[theirs], bound[theirs]):
-                return Diagnosis("shift", f"the output is the reference moved by {move} positions (the rows "
-                                          "it shares with the reference agree)")
-        return None
-
-    yield layout
-    yield bias
-    yield precision
-    yield border
-    yield other_weights("flipped_kernel", "the kernel flipped on every spatial axis (convolution vs correlation)",
-                        flipped)
-    yield other_weights("transposed_kernel", "the kernel's last two spatial axes swapped", transposed)
-    yield other_weights("swapped_channels", "the weights read with input and output channels exchanged", swapped)
-    yield shift
-    yield offset
-    yield other_pads
+    if within(context.y, other.out, error_bound(context.case, other)):
+        return Diagnosis(kind, detail)
+    for what, bound in lower_precisions(context.case, other):
+        if within(context.y, other.out, bound):
+            return Diagnosis(f"{kind}+precision", f"{detail}; and within the bound of {what}")
+    return None
 
 
-def _with_crops(case: Case, tensors: Tensors, crops: tuple[tuple[int, int], ...]) -> Reference | None:
-    """The transposed reference with any (low, high) crops, a negative high appending positions."""
-    from .reference import _transpose
-
+def with_pads(context: Context, pads: geometry.Pads) -> Reference | None:
+    """The reference with other pads (conv, convolve) or crops (conv_transpose)."""
+    case, tensors = context.case, context.tensors
+    if case.op != "conv_transpose":
+        return reference(case.model_copy(update={"padding": pads}), tensors)
     full = (geometry.transpose_full(*axis) for axis in zip(case.input_size, case.kernel_size, case.stride, case.dilation))
-    if any(n + op - low - high < 1 for n, op, (low, high) in zip(full, case.output_padding, crops)):
+    if any(n + op - low - high < 1 for n, op, (low, high) in zip(full, case.output_padding, pads)):
         return None  # these crops leave no output on some axis
     x, w = tensors.input.astype(np.float64), tensors.weights.astype(np.float64)
-    c, a = _transpose(x, w, case, crops)
+    c, a = _transpose(x, w, case, pads)
     if tensors.bias is None:
         return Reference(out=c, no_bias=c, abs_conv=a)
     b = tensors.bias.astype(np.float64).reshape((1, -1) + (1,) * case.rank)
     return Reference(out=c + b, no_bias=c, abs_conv=a + np.abs(b))
+
+
+def what_pads(case: Case) -> str:
+    return "crops" if case.op == "conv_transpose" else "pads"
+
+
+def measured_pads(context: Context) -> Diagnosis | None:
+    """The probe read other pads or crops than the case asks for: try those first."""
+    case, ref, measured = context.case, context.ref, context.measured
+    if measured is None or ref.pads is None or tuple(measured) == tuple(ref.pads) or context.y.size > MAX_ELEMENTS:
+        return None
+    lowest = -MAX_SHIFT if case.op == "conv_transpose" else 0  # a negative crop appends zeros; a pad cannot
+    if min(low for low, _ in measured) < 0 or min(high for _, high in measured) < lowest:
+        return None  # what a probe reads off a wrong kernel, not pads
+    return explained(context, with_pads(context, measured), "shift",
+                     f"the output is the reference with the measured {what_pads(case)} {tuple(measured)} "
+                     f"instead of {tuple(ref.pads)}")
+
+
+def layout(context: Context) -> Diagnosis | None:
+    ref, y, bound = context.ref, context.y, context.bound
+    if ref.out is None or bound is None or y.shape == ref.out.shape:
+        return None
+    for order in itertools.permutations(range(y.ndim)):
+        moved = np.transpose(y, order)
+        if moved.shape == ref.out.shape and within(moved, ref.out, bound):
+            return Diagnosis("layout", f"the output's axes are in the order {order} of N C spatial...")
+    return None
+
+
+def bias(context: Context) -> Diagnosis | None:
+    ref, y, bound, b = context.ref, context.y, context.bound, context.tensors.bias
+    if ref.out is None or bound is None or b is None or ref.no_bias is None:
+        return None
+    b = b.astype(np.float64)
+    channel = b.reshape((1, -1) + (1,) * context.case.rank)
+    for what, expected in (("missing", ref.no_bias), ("added twice", ref.out + channel)):
+        if within(y, expected, bound):
+            return Diagnosis("bias", f"the bias is {what}")
+    if ref.out.shape[-1] == len(b) and context.case.rank and within(y, ref.no_bias + b, bound):
+        return Diagnosis("bias", "the bias is added along the last spatial axis instead of the channels")
+    return None
+
+
+def precision(context: Context) -> Diagnosis | None:
+    for what, bound in lower_precisions(context.case, context.ref):
+        if within(context.y, context.ref.out, bound):
+            return Diagnosis("precision", f"within the bound of {what}")
+    return None
+
+
+def border(context: Context) -> Diagnosis | None:
+    """Only outputs whose window reads the padding differ; never when every window reads it (that
+    would say nothing)."""
+    case, ref, y, bound = context.case, context.ref, context.y, context.bound
+    if ref.out is None or bound is None or y.shape != ref.out.shape or case.op == "conv_transpose":
+        return None
+    pads = ops.pads(case)
+    if pads is None or all(p == (0, 0) for p in pads):
+        return None
+    touches = np.zeros(ref.out.shape[2:], dtype=bool)
+    for axis, ((low, _), size) in enumerate(zip(pads, case.input_size)):
+        extent = geometry.extent(case.kernel_size[axis], case.dilation[axis])
+        start = np.arange(ref.out.shape[2 + axis]) * case.stride[axis]
+        edge = (start < low) | (start + extent - 1 >= low + size)
+        shape = [1] * case.rank
+        shape[axis] = -1
+        touches = touches | edge.reshape(shape)
+    if touches.all():
+        return None
+    off = np.abs(y - ref.out) > bound
+    if off.any() and not (off & ~touches).any():
+        return Diagnosis("border", "only outputs whose window reads the padding differ: the padding mode")
+    return None
+
+
+def other_weights(kind: str, detail: str, make: Callable[[Case, np.ndarray], np.ndarray | None]) -> Callable[
+        [Context], Diagnosis | None]:
+    """The hypothesis "the framework read the weights as `make` rearranges them"."""
+    def hypothesis(context: Context) -> Diagnosis | None:
+        weights = make(context.case, context.tensors.weights)
+        if weights is None:
+            return None
+        return explained(context, reference(context.case, replace(context.tensors, weights=weights)), kind, detail)
+    hypothesis.__name__ = kind
+    return hypothesis
+
+
+def flipped(case: Case, w: np.ndarray) -> np.ndarray | None:
+    return np.flip(w, axis=tuple(range(2, w.ndim)))
+
+
+def transposed(case: Case, w: np.ndarray) -> np.ndarray | None:
+    return np.swapaxes(w, -1, -2) if case.rank >= 2 and w.shape[-1] == w.shape[-2] else None
+
+
+def swapped(case: Case, w: np.ndarray) -> np.ndarray | None:
+    return np.swapaxes(w, 0, 1) if w.shape[0] == w.shape[1] and case.groups == 1 else None
+
+
+def shift(context: Context) -> Diagnosis | None:
+    """The pads or crops moved by d on an axis: +d before, -d after (same output shape)."""
+    case, ref, y = context.case, context.ref, context.y
+    base = ops.pads(case)
+    if base is None or y.size > MAX_ELEMENTS or ref.invalid:
+        return None
+    for move in itertools.product(range(-MAX_SHIFT, MAX_SHIFT + 1), repeat=case.rank):
+        pads = tuple((lo + d, hi - d) for (lo, hi), d in zip(base, move))
+        if not any(move) or min(min(p) for p in pads) < 0:
+            continue
+        found = explained(context, with_pads(context, pads), "shift",
+                          f"{what_pads(case)} moved by {move} on each axis (+d before, -d after): "
+                          f"{pads} instead of {tuple(base)}")
+        if found is not None:
+            return found
+    return None
+
+
+def offset(context: Context) -> Diagnosis | None:
+    """The output itself moved by d positions (what it shares with the reference agrees)."""
+    ref, y, bound = context.ref, context.y, context.bound
+    if ref.out is None or bound is None or y.shape != ref.out.shape:
+        return None
+    for move in itertools.product(range(-MAX_SHIFT, MAX_SHIFT + 1), repeat=context.case.rank):
+        if not any(move) or any(abs(d) * 2 >= n for d, n in zip(move, y.shape[2:])):
+            continue
+        ours = (slice(None), slice(None), *(slice(max(d, 0), n + min(d, 0)) for d, n in zip(move, y.shape[2:])))
+        theirs = (slice(None), slice(None), *(slice(max(-d, 0), n + min(-d, 0)) for d, n in zip(move, y.shape[2:])))
+        if within(y[ours], ref.out[theirs], bound[theirs]):
+            return Diagnosis("shift", f"the output is the reference moved by {move} positions (the rows "
+                                      "it shares with the reference agree)")
+    return None
+
+
+def other_pads(context: Context) -> Diagnosis | None:
+    """A shape mismatch: the reference with other pads (or crops) gives the adapter's shape and values."""
+    case, ref, y = context.case, context.ref, context.y
+    base = ops.pads(case)
+    if base is None or ref.out is None or y.shape == ref.out.shape or y.size > MAX_ELEMENTS or y.ndim != ref.out.ndim:
+        return None
+    lowest = -MAX_SHIFT if case.op == "conv_transpose" else 0
+    reach = MAX_SHIFT if case.rank < 3 else 1  # (2 * reach + 1) ** (2 * rank) candidates at most
+    for move in itertools.product(range(-reach, reach + 1), repeat=2 * case.rank):
+        pads = tuple((lo + move[2 * a], hi + move[2 * a + 1]) for a, (lo, hi) in enumerate(base))
+        if min(lo for lo, _ in pads) < 0 or min(hi for _, hi in pads) < lowest:
+            continue
+        found = explained(context, with_pads(context, pads), "shift",
+                          f"the output is the reference with {what_pads(case)} {pads} instead of {tuple(base)}")
+        if found is not None:
+            return found
+    return None
+
+
+HYPOTHESES: tuple[Callable[[Context], Diagnosis | None], ...] = (
+    measured_pads,
+    layout,
+    bias,
+    precision,
+    border,
+    other_weights("flipped_kernel", "the kernel flipped on every spatial axis (convolution vs correlation)", flipped),
+    other_weights("transposed_kernel", "the kernel's last two spatial axes swapped", transposed),
+    other_weights("swapped_channels", "the weights read with input and output channels exchanged", swapped),
+    shift,
+    offset,
+    other_pads,
+)
+
+
+def diagnose(case: Case, ref: Reference, tensors: Tensors, y: np.ndarray, bound: np.ndarray | None = None,
+             measured: geometry.Pads | None = None) -> Diagnosis:
+    """The first hypothesis that explains `y` (the adapter's output, N C spatial...)."""
+    if bound is None and ref.out is not None:
+        bound = error_bound(case, ref)
+    context = Context(case, ref, tensors, y, bound, measured)
+    for hypothesis in HYPOTHESES:
+        found = hypothesis(context)
+        if found is not None:
+            return found
+    return Diagnosis("unexplained")

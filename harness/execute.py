@@ -27,7 +27,7 @@ from typing import Any
 
 from .adapters.registry import adapter_names, get_adapter
 from .cases import Case
-from .compare import Outcome
+from .outcome import Outcome
 
 DEFAULT_TIMEOUT = 300.0
 STARTUP_TIMEOUT = 600.0  # a worker's framework import and first call; pairs are timed apart from it

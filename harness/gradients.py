@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from . import bounds, deadline, geometry, ops
-from .reference import NUMPY_PAD_MODE, _correlate, _transpose
+from .reference import _correlate, _transpose
 from .schema import Conv
 
 NAMES = ("dx", "dw", "db")
@@ -49,7 +49,7 @@ def cotangent(conv: Conv, shape: tuple[int, ...], seed: int) -> np.ndarray:
 def _pad_adjoint(grad: np.ndarray, conv: Conv, pads: geometry.Pads) -> tuple[np.ndarray, int]:
     """Fold a gradient w.r.t. the padded input back onto the input, axis by axis; and the most
     padded positions any one input position received (the extra additions the bound allows)."""
-    mode = NUMPY_PAD_MODE[conv.padding_mode]
+    mode = ops.NUMPY_PAD_MODES[conv.padding_mode]
     folds = 1
     for axis, (size, (low, high)) in enumerate(zip(conv.input_size, pads)):
         kwargs: dict[str, Any] = {"constant_values": -1} if mode == "constant" else {}
@@ -97,7 +97,7 @@ def reference_gradients(conv: Conv, x: np.ndarray, w: np.ndarray, g: np.ndarray)
         return {**_transpose_gradients(conv, x, w, g, pads), "db": db}
     flip = conv.op == "convolve"
     weights = np.flip(w, axis=tuple(range(2, w.ndim))) if flip else w
-    padded = np.pad(x, ((0, 0), (0, 0), *pads), mode=NUMPY_PAD_MODE[conv.padding_mode])
+    padded = np.pad(x, ((0, 0), (0, 0), *pads), mode=ops.NUMPY_PAD_MODES[conv.padding_mode])
     padded_size = padded.shape[2:]
     as_transpose = conv.model_copy(update={"op": "conv_transpose", "output_padding": (0,) * conv.rank,
                                            "padding": "valid", "input_size": g.shape[2:]})

@@ -20,7 +20,6 @@ from . import deadline, geometry, ops
 from .data import Tensors
 from .schema import Conv
 
-NUMPY_PAD_MODE: dict[str, Any] = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 CHUNK_BYTES = 64 * 2**20
 
 
@@ -57,7 +56,7 @@ def reference(conv: Conv, tensors: Tensors) -> Reference:
     else:
         if conv.op == "convolve":
             w = np.flip(w, axis=tuple(range(2, w.ndim)))
-        x = np.pad(x, ((0, 0), (0, 0), *requested), mode=NUMPY_PAD_MODE[conv.padding_mode])
+        x = np.pad(x, ((0, 0), (0, 0), *requested), mode=ops.NUMPY_PAD_MODES[conv.padding_mode])
         c, a = _correlate(x, w, conv)
         pads = tuple(
             (low, geometry.consumed_high(conv.input_size[ax], conv.kernel_size[ax], conv.stride[ax],

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from .adapters.base import Unsupported
+from .adapters.errors import Unsupported
 from .adapters.registry import get_adapter
 from .cases import Case
 from .gradients import cotangent

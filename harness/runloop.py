@@ -22,12 +22,13 @@ from types import FrameType
 import numpy as np
 
 from . import deadline, journal, memory, outfolder
-from .adapters.base import describe_error
+from .adapters.errors import describe_error
 from .cases import Case, LoadResult, adapters_for
-from .compare import Outcome, judge, judge_backward
+from .compare import judge, judge_backward
 from .data import Tensors
 from .execute import Executor
 from .gradients import Gradient, cotangent, reference_gradients
+from .outcome import Outcome
 from .reference import Reference
 from .resume import earlier_rows
 from .rows import Row

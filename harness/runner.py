@@ -14,12 +14,16 @@ from dataclasses import replace
 import numpy as np
 
 from . import geometry, ops
-from .adapters.base import Adapter, Realisation, Unsupported, describe_error
+from .adapters.base import Adapter
+from .adapters.errors import Unsupported, describe_error
+from .adapters.program import Realised
 from .adapters.registry import get_adapter, required_frameworks
+from .bounds import error_bound
 from .cases import Case, adapters_for
-from .compare import Outcome, error_bound, judge
+from .compare import judge
 from .data import Tensors, make_tensors, probe_tensors
 from .gradients import cotangent
+from .outcome import Outcome
 from .quiet import captured
 from .reference import Reference, reference
 from .rows import Row
@@ -67,7 +71,7 @@ def run_adapter(name: str, case: Case, tensors: Tensors) -> Outcome:
     return outcome
 
 
-def _backward(adapter: Adapter, case: Case, realised: Realisation, tensors: Tensors, shape: tuple[int, ...]) -> Outcome:
+def _backward(adapter: Adapter, case: Case, realised: Realised, tensors: Tensors, shape: tuple[int, ...]) -> Outcome:
     """dL/dx, dL/dw, dL/db for L = sum(y * g) through the framework's own autodiff, on the same realisation."""
     outcome = Outcome(adapter.name, "ran", realization=realised.plan.realization, version=adapter.version(),
                       device=adapter.device_name(), precision=adapter.allowed_precision(case))
@@ -111,7 +115,7 @@ def _run(adapter: Adapter, case: Case, tensors: Tensors) -> Outcome:
     return outcome
 
 
-def measure_pads(adapter: Adapter, case: Case, realised: Realisation) -> geometry.Pads | None:
+def measure_pads(adapter: Adapter, case: Case, realised: Realised) -> geometry.Pads | None:
     """Run the same realisation on probe operands (zero padding mode) and read the pads or crops.
 
     The first tap first; only when it read no input at all (a kernel larger than its input)

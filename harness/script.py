@@ -1,8 +1,7 @@
-"""Standalone code for a case in one framework: repro scripts and porting snippets, one template.
+"""Standalone code for a case in one framework: repro scripts and porting snippets.
 
-`program` is the code a user runs: the adapter's `compute(x, w, b)` (its framework's public API,
-see `Adapter.source`) wrapped in `convolution(x, w, b)`, which adds the kernel flip and the
-transposed crops the harness applies around the call. A repro script is that program plus a
+`program` is the code a user runs: the adapter's program (adapters/program.py), the very text
+the worker executed, under a docstring that describes the case. A repro script is that program plus a
 `main()` that loads `data.npz`, compares with the stored reference and bound, prints the largest
 difference and exits 1 when out of bound. `port` prints the program for a plan that computes
 the reference's own semantics. The tests execute exactly these texts, so a hint cannot be wrong.
@@ -12,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .adapters.base import Adapter, Plan
+from .adapters.base import Adapter
+from .adapters.program import Plan
 from .compare import describe
 from .schema import Conv
 
@@ -49,20 +49,10 @@ NOT_ITSELF = ('import os\nimport sys\n'
 
 
 def program(conv: Conv, adapter: Adapter, plan: Plan, title: str, prelude: str = "") -> str:
-    """`convolution(x, w, b)` for this case in this framework, with everything it needs."""
-    wrap = ["", "", "def convolution(x, w, b):",
-            '    """x: N C spatial..., w: ' + ("(in, out/groups, *kernel)" if conv.op == "conv_transpose"
-                                              else "(out, in/groups, *kernel)")
-            + ", b: (out,) or None; returns N C spatial...\"\"\""]
-    if plan.flip:
-        wrap.append("    w = np.ascontiguousarray(np.flip(w, axis=tuple(range(2, w.ndim))))  # true convolution")
-    wrap.append("    y = np.asarray(compute(x, w, b), dtype=np.float64)")
-    if plan.crop is not None:
-        index = ", ".join(f"{low}:y.shape[{2 + a}] - {high}" for a, (low, high) in enumerate(plan.crop))
-        wrap.append(f"    y = y[:, :, {index}]  # the crops of the full transposed output")
-    wrap.append("    return y")
-    head = [f'"""{title}', "", describe(conv), '"""', prelude, "import numpy as np"]
-    return "\n".join(head) + "\n" + adapter.source(conv, plan).replace("import numpy as np\n", "") + "\n".join(wrap) + "\n"
+    """`convolution(x, w, b)` for this case in this framework: a docstring, then the adapter's program
+    exactly as the worker runs it (`Adapter.program`)."""
+    head = [f'"""{title}', "", describe(conv), '"""', prelude]
+    return "\n".join(head) + adapter.program(conv, plan)
 
 
 def repro_script(conv: Conv, adapter: Adapter, plan: Plan, version: str) -> str:

@@ -7,9 +7,10 @@ from typing import Any
 import numpy as np
 from helpers import make_case
 
-from harness.adapters.base import Output
-from harness.compare import Outcome, error_bound, expected_param_count, judge
+from harness.bounds import error_bound
+from harness.compare import expected_param_count, judge
 from harness.data import make_tensors
+from harness.outcome import Outcome, Output
 from harness.reference import reference
 
 

@@ -7,7 +7,7 @@ import pytest
 from helpers import make_case
 
 from harness import bounds
-from harness.compare import error_bound
+from harness.bounds import error_bound
 from harness.data import make_tensors
 from harness.gradients import Gradient
 from harness.reference import reference

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 from helpers import make_case
 
-from harness.adapters.base import Output
-from harness.compare import Outcome, error_bound, expected_param_count, judge, judge_backward, terms
+from harness.bounds import error_bound
+from harness.compare import expected_param_count, judge, judge_backward, terms
 from harness.data import make_tensors
+from harness.outcome import Outcome, Output
 from harness.reference import reference
 from harness.schema import Expectation
 

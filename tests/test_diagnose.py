@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 from helpers import make_case
 
-from harness.adapters.base import Output
-from harness.compare import Outcome, error_bound, expected_param_count, judge
+from harness.bounds import error_bound
+from harness.compare import expected_param_count, judge
 from harness.data import make_tensors
 from harness.diagnose import diagnose
+from harness.outcome import Outcome, Output
 from harness.reference import reference
 
 BASE = {"in_channels": 3, "out_channels": 3, "input_size": [7, 8], "kernel_size": [2, 3], "padding": 1}
@@ -98,3 +99,53 @@ def test_a_transposed_shape_mismatch_on_a_short_axis_is_diagnosed_not_crashed() 
     ref = reference(case, t)
     wrong = np.zeros((1, 1, ref.out.shape[2] + 1, ref.out.shape[3]))
     assert diagnose(case, ref, t, wrong).kind in ("shift", "unexplained")
+
+
+def test_the_hypotheses_are_one_ordered_table_of_named_functions() -> None:
+    from harness import diagnose as module
+
+    names = [h.__name__ for h in module.HYPOTHESES]
+    assert names == ["measured_pads", "layout", "bias", "precision", "border", "flipped_kernel", "transposed_kernel",
+                     "swapped_channels", "shift", "offset", "other_pads"]
+
+
+def test_measured_crops_explain_crops_beyond_the_search() -> None:
+    """A transposed output cut with crops 3 away from the case's: the search (+-2) cannot reach them, the
+    probe's measurement does."""
+    from harness.diagnose import Context, measured_pads
+
+    case = make_case(op="conv_transpose", in_channels=2, out_channels=2, input_size=[6], kernel_size=7, stride=1,
+                     padding=[[0, 6]])
+    t = make_tensors(case, 0)
+    ref = reference(case, t)
+    other = ((3, 3),)
+    y = output_of(case, t, {"padding": other})
+    assert y.shape == ref.out.shape
+    found = diagnose(case, ref, t, y, measured=other)
+    assert found.kind == "shift" and "measured crops ((3, 3),)" in found.detail, found
+    assert measured_pads(Context(case, ref, t, y, None, ref.pads)) is None  # nothing measured apart: no claim
+    assert diagnose(case, ref, t, y).kind == "unexplained"  # without the measurement the search stays within +-2
+
+
+def test_border_is_not_named_when_every_window_reads_the_padding() -> None:
+    """An even dilated extent with 'same' on a short input: every window reads padding, so 'border' would say
+    nothing; the pad shift is named instead."""
+    from harness.diagnose import Context, border
+
+    case = make_case(in_channels=1, out_channels=1, input_size=[4], kernel_size=2, dilation=3, padding="same")
+    t = make_tensors(case, 0)
+    ref = reference(case, t)
+    (low, high), = ref.pads
+    y = output_of(case, t, {"padding": ((low + 1, high - 1),)})  # SciPy's centring: one more before
+    assert border(Context(case, ref, t, y, error_bound(case, ref))) is None
+    assert diagnose(case, ref, t, y).kind == "shift"
+
+
+def test_a_shift_and_rounding_at_once_are_both_named() -> None:
+    case = make_case(**BASE)
+    t = make_tensors(case, 0)
+    ref = reference(case, t)
+    shifted = reference(case.model_copy(update={"padding": ((2, 0), (1, 1))}), t)
+    y = shifted.out + 0.5 * (error_bound(case, shifted, "tf32") - error_bound(case, shifted))
+    found = diagnose(case, ref, t, y)
+    assert found.kind == "shift+precision" and "TF32" in found.detail, found

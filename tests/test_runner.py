@@ -12,7 +12,7 @@ from helpers import make_case
 from harness import runloop, runner
 from harness.adapters.registry import adapter_names, get_adapter
 from harness.cases import adapters_for, load_cases
-from harness.compare import Outcome
+from harness.outcome import Outcome
 from harness.rows import COLUMNS
 
 
@@ -89,7 +89,7 @@ def test_run_command_writes_the_spec_columns_and_exit_codes(tmp_path: Path, monk
 def test_a_failure_while_judging_one_pair_becomes_that_pairs_row(monkeypatch: pytest.MonkeyPatch) -> None:
     """Diagnosis raising (a harness bug) is a failing HarnessError row, never the end of the run."""
     from harness import compare
-    from harness.adapters.base import Output
+    from harness.outcome import Output
     from harness.runloop import Prepared
 
     def broken(*args: object) -> None:

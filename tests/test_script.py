@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from helpers import make_case
 
-from harness.adapters.base import Unsupported
+from harness.adapters.errors import Unsupported
 from harness.adapters.registry import adapter_names, get_adapter
-from harness.compare import error_bound
+from harness.bounds import error_bound
 from harness.data import make_tensors
 from harness.machine import cpu_flags
 from harness.reference import reference

@@ -1,4 +1,4 @@
-"""Keras 3 layers on the TensorFlow backend, run eagerly.
+"""Keras 3 layers, eagerly, on TensorFlow (`keras`), JAX (`keras-jax`) and torch (`keras-torch`).
 
 The layers a Keras user writes: `Conv1D/2D/3D`, `DepthwiseConv1D/2D` when
 `groups == in_channels > 1` (its `depth_multiplier` is out/in), and `Conv1D/2D/3DTranspose`
@@ -6,7 +6,8 @@ The layers a Keras user writes: `Conv1D/2D/3D`, `DepthwiseConv1D/2D` when
 with zero padding; other pads go through `keras.ops.pad`, which on TensorFlow knows only
 the constant, reflect and symmetric modes, so torch's 'replicate' and 'circular' are
 unsupported. Transposed crops other than 'valid' and 'same' are cut from the full output.
-A zero `output_padding` is passed as Keras' default `None`, as a user writes it.
+A zero `output_padding` is passed as Keras' default `None`, as a user writes it. Each backend
+runs in its own worker process (KERAS_BACKEND is read once, when keras is imported).
 """
 
 from __future__ import annotations
@@ -15,22 +16,56 @@ import importlib
 import os
 from typing import Any
 
-import numpy as np
-
 from ..cache import use_jax_cache
-from ..data import Tensors
 from ..schema import Conv
-from .base import (
-    Adapter,
-    Plan,
-    Realisation,
-    from_layout,
-    kernel_first,
-    kernel_last,
-    spatial_widths,
-    to_layout,
-)
+from .base import Adapter, spatial_widths
 from .device import device_text, no_device, requested_device
+from .program import Plan
+
+HELPERS = '''
+
+def zeros(shape, dtype=None):
+    """The layer starts from zeros (no random initialiser to run): the case's weights are assigned first."""
+    return np.zeros(shape, "float32" if dtype is None or "bfloat16" in str(dtype) else str(dtype))
+
+
+def tensor(a):
+    """NumPy N C spatial... -> a backend tensor in the case layout and dtype."""
+    return keras.ops.cast(keras.ops.convert_to_tensor(INTO_LAYOUT(a)), DTYPE)
+
+
+def array(y):
+    """A backend tensor as NumPy (bfloat16 as float32, which holds it exactly)."""
+    bf16 = keras.backend.standardize_dtype(y.dtype) == "bfloat16"
+    return keras.ops.convert_to_numpy(keras.ops.cast(y, "float32") if bf16 else y)
+
+
+def numpy(y):
+    return OUT_OF_LAYOUT(array(y))
+
+
+def assign(w, b):
+    PRECISION
+    layer.kernel.assign(layer_kernel(w))
+    if b is not None:
+        layer.bias.assign(b)
+
+
+def run(x, w, b):
+    with keras.device(DEVICE):
+        assign(w, b)
+        return forward(tensor(x))
+
+
+def parameter_count(x, w, b):
+    return layer.count_params()
+
+
+def named(grads):
+    """dL/dx, dL/dw, dL/db in the neutral layouts."""
+    out = [array(value) for value in grads]
+    return dict(zip(("dx", "dw", "db"), [OUT_OF_LAYOUT(out[0]), neutral_weights(out[1]), *out[2:]]))
+'''
 
 
 def depthwise(conv: Conv) -> bool:
@@ -39,19 +74,25 @@ def depthwise(conv: Conv) -> bool:
 
 
 class KerasAdapter(Adapter):
-    """Keras 3 on TensorFlow; `keras-jax` and `keras-torch` are the same layers on the other backends,
-    each in its own worker process (KERAS_BACKEND is read once, when keras is imported)."""
+    """Keras 3 on TensorFlow; the subclasses are the same layers on the other backends."""
 
     requires = ("keras", "tensorflow")
     valid_padding = "valid"
-    pad_modes = {"zeros": "constant", "reflect": "reflect"}  # keras.ops.pad on TensorFlow
+    pad_modes = frozenset({"zeros", "reflect"})  # keras.ops.pad on TensorFlow
     backend = "tensorflow"
+    engine_import = "import tensorflow as tf"
+    gradient_lines: tuple[str, ...] = (
+        "        x, g = tensor(x), tensor(g)",
+        "        with tf.GradientTape() as tape:",
+        "            tape.watch(x)",
+        "            loss = tf.reduce_sum(forward(x) * g)",
+        "        return named(tape.gradient(loss, [x, *(v.value for v in layer.trainable_variables)]))",
+    )
+    autodiff = "tf.GradientTape"
 
     def setup(self) -> None:
         os.environ["KERAS_BACKEND"] = self.backend
         self.engine = importlib.import_module(self.backend)
-        if self.backend == "jax":
-            use_jax_cache(self.engine)
         import keras
 
         if keras.backend.backend() != self.backend:
@@ -62,27 +103,16 @@ class KerasAdapter(Adapter):
         if kind == "cuda" and not self.sees_gpu(index):
             raise no_device(f"Keras on {self.backend}", kind, index)
         self.device = f"{'gpu' if kind == 'cuda' else 'cpu'}:{index}"
-        self.set_precision("highest")
 
     def sees_gpu(self, index: int) -> bool:
-        if self.backend == "tensorflow":
-            return len(self.engine.config.list_physical_devices("GPU")) > index
-        if self.backend == "jax":
-            return any(d.platform == "gpu" for d in self.engine.devices()) and len(self.engine.devices()) > index
-        return bool(self.engine.cuda.is_available() and self.engine.cuda.device_count() > index)
+        return len(self.engine.config.list_physical_devices("GPU")) > index
+
+    def precision(self, default: bool) -> str:
+        """The backend's TF32 switch: off for precision: highest, as it ships for precision: default."""
+        return f"tf.config.experimental.enable_tensor_float_32_execution({default})"
 
     def version(self) -> str:
         return f"keras {self.keras.__version__} ({self.backend} {self.engine.__version__})"
-
-    def set_precision(self, precision: str) -> None:
-        """highest: TF32 off; default: the backend as it ships (TF32 allowed on NVIDIA GPUs)."""
-        default = precision == "default"
-        if self.backend == "tensorflow":
-            self.engine.config.experimental.enable_tensor_float_32_execution(default)
-        elif self.backend == "jax":
-            self.engine.config.update("jax_default_matmul_precision", None if default else "highest")
-        else:
-            self.engine.backends.cudnn.allow_tf32 = default
 
     def precision_flags(self) -> dict[str, str]:
         flags = {f"{self.name} precision": "TF32 off (precision: highest) or the backend's default (precision: default)",
@@ -94,6 +124,12 @@ class KerasAdapter(Adapter):
     def device_name(self) -> str:
         return self.device
 
+    def placed(self, result: Any) -> str | None:
+        return device_text(result)
+
+    def dtype_name(self, result: Any) -> str:
+        return str(self.keras.backend.standardize_dtype(result.dtype))
+
     def tf32_by_default(self) -> bool:  # every backend allows TF32 for float32 on Ampere and later GPUs
         return self.device.startswith("gpu")
 
@@ -102,11 +138,7 @@ class KerasAdapter(Adapter):
             return "Keras' Conv1D/2D/3DTranspose layers have no groups argument"
         return None
 
-    def native_padding(self, conv: Conv) -> Any | None:
-        if conv.padding == "valid":
-            return "valid"
-        if conv.padding_mode != "zeros":
-            return None
+    def padding_argument(self, conv: Conv) -> Any | None:
         if conv.padding == "same" or (conv.padding == "causal" and conv.rank == 1 and not depthwise(conv)):
             return conv.padding
         return None
@@ -114,168 +146,99 @@ class KerasAdapter(Adapter):
     def native_crop(self, conv: Conv) -> Any | None:
         return conv.padding if conv.padding in ("valid", "same") else None
 
-    def source(self, conv: Conv, plan: Plan) -> str:
-        last, nd = conv.layout == "channels_last", conv.rank + 2
+    def layer(self, conv: Conv, plan: Plan) -> str:
+        """The layer a Keras user writes for the case, starting from zeros."""
+        kernel = "depthwise_initializer" if depthwise(conv) else "kernel_initializer"
         common = (f"kernel_size={conv.kernel_size}, strides={conv.stride}, padding={plan.padding!r}, "
-                  f"data_format={conv.layout!r}, dilation_rate={conv.dilation}, use_bias={conv.bias}, dtype={conv.dtype!r}")
+                  f"data_format={conv.layout!r}, dilation_rate={conv.dilation}, use_bias={conv.bias}, "
+                  f"dtype={conv.dtype!r}, {kernel}=zeros, bias_initializer=zeros")
         if conv.op == "conv_transpose":
             output_padding = plan.output_padding or (conv.output_padding if any(conv.output_padding) else None)
-            make = (f"keras.layers.Conv{conv.rank}DTranspose(filters={conv.out_channels}, "
+            return (f"keras.layers.Conv{conv.rank}DTranspose(filters={conv.out_channels}, "
                     f"output_padding={output_padding}, {common})")
-        elif depthwise(conv):
-            make = (f"keras.layers.DepthwiseConv{conv.rank}D(depth_multiplier={conv.out_channels // conv.in_channels}, "
+        if depthwise(conv):
+            return (f"keras.layers.DepthwiseConv{conv.rank}D(depth_multiplier={conv.out_channels // conv.in_channels}, "
                     f"{common})")
-        else:
-            make = f"keras.layers.Conv{conv.rank}D(filters={conv.out_channels}, groups={conv.groups}, {common})"
+        return f"keras.layers.Conv{conv.rank}D(filters={conv.out_channels}, groups={conv.groups}, {common})"
+
+    def kernel_layout(self, conv: Conv) -> list[str]:
+        """`layer_kernel(w)` and its inverse: the case's weights as HWIO, HWOI (transposed), HW I M (depthwise)."""
+        nd = conv.rank + 2
+        if depthwise(conv):
+            per = conv.out_channels // conv.in_channels  # output channel c*per + m reads input channel c
+            return ["def layer_kernel(w):", f"    return np.moveaxis(w.reshape({conv.in_channels}, {per}, *w.shape[2:]), "
+                    "(0, 1), (-2, -1))  # (in*m, 1, *k) -> (*k, in, m)", "", "",
+                    "def neutral_weights(kernel):", "    weights = np.moveaxis(kernel, (-2, -1), (0, 1))",
+                    f"    return weights.reshape({conv.out_channels}, 1, *weights.shape[2:])"]
+        return ["def layer_kernel(w):", f"    return w.transpose{(*range(2, nd), 1, 0)}  # (A, B, *k) -> (*k, B, A)",
+                "", "", "def neutral_weights(kernel):", f"    return kernel.transpose{(nd - 1, nd - 2, *range(nd - 2))}"]
+
+    def source(self, conv: Conv, plan: Plan) -> str:
+        kind, index = requested_device()
+        last = conv.layout == "channels_last"
         spatial = list(conv.input_size)
         for a, (low, high) in enumerate(plan.pre_pad or ()):
             spatial[a] += low + high
         shape = (conv.batch, *spatial, conv.in_channels) if last else (conv.batch, conv.in_channels, *spatial)
-        if depthwise(conv):
-            kernel = (f"np.moveaxis(w.reshape({conv.in_channels}, {conv.out_channels // conv.in_channels}, "
-                      f"*w.shape[2:]), (0, 1), (-2, -1))  # (in*m, 1, *k) -> (*k, in, m)")
-        else:
-            kernel = f"w.transpose({', '.join(map(str, (*range(2, nd), 1, 0)))})  # (A, B, *k) -> (*k, B, A)"
-        lines = ["import os", "", f'os.environ["KERAS_BACKEND"] = {self.backend!r}', "", "import keras",
-                 "import numpy as np", "", "", "def compute(x, w, b):",
-                 f"    layer = {make}", f"    layer.build({shape})", f"    kernel = {kernel}",
-                 "    layer.kernel.assign(kernel)",
-                 "    if b is not None:", "        layer.bias.assign(b)",
-                 f"    x = keras.ops.cast({'np.moveaxis(x, 1, -1)' if last else 'x'}, {conv.dtype!r})"]
+        forward = ["def forward(x, variables=None):",
+                   '    """Pad (emulated padding) and call the layer; with `variables`, statelessly (for jax.vjp)."""']
         if plan.pre_pad is not None:
-            lines.append(f"    x = keras.ops.pad(x, {spatial_widths(plan.pre_pad, conv.layout)}, "
-                         f"mode={self.pad_modes[conv.padding_mode]!r})")
-        lines += ["    y = layer(x)", "    y = keras.ops.convert_to_numpy(keras.ops.cast(y, 'float32') "
-                  "if keras.backend.standardize_dtype(y.dtype) == 'bfloat16' else y)",
-                  "    return np.moveaxis(y, -1, 1)" if last else "    return y"]
-        return "\n".join(lines) + "\n"
-
-    def realise(self, conv: Conv, plan: Plan) -> Realisation:
-        layers = self.keras.layers
-        # The case's weights are assigned before any call, so the layer starts from zeros given as NumPy
-        # arrays: its random initialisers would cost a compiled op per new shape on JAX (a fifth of a pair).
-        zeros = {"depthwise_initializer" if depthwise(conv) else "kernel_initializer": _zeros,
-                 "bias_initializer": _zeros}
-        common = dict(kernel_size=conv.kernel_size, strides=conv.stride, padding=plan.padding,
-                      data_format=conv.layout, dilation_rate=conv.dilation, use_bias=conv.bias, dtype=conv.dtype,
-                      **zeros)
-        if conv.op == "conv_transpose":
-            output_padding = plan.output_padding or (conv.output_padding if any(conv.output_padding) else None)
-            layer = getattr(layers, f"Conv{conv.rank}DTranspose")(filters=conv.out_channels,
-                                                                   output_padding=output_padding, **common)
-        elif depthwise(conv):
-            layer = getattr(layers, f"DepthwiseConv{conv.rank}D")(depth_multiplier=conv.out_channels // conv.in_channels,
-                                                                 **common)
-        else:
-            layer = getattr(layers, f"Conv{conv.rank}D")(filters=conv.out_channels, groups=conv.groups, **common)
-        spatial = list(conv.input_size)
-        for a, (low, high) in enumerate(plan.pre_pad or ()):
-            spatial[a] += low + high
-        shape = ((conv.batch, *spatial, conv.in_channels) if conv.layout == "channels_last"
-                 else (conv.batch, conv.in_channels, *spatial))
-        layer.build(shape)
-        return _KerasRealisation(self, plan, layer, conv)
-
-
-def _zeros(shape: tuple[int, ...], dtype: Any = None) -> np.ndarray:
-    """A Keras initializer: NumPy zeros (the layer's weights are set from the case before it runs)."""
-    return np.zeros(shape, dtype="float32" if dtype is None or "bfloat16" in str(dtype) else str(dtype))
-
-
-def keras_kernel(conv: Conv, weights: np.ndarray) -> np.ndarray:
-    """The case's weights in the layer's kernel layout (HWIO, HWOI for transposed, HW I M depthwise)."""
-    if depthwise(conv):
-        per = conv.out_channels // conv.in_channels  # output channel c*per + m reads input channel c
-        weights = weights.reshape(conv.in_channels, per, *conv.kernel_size)
-        return np.ascontiguousarray(np.moveaxis(weights, (0, 1), (-2, -1)))
-    return kernel_last(weights)
-
-
-class _KerasRealisation(Realisation):
-    def __init__(self, adapter: KerasAdapter, plan: Plan, layer: Any, conv: Conv) -> None:
-        super().__init__(plan)
-        self.adapter, self.layer, self.conv = adapter, layer, conv
-
-    @property
-    def param_count(self) -> int:
-        return int(self.layer.count_params())
-
-    def forward(self, x: Any, variables: list[Any] | None = None) -> Any:
-        """Pad (emulated padding) and call the layer; with `variables`, statelessly (JAX's autodiff)."""
-        adapter, conv = self.adapter, self.conv
-        if self.plan.pre_pad is not None:
-            x = adapter.keras.ops.pad(x, spatial_widths(self.plan.pre_pad, conv.layout),
-                                      mode=adapter.pad_modes.get(conv.padding_mode, "constant"))
-        if variables is None:
-            return self.layer(x)
-        y, _ = self.layer.stateless_call(variables, [], x)
-        return y
-
-    def numpy(self, value: Any) -> np.ndarray:
-        ops = self.adapter.keras.ops
-        bf16 = self.adapter.keras.backend.standardize_dtype(value.dtype) == "bfloat16"
-        return np.asarray(ops.convert_to_numpy(ops.cast(value, "float32") if bf16 else value))
-
-    def assign(self, tensors: Tensors) -> None:
-        self.adapter.set_precision(self.conv.precision)
-        self.layer.kernel.assign(keras_kernel(self.conv, tensors.weights))
-        if tensors.bias is not None:
-            self.layer.bias.assign(tensors.bias)
-
-    def run(self, tensors: Tensors) -> tuple[np.ndarray, str]:
-        adapter, conv = self.adapter, self.conv
-        with adapter.keras.device(adapter.device):
-            self.assign(tensors)
-            out = self.forward(adapter.keras.ops.convert_to_tensor(to_layout(tensors.input, conv.layout)))
-            dtype = adapter.keras.backend.standardize_dtype(out.dtype)  # the backend's own, before conversion
-            self.placed = device_text(out)
-            y = self.numpy(out)
-        return from_layout(y, conv.layout), dtype
-
-    def backward(self, tensors: Tensors, cotangent: np.ndarray) -> dict[str, np.ndarray]:
-        """The backend's own autodiff: tf.GradientTape, jax.vjp over stateless_call, torch autograd."""
-        adapter, conv = self.adapter, self.conv
-        ops, engine = adapter.keras.ops, adapter.engine
-        variables = list(self.layer.trainable_variables)  # kernel, then bias
-        with adapter.keras.device(adapter.device):
-            self.assign(tensors)
-            x = ops.convert_to_tensor(to_layout(tensors.input, conv.layout))
-            g = ops.convert_to_tensor(to_layout(cotangent, conv.layout))
-            if adapter.backend == "tensorflow":
-                with engine.GradientTape() as tape:
-                    tape.watch(x)
-                    loss = engine.reduce_sum(self.forward(x) * g)
-                grads = tape.gradient(loss, [x, *(v.value for v in variables)])
-            elif adapter.backend == "jax":
-                _, pullback = engine.vjp(lambda a, *params: self.forward(a, list(params)), x,
-                                         *(v.value for v in variables))
-                grads = pullback(g)
-            else:
-                x = x.detach().requires_grad_()
-                loss = (self.forward(x) * g).sum()
-                grads = engine.autograd.grad(loss, [x, *(v.value for v in variables)])
-            out = [self.numpy(value) for value in grads]
-        result = {"dx": from_layout(out[0], conv.layout), "dw": neutral_weights(conv, out[1])}
-        if len(out) > 2:
-            result["db"] = out[2]
-        return result
-
-
-def neutral_weights(conv: Conv, kernel: np.ndarray) -> np.ndarray:
-    """The inverse of keras_kernel: a kernel-shaped gradient back in the case's weight layout."""
-    if depthwise(conv):
-        per = conv.out_channels // conv.in_channels
-        weights = np.moveaxis(kernel, (-2, -1), (0, 1))
-        return np.ascontiguousarray(weights.reshape(conv.in_channels * per, 1, *conv.kernel_size))
-    return kernel_first(kernel)
+            forward.append(f"    x = keras.ops.pad(x, {spatial_widths(plan.pre_pad, conv.layout)}, "
+                           f"mode={self.pad_mode(conv)!r})")
+        forward += ["    if variables is None:", "        return layer(x)", "    return layer.stateless_call(variables, [], x)[0]"]
+        lines = ["import os", "", f"os.environ['KERAS_BACKEND'] = {self.backend!r}", "", "import keras",
+                 "import numpy as np", self.engine_import, "", f"DEVICE = {('gpu' if kind == 'cuda' else 'cpu') + f':{index}'!r}",
+                 f"DTYPE = {conv.dtype!r}"]
+        into, out = ("np.ascontiguousarray(np.moveaxis({}, 1, -1))", "np.moveaxis({}, -1, 1)") if last else ("{}", "{}")
+        helpers = (HELPERS.replace("INTO_LAYOUT(a)", into.format("a")).replace("OUT_OF_LAYOUT(array(y))", out.format("array(y)"))
+                   .replace("OUT_OF_LAYOUT(out[0])", out.format("out[0]"))
+                   .replace("PRECISION", self.precision(conv.precision == "default") + f"  # precision: {conv.precision}"))
+        text = "\n".join(lines) + helpers + "\n\n" + "\n".join([
+            "with keras.device(DEVICE):", f"    layer = {self.layer(conv, plan)}", f"    layer.build({shape})", "", "",
+            *self.kernel_layout(conv), "", "", *forward, "", "",
+            "def gradients(x, w, b, g):", f'    """The backend\'s own autodiff ({self.autodiff})."""',
+            "    with keras.device(DEVICE):", "        assign(w, b)", *self.gradient_lines])
+        return text + "\n"
 
 
 class KerasJaxAdapter(KerasAdapter):
     requires = ("keras", "jax")
     backend = "jax"
-    pad_modes = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+    pad_modes = frozenset({"zeros", "reflect", "replicate", "circular"})
+    engine_import = "import jax"
+    autodiff = "jax.vjp over stateless_call"
+    gradient_lines = (
+        "        x, g = tensor(x), tensor(g)",
+        "        params = [v.value for v in layer.trainable_variables]  # kernel, then bias",
+        "        _, pullback = jax.vjp(lambda a, *p: forward(a, list(p)), x, *params)",
+        "        return named(pullback(g))",
+    )
+
+    def setup(self) -> None:
+        super().setup()
+        use_jax_cache(self.engine)
+
+    def precision(self, default: bool) -> str:
+        return f"jax.config.update('jax_default_matmul_precision', {None if default else 'highest'!r})"
+
+    def sees_gpu(self, index: int) -> bool:
+        devices = self.engine.devices()
+        return any(d.platform == "gpu" for d in devices) and len(devices) > index
 
 
 class KerasTorchAdapter(KerasAdapter):
     requires = ("keras", "torch")
     backend = "torch"  # keras.ops.pad on torch refuses 'edge' and 'wrap' ("Unrecognised padding mode")
+    engine_import = "import torch"
+    autodiff = "torch.autograd"
+    gradient_lines = (
+        "        x, g = tensor(x).detach().requires_grad_(), tensor(g)",
+        "        loss = (forward(x) * g).sum()",
+        "        return named(torch.autograd.grad(loss, [x, *(v.value for v in layer.trainable_variables)]))",
+    )
+
+    def precision(self, default: bool) -> str:
+        return f"torch.backends.cudnn.allow_tf32 = {default}"
+
+    def sees_gpu(self, index: int) -> bool:
+        return bool(self.engine.cuda.is_available() and self.engine.cuda.device_count() > index)

@@ -12,12 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from .. import geometry
-from ..data import Tensors
 from ..schema import Conv
-from .base import Adapter, ArrayRealisation, Plan, Realisation
+from .base import Adapter
+from .program import Plan
 
 OPSET = 21
 IR_VERSION = 10  # what ONNX Runtime 1.31 reads; onnx 1.23 would write a newer one by default
@@ -28,7 +26,8 @@ class OnnxRuntimeAdapter(Adapter):
     requires = ("onnx", "onnxruntime")
     dtypes = frozenset({"float16", "float32", "float64"})
     valid_padding = "VALID"
-    pad_modes = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+    pad_modes = frozenset({"zeros", "reflect", "replicate", "circular"})
+    differentiates = False
 
     def setup(self) -> None:
         import onnx
@@ -43,11 +42,7 @@ class OnnxRuntimeAdapter(Adapter):
     def precision_flags(self) -> dict[str, str]:
         return {"onnxruntime providers": "CPUExecutionProvider"}
 
-    def native_padding(self, conv: Conv) -> Any | None:
-        if conv.padding == "valid":
-            return "VALID"
-        if conv.padding_mode != "zeros":
-            return None
+    def padding_argument(self, conv: Conv) -> Any | None:
         return AUTO_PAD.get(str(conv.padding)) or geometry.conv_pads(conv)
 
     def native_crop(self, conv: Conv) -> Any | None:
@@ -56,28 +51,31 @@ class OnnxRuntimeAdapter(Adapter):
     def source(self, conv: Conv, plan: Plan) -> str:
         attrs = node_attributes(conv, plan)
         kind = "ConvTranspose" if conv.op == "conv_transpose" else "Conv"
-        lines = ["import numpy as np", "import onnx", "import onnxruntime", "from onnx import helper, numpy_helper", "", "",
-                 "def compute(x, w, b):", "    inits = [numpy_helper.from_array(w, 'W')] + ([] if b is None else "
-                 "[numpy_helper.from_array(b, 'B')])", "    nodes, source = [], 'X'"]
+        lines = ["import numpy as np", "import onnxruntime", "from onnx import helper, numpy_helper", "", "",
+                 "def model(x, w, b):", f'    """One {kind} node; the weights and bias are initializers, as a converter writes them."""',
+                 "    inits = [numpy_helper.from_array(w, 'W')] + ([] if b is None else [numpy_helper.from_array(b, 'B')])",
+                 "    nodes, source = [], 'X'"]
         if plan.pre_pad is not None:
             pads = [0, 0, *(low for low, _ in plan.pre_pad), 0, 0, *(high for _, high in plan.pre_pad)]
             lines += [f"    inits.append(numpy_helper.from_array(np.array({pads}, dtype=np.int64), 'pads'))",
-                      f"    nodes.append(helper.make_node('Pad', ['X', 'pads'], ['Xp'], "
-                      f"mode={self.pad_modes[conv.padding_mode]!r}))", "    source = 'Xp'"]
+                      f"    nodes.append(helper.make_node('Pad', ['X', 'pads'], ['Xp'], mode={self.pad_mode(conv)!r}))",
+                      "    source = 'Xp'"]
         lines += ["    inputs = [source, 'W'] + ([] if b is None else ['B'])",
                   f"    nodes.append(helper.make_node({kind!r}, inputs, ['Y'], **{attrs!r}))",
                   "    elem = helper.np_dtype_to_tensor_dtype(x.dtype)",
-                  "    graph = helper.make_graph(nodes, 'conv', [helper.make_tensor_value_info('X', elem, list(x.shape))],"
-                  " [helper.make_tensor_value_info('Y', elem, None)], initializer=inits)",
-                  f"    model = helper.make_model(graph, opset_imports=[helper.make_opsetid('', {OPSET})], "
-                  f"ir_version={IR_VERSION})",
-                  "    session = onnxruntime.InferenceSession(model.SerializeToString(), "
-                  "providers=['CPUExecutionProvider'])",
-                  "    return session.run(None, {'X': x})[0]"]
+                  "    graph = helper.make_graph(nodes, 'conv', [helper.make_tensor_value_info('X', elem, list(x.shape))],",
+                  "                              [helper.make_tensor_value_info('Y', elem, None)], initializer=inits)",
+                  f"    return helper.make_model(graph, opset_imports=[helper.make_opsetid('', {OPSET})], "
+                  f"ir_version={IR_VERSION})", "", "",
+                  "def run(x, w, b):", "    options = onnxruntime.SessionOptions()",
+                  "    options.log_severity_level = 4  # errors come back as exceptions",
+                  "    session = onnxruntime.InferenceSession(model(x, w, b).SerializeToString(), options,",
+                  "                                           providers=['CPUExecutionProvider'])",
+                  "    return session.run(None, {'X': x})[0]", "", "",
+                  "def numpy(y):", "    return y", "", "",
+                  "def parameter_count(x, w, b):", '    """Read back from the graph\'s initializers."""',
+                  "    return sum(int(np.prod(t.dims)) for t in model(x, w, b).graph.initializer if t.name in ('W', 'B'))"]
         return "\n".join(lines) + "\n"
-
-    def realise(self, conv: Conv, plan: Plan) -> Realisation:
-        return _OrtRealisation(self, plan, conv)
 
 
 def node_attributes(conv: Conv, plan: Plan) -> dict[str, Any]:
@@ -91,41 +89,3 @@ def node_attributes(conv: Conv, plan: Plan) -> dict[str, Any]:
     if conv.op == "conv_transpose":
         attrs["output_padding"] = list(plan.output_padding or conv.output_padding)
     return attrs
-
-
-class _OrtRealisation(ArrayRealisation):
-    def __init__(self, adapter: OnnxRuntimeAdapter, plan: Plan, conv: Conv) -> None:
-        super().__init__(plan)
-        self.adapter, self.conv = adapter, conv
-
-    def model(self, tensors: Tensors) -> Any:
-        onnx, conv, plan = self.adapter.onnx, self.conv, self.plan
-        helper, numpy_helper = onnx.helper, onnx.numpy_helper
-        elem = helper.np_dtype_to_tensor_dtype(tensors.input.dtype)
-        inits = [numpy_helper.from_array(tensors.weights, "W")]
-        if tensors.bias is not None:
-            inits.append(numpy_helper.from_array(tensors.bias, "B"))
-        nodes, source = [], "X"
-        if plan.pre_pad is not None:
-            pads = [0, 0, *(low for low, _ in plan.pre_pad), 0, 0, *(high for _, high in plan.pre_pad)]
-            inits.append(numpy_helper.from_array(np.array(pads, dtype=np.int64), "pads"))
-            nodes.append(helper.make_node("Pad", ["X", "pads"], ["Xp"],
-                                          mode=self.adapter.pad_modes[conv.padding_mode]))
-            source = "Xp"
-        attrs = node_attributes(conv, plan)
-        kind = "ConvTranspose" if conv.op == "conv_transpose" else "Conv"
-        inputs = [source, "W"] + (["B"] if tensors.bias is not None else [])
-        nodes.append(helper.make_node(kind, inputs, ["Y"], **attrs))
-        graph = helper.make_graph(nodes, "conv", [helper.make_tensor_value_info("X", elem, list(tensors.input.shape))],
-                                  [helper.make_tensor_value_info("Y", elem, None)], initializer=inits)
-        self.sizes = sum(int(np.prod(t.dims)) for t in inits if t.name in ("W", "B"))  # read back from the graph
-        return helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], ir_version=IR_VERSION)
-
-    def run(self, tensors: Tensors) -> tuple[np.ndarray, str]:
-        ort = self.adapter.ort
-        options = ort.SessionOptions()
-        options.log_severity_level = 4
-        session = ort.InferenceSession(self.model(tensors).SerializeToString(), options,
-                                       providers=["CPUExecutionProvider"])
-        (y,) = session.run(None, {"X": tensors.input})
-        return y, y.dtype.name

@@ -11,15 +11,72 @@ through `F.pad` (emulated), as do asymmetric pads, same_lower and causal. Transp
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
-import numpy as np
-
-from ..data import Tensors
 from ..geometry import conv_pads
 from ..schema import Conv
-from .base import Adapter, ArrayRealisation, Plan, Realisation, symmetric
+from .base import Adapter, symmetric
 from .device import no_device, requested_device
+from .program import Plan
+
+TENSOR = '''
+
+def tensor(a):
+    """NumPy -> torch on DEVICE in DTYPE (bfloat16 through float32: torch cannot read ml_dtypes; exact)."""
+    a = np.ascontiguousarray(a.astype(np.float32) if a.dtype.name == "bfloat16" else a)
+    return torch.from_numpy(a).to(DEVICE, DTYPE)
+
+
+def numpy(y):
+    """A torch result as NumPy (bfloat16 as float32, which holds it exactly)."""
+    y = y.detach()
+    return (y.float() if y.dtype == torch.bfloat16 else y).cpu().numpy()
+
+
+def run(x, w, b):
+    with torch.inference_mode():
+        return call(tensor(x), *parameters(w, b))
+
+
+def gradients(x, w, b, g):
+    """torch.autograd on the same call: dL/dx, dL/dw, dL/db of L = sum(y * g)."""
+    x = tensor(x).requires_grad_()
+    w, b = parameters(w, b, leaves=True)
+    loss = (call(x, w, b) * tensor(g)).sum()
+    grads = torch.autograd.grad(loss, [x, w] if b is None else [x, w, b])
+    return {name: numpy(value) for name, value in zip(("dx", "dw", "db"), grads)}
+'''
+
+MODULE_PARAMETERS = '''
+
+def parameters(w, b, leaves=False):
+    """The module's own weight and bias, set from w and b (they are the leaves autograd reaches)."""
+    with torch.no_grad():
+        layer.weight.copy_(tensor(w))
+        if b is not None:
+            layer.bias.copy_(tensor(b))
+    return layer.weight, layer.bias
+
+
+def parameter_count(x, w, b):
+    return sum(p.numel() for p in layer.parameters())
+'''
+
+FUNCTIONAL_PARAMETERS = '''
+
+def parameters(w, b, leaves=False):
+    """Fresh tensors for w and b (leaves of autograd when asked)."""
+    w, b = tensor(w), None if b is None else tensor(b)
+    if leaves:
+        w.requires_grad_()
+        if b is not None:
+            b.requires_grad_()
+    return w, b
+
+
+def parameter_count(x, w, b):
+    return w.size + (0 if b is None else b.size)
+'''
 
 
 class TorchAdapter(Adapter):
@@ -27,8 +84,9 @@ class TorchAdapter(Adapter):
 
     requires = ("torch",)
     valid_padding = 0
-    pad_modes = {"zeros": "constant", "reflect": "reflect", "replicate": "replicate", "circular": "circular"}
-    functional: ClassVar[bool] = False
+    pad_modes = frozenset({"zeros", "reflect", "replicate", "circular"})
+    pad_op_names = {"zeros": "constant", "reflect": "reflect", "replicate": "replicate", "circular": "circular"}
+    native_pad_modes = pad_modes  # the modules' padding_mode
 
     def setup(self) -> None:
         import torch
@@ -38,22 +96,15 @@ class TorchAdapter(Adapter):
         if kind == "cuda" and not (torch.cuda.is_available() and torch.cuda.device_count() > index):
             raise no_device(f"torch {torch.__version__}", kind, index)
         self.device = torch.device(kind, index)
-        self.set_precision("highest")
-        self.dtypes_map = {"float16": torch.float16, "bfloat16": torch.bfloat16,
-                           "float32": torch.float32, "float64": torch.float64}
 
     def version(self) -> str:
         return f"torch {self.torch.__version__}"
 
-    def set_precision(self, precision: str) -> None:
-        """highest: TF32 off everywhere; default: torch's own defaults (cuDNN convolutions may use TF32)."""
-        backends = self.torch.backends
-        backends.cuda.matmul.allow_tf32 = False  # torch's default since 1.12 either way
-        backends.cudnn.allow_tf32 = precision == "default"
-        self.torch.set_float32_matmul_precision("highest")
-
     def device_name(self) -> str:
         return str(self.device)
+
+    def dtype_name(self, result: Any) -> str:
+        return str(result.dtype).removeprefix("torch.")
 
     def tf32_by_default(self) -> bool:
         return bool(self.device.type == "cuda" and self.torch.cuda.get_device_capability(self.device)[0] >= 8)
@@ -61,18 +112,14 @@ class TorchAdapter(Adapter):
     def precision_flags(self) -> dict[str, str]:
         torch = self.torch
         return {
-            "torch.backends.cuda.matmul.allow_tf32": str(torch.backends.cuda.matmul.allow_tf32),
-            "torch.backends.cudnn.allow_tf32": str(torch.backends.cudnn.allow_tf32),
-            "torch.get_float32_matmul_precision()": torch.get_float32_matmul_precision(),
+            "torch.backends.cuda.matmul.allow_tf32": "False (torch's default since 1.12)",
+            "torch.backends.cudnn.allow_tf32": "False (precision: highest), True (precision: default)",
+            "torch.get_float32_matmul_precision()": "highest",
             "torch device": str(self.device),
             "torch threads": str(torch.get_num_threads()),
         }
 
-    def native_padding(self, conv: Conv) -> Any | None:
-        if conv.padding == "valid":
-            return 0
-        if self.functional and conv.padding_mode != "zeros":
-            return None
+    def padding_argument(self, conv: Conv) -> Any | None:
         if conv.padding == "same":
             return "same"
         if conv.padding in ("same_lower", "causal"):
@@ -85,120 +132,49 @@ class TorchAdapter(Adapter):
             return 0
         return symmetric(conv.padding) if isinstance(conv.padding, tuple) else None
 
-    def realise(self, conv: Conv, plan: Plan) -> Realisation:
-        return _TorchRealisation(self, plan, conv)
-
-
     def source(self, conv: Conv, plan: Plan) -> str:
-        transpose, rank = conv.op == "conv_transpose", conv.rank
-        lines = ["import torch", "", "", "def compute(x, w, b):",
-                 f"    torch.backends.cudnn.allow_tf32 = {conv.precision == 'default'}",
-                 f"    dtype = torch.{conv.dtype}",
-                 "    x, w = torch.from_numpy(x).to(dtype), torch.from_numpy(w).to(dtype)",
-                 "    b = None if b is None else torch.from_numpy(b).to(dtype)"]
+        kind, index = requested_device()
+        lines = ["import numpy as np", "import torch", "", f"DEVICE = torch.device({kind!r}, {index})",
+                 f"DTYPE = torch.{conv.dtype}"]
+        lines += self.construct(conv, plan)
+        lines += ["", "", "def call(x, w, b):", '    """The convolution on torch tensors."""',
+                  "    torch.backends.cuda.matmul.allow_tf32 = False",
+                  f"    torch.backends.cudnn.allow_tf32 = {conv.precision == 'default'}  # precision: {conv.precision}",
+                  "    torch.set_float32_matmul_precision('highest')"]
         if plan.pre_pad is not None:
-            widths = [w for pair in reversed(plan.pre_pad) for w in pair]
-            lines.append(f"    x = torch.nn.functional.pad(x, {widths}, mode={self.pad_modes[conv.padding_mode]!r})")
-        common = f"stride={conv.stride}, padding={plan.padding!r}, dilation={conv.dilation}, groups={conv.groups}"
-        extra = f", output_padding={plan.output_padding or conv.output_padding}" if transpose else ""
-        if self.functional:
-            name = f"conv_transpose{rank}d" if transpose else f"conv{rank}d"
-            lines += ["    with torch.no_grad():", f"        y = torch.nn.functional.{name}(x, w, b, {common}{extra})"]
-        else:
-            name = f"ConvTranspose{rank}d" if transpose else f"Conv{rank}d"
-            mode = "" if transpose else f", padding_mode={(conv.padding_mode if plan.pre_pad is None else 'zeros')!r}"
-            lines += [f"    layer = torch.nn.{name}({conv.in_channels}, {conv.out_channels}, {conv.kernel_size}, "
-                      f"{common}{extra}, bias={conv.bias}{mode}, dtype=dtype)",
-                      "    with torch.no_grad():", "        layer.weight.copy_(w)", "        if b is not None:",
-                      "            layer.bias.copy_(b)", "        y = layer(x)"]
-        lines.append("    return (y.float() if y.dtype == torch.bfloat16 else y).numpy()")
-        return "\n".join(lines) + "\n"
+            widths = [w for pair in reversed(plan.pre_pad) for w in pair]  # the last axis first
+            lines.append(f"    x = torch.nn.functional.pad(x, {widths}, mode={self.pad_mode(conv)!r})")
+        lines.append(f"    return {self.call(conv, plan)}")
+        return "\n".join(lines) + "\n" + self.parameters_text + TENSOR
+
+    parameters_text = MODULE_PARAMETERS
+
+    def construct(self, conv: Conv, plan: Plan) -> list[str]:
+        """The module, built once."""
+        transpose = conv.op == "conv_transpose"
+        name = f"ConvTranspose{conv.rank}d" if transpose else f"Conv{conv.rank}d"
+        extra = (f"output_padding={plan.output_padding or conv.output_padding}" if transpose else
+                 f"padding_mode={(conv.padding_mode if plan.pre_pad is None else 'zeros')!r}")
+        return [f"layer = torch.nn.{name}({conv.in_channels}, {conv.out_channels}, {conv.kernel_size}, "
+                f"stride={conv.stride}, padding={plan.padding!r}, dilation={conv.dilation}, groups={conv.groups}, "
+                f"bias={conv.bias}, {extra}, dtype=DTYPE, device=DEVICE)"]
+
+    def call(self, conv: Conv, plan: Plan) -> str:
+        return "layer(x)"
 
 
 class TorchFunctionalAdapter(TorchAdapter):
     """`torch.nn.functional.conv{1,2,3}d` and `conv_transpose{1,2,3}d`: no module, no padding_mode."""
 
-    functional = True
+    native_pad_modes = frozenset({"zeros"})
+    parameters_text = FUNCTIONAL_PARAMETERS
 
+    def construct(self, conv: Conv, plan: Plan) -> list[str]:
+        return []
 
-class _TorchRealisation(ArrayRealisation):
-    def __init__(self, adapter: TorchAdapter, plan: Plan, conv: Conv) -> None:
-        super().__init__(plan)
-        self.adapter, self.conv = adapter, conv
-        torch = adapter.torch
-        transpose = conv.op == "conv_transpose"
-        self.mode = adapter.pad_modes.get(conv.padding_mode, "constant")
-        self.module = None
-        if not adapter.functional:
-            name = f"ConvTranspose{conv.rank}d" if transpose else f"Conv{conv.rank}d"
-            extra = ({"output_padding": plan.output_padding or conv.output_padding} if transpose else
-                     {"padding_mode": conv.padding_mode if plan.pre_pad is None else "zeros"})
-            self.module = getattr(torch.nn, name)(
-                conv.in_channels, conv.out_channels, conv.kernel_size, stride=conv.stride, padding=plan.padding,
-                dilation=conv.dilation, groups=conv.groups, bias=conv.bias,
-                dtype=adapter.dtypes_map[conv.dtype], device=adapter.device, **extra)
-
-    @property
-    def param_count(self) -> int:
-        if self.module is not None:
-            return sum(p.numel() for p in self.module.parameters())
-        return super().param_count
-
-    def tensor(self, array: np.ndarray) -> Any:
-        torch = self.adapter.torch
-        if array.dtype.name == "bfloat16":  # torch cannot read ml_dtypes; the cast is exact
-            return torch.from_numpy(array.astype(np.float32)).to(torch.bfloat16).to(self.adapter.device)
-        return torch.from_numpy(np.ascontiguousarray(array)).to(self.adapter.device)
-
-    def parameters(self, tensors: Tensors) -> tuple[Any, Any]:
-        """The weight and bias the call uses: the module's own, set from the case, or fresh tensors."""
-        if self.module is not None:
-            with self.adapter.torch.no_grad():
-                self.module.weight.copy_(self.tensor(tensors.weights))
-                if tensors.bias is not None:
-                    self.module.bias.copy_(self.tensor(tensors.bias))
-            return self.module.weight, self.module.bias
-        self.count(tensors.weights, tensors.bias)
-        return self.tensor(tensors.weights), None if tensors.bias is None else self.tensor(tensors.bias)
-
-    def call(self, x: Any, w: Any, b: Any) -> Any:
-        conv, F = self.conv, self.adapter.torch.nn.functional
-        if self.plan.pre_pad is not None:
-            widths = [w for low_high in reversed(self.plan.pre_pad) for w in low_high]  # last axis first
-            x = F.pad(x, widths, mode=self.mode)
-        if self.module is not None:
-            return self.module(x)
+    def call(self, conv: Conv, plan: Plan) -> str:
+        common = f"stride={conv.stride}, padding={plan.padding!r}, dilation={conv.dilation}, groups={conv.groups}"
         if conv.op == "conv_transpose":
-            fn = getattr(F, f"conv_transpose{conv.rank}d")
-            return fn(x, w, b, stride=conv.stride, padding=self.plan.padding,
-                      output_padding=self.plan.output_padding or conv.output_padding,
-                      groups=conv.groups, dilation=conv.dilation)
-        fn = getattr(F, f"conv{conv.rank}d")
-        return fn(x, w, b, stride=conv.stride, padding=self.plan.padding, dilation=conv.dilation, groups=conv.groups)
-
-    def numpy(self, value: Any) -> np.ndarray:
-        torch = self.adapter.torch
-        value = value.detach()
-        return np.asarray((value.float() if value.dtype == torch.bfloat16 else value).cpu().numpy())
-
-    def run(self, tensors: Tensors) -> tuple[np.ndarray, str]:
-        torch = self.adapter.torch
-        self.adapter.set_precision(self.conv.precision)
-        with torch.inference_mode():
-            y = self.call(self.tensor(tensors.input), *self.parameters(tensors))
-        return self.numpy(y), str(y.dtype).removeprefix("torch.")
-
-    def backward(self, tensors: Tensors, cotangent: np.ndarray) -> dict[str, np.ndarray]:
-        torch = self.adapter.torch
-        self.adapter.set_precision(self.conv.precision)
-        with torch.enable_grad():
-            x = self.tensor(tensors.input).requires_grad_()
-            w, b = self.parameters(tensors)
-            if self.module is None:
-                w.requires_grad_()
-                if b is not None:
-                    b.requires_grad_()
-            loss = (self.call(x, w, b) * self.tensor(cotangent)).sum()
-            leaves = [x, w] if b is None else [x, w, b]
-            grads = torch.autograd.grad(loss, leaves)
-        return {name: self.numpy(g) for name, g in zip(("dx", "dw", "db"), grads)}
+            return (f"torch.nn.functional.conv_transpose{conv.rank}d(x, w, b, {common}, "
+                    f"output_padding={plan.output_padding or conv.output_padding})")
+        return f"torch.nn.functional.conv{conv.rank}d(x, w, b, {common})"

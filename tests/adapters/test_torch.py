@@ -62,7 +62,16 @@ def test_version_and_flags() -> None:
     adapter = get_adapter("torch")
     adapter.ensure_setup()
     assert adapter.version() == "torch 2.13.0+cpu"
-    assert adapter.precision_flags()["torch.backends.cudnn.allow_tf32"] == "False"
+    assert adapter.precision_flags()["torch.backends.cudnn.allow_tf32"].startswith("False (precision: highest)")
+
+
+@pytest.mark.parametrize(("precision", "tf32"), [("highest", False), ("default", True)])
+def test_the_program_sets_the_tf32_switch_it_reports(precision: str, tf32: bool) -> None:
+    import torch
+
+    torch.backends.cudnn.allow_tf32 = not tf32
+    assert run("torch", precision=precision).status == "match"
+    assert torch.backends.cudnn.allow_tf32 is tf32 and not torch.backends.cuda.matmul.allow_tf32
 
 
 def test_precision_allowed_follows_the_case_and_the_device(monkeypatch: pytest.MonkeyPatch) -> None:
