@@ -260,6 +260,13 @@ class DocumentReader:
         except ValidationError as exc:
             self.report(exc, where_is, where, spelled=spelled)
             return None
+        known = adapter_names()  # checked here, not in the case model: what is installed is the reader's business
+        unknown = [(index, name) for index, name in enumerate(conv.adapters or ()) if name not in known]
+        for index, name in unknown:
+            self.problem(where_is(("adapters", index)), f"{where}: {spelled.get('adapters', 'adapters')}.{index}: "
+                         + unknown_key("adapter", name, known) + f" (registered: {', '.join(known)})")
+        if unknown:
+            return None
         values = {matrix[name][0]: value for name, (value, _) in assignment.items()}
         suffix = ",".join(f"{k}={format_value(v)}" for k, v in values.items())
         case_id = f"{conv.id}[{suffix}]" if values else conv.id

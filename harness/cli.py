@@ -180,8 +180,8 @@ def cmd_schema(args: argparse.Namespace) -> int:
     import json
     from pathlib import Path
 
-    from .report import atomic_write
-    from .schema import json_schema
+    from .atomic import atomic_write
+    from .caseschema import json_schema
 
     print("wrote", atomic_write(Path(args.output), json.dumps(json_schema(), indent=2) + "\n"))
     return 0

@@ -17,9 +17,10 @@ from typing import Any
 
 import pandas as pd
 
+from .atomic import atomic_write
 from .firstscreen import table, text
 from .geometry import PAD_SIDES
-from .report import atomic_write, read_csvs, safe_csv
+from .results_csv import read_csvs, safe_csv
 
 KEY = ["case_id", "adapter", "pass"]
 WATCHED = ("status", "expected", "passed", "out_shape", *(f"pad_{side}" for side in PAD_SIDES), "param_count",

@@ -14,7 +14,8 @@ from pathlib import Path
 import pandas as pd
 
 from .adapters.registry import adapter_names
-from .report import atomic_write, read_csvs
+from .atomic import atomic_write
+from .results_csv import read_csvs
 
 START, END = "<!-- differences:start -->", "<!-- differences:end -->"
 

@@ -26,9 +26,9 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
+from .atomic import atomic_write
 from .cases import Case, load_cases, stable_seed
 from .execute import Executor, timeout_seconds
-from .report import atomic_write
 from .rows import Row
 from .runloop import Prepared, run_rows
 from .schema import Conv
@@ -86,7 +86,7 @@ def recorded_kinds(paths: Sequence[str], results: Path | None, executor: Executo
     """The kinds of divergence the case library already records: from a results CSV of it when there
     is one (reports/results.csv), else by running its cases that record a divergence (`expect:`)."""
     if results is not None and results.exists():
-        from .report import read_csvs
+        from .results_csv import read_csvs
 
         df = read_csvs([results])
         df = df[(df["status"] != "match") & df["reason"].notna()].astype(object).where(df.notna(), None)

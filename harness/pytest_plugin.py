@@ -138,7 +138,9 @@ class CaseItem(pytest.Item):
         if isinstance(excinfo.value, CaseFailure):
             from .failure import failure_text
 
-            others = {a: _row(self.case, a).record() for a in adapters_for(self.case)}
+            # only rows this process already has: computing the others would start their workers here
+            others = {a: _ROWS[key].record() for a in adapters_for(self.case)
+                      if (key := (self.case.file, self.case.id, a, "forward")) in _ROWS}
             return failure_text(self.case, excinfo.value.row.record(), others)
         return super().repr_failure(excinfo, style=style)
 

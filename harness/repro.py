@@ -19,9 +19,9 @@ import yaml
 
 from .adapters.errors import Unsupported
 from .adapters.registry import get_adapter
+from .atomic import atomic_write
 from .cases import Case
 from .gradients import cotangent
-from .report import atomic_write
 from .runner import prepare
 from .schema import CONV_FIELDS
 from .script import repro_script

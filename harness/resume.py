@@ -21,7 +21,7 @@ Key = tuple[str, str, str]
 
 
 def csv_rows(path: Path) -> list[Row]:
-    from .report import read_csvs
+    from .results_csv import read_csvs
 
     if not path.is_file():
         return []

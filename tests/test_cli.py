@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.caseschema import json_schema
 from harness.cli import main
-from harness.schema import json_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 GOOD = "cases:\n  - id: one\n    in_channels: 1\n    input_size: 4\n    out_channels: 1\n    kernel_size: 3\n    matrix:\n      stride: [1, 2]\n"

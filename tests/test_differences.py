@@ -6,7 +6,7 @@ from pathlib import Path
 
 from rows import sample_rows
 
-from harness import report
+from harness import report, results_csv
 from harness.cases import load_cases
 from harness.differences import END, START, differences_table, update_readme
 
@@ -17,7 +17,7 @@ def test_table_groups_recorded_divergences() -> None:
     rows = sample_rows()
     rows[0].reason = "torch refuses strided same. More text."
     rows[3].reason = "keras has no circular pad mode."
-    table = differences_table(report.frame(rows))
+    table = differences_table(results_csv.frame(rows))
     lines = table.splitlines()
     assert lines[0] == "| framework | status | what happens | cases | example |"
     assert lines[2] == "| keras | unsupported | keras has no circular pad mode. | 1 | `sample-circular` |"  # registry order

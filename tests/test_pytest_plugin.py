@@ -113,6 +113,14 @@ def test_failure_is_readable_and_expected_divergence_passes(tmp_path: Path) -> N
     assert "Traceback" not in text and "harness/" not in text
 
 
+def test_a_failure_text_starts_no_other_framework(tmp_path: Path) -> None:
+    """Only rows this process computed appear: the torch row is not computed for the jax item's text."""
+    write_cases(tmp_path / "cases", CASES.replace("adapters: [jax]", "adapters: [jax, torch]"))
+    out = run_pytest(tmp_path, "cases", "-q", "-k", "recorded-wrongly and jax")
+    assert "1 failed" in out.stdout and "recorded-wrongly [jax]" in out.stdout, out.stdout
+    assert "    jax " in out.stdout and "    torch " not in out.stdout, out.stdout
+
+
 def test_k_selects_by_case_id_and_adapter(tmp_path: Path) -> None:
     write_cases(tmp_path / "cases")
     out = run_pytest(tmp_path, "cases", "-q", "-k", "small and jax", "--collect-only")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from rows import sample_rows
 
-from harness import report
+from harness import atomic, report, results_csv
 from harness.cli import main
 from harness.html import render_html
 from harness.rows import COLUMNS
@@ -53,19 +53,19 @@ def test_csv_has_the_spec_columns_in_order_and_plain_values(tmp_path: Path) -> N
 
 def test_writes_are_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     target = tmp_path / "results.csv"
-    report.atomic_write(target, "old")
+    atomic.atomic_write(target, "old")
 
     def fail(src: str, dst: str) -> None:
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "replace", fail)
     with pytest.raises(OSError):
-        report.atomic_write(target, "new")
+        atomic.atomic_write(target, "new")
     assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["results.csv"]
 
 
 def test_html_is_self_contained_and_answers_first() -> None:
-    page = render_html(report.frame(sample_rows()), ENV)
+    page = render_html(results_csv.frame(sample_rows()), ENV)
     assert page.startswith("<!doctype html>") and page.endswith("</html>")
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)  # nothing fetched at view time
     assert ("<b>2 failing; the frameworks agree on 2 of 5 pairs, differ on 0 (recorded), 1 not applicable</b>"
@@ -89,7 +89,7 @@ def test_page_size_grows_slowly_with_the_number_of_pairs() -> None:
     """1,500 pairs (more than the shipped library's 1,428) stay well under the 600 kB budget."""
     base = sample_rows()
     rows = [dataclasses.replace(r, case_id=f"{r.case_id}-{i}") for i in range(300) for r in base]
-    size = len(render_html(report.frame(rows), ENV).encode())
+    size = len(render_html(results_csv.frame(rows), ENV).encode())
     assert size < 600_000, size
 
 
@@ -131,7 +131,7 @@ def test_diff_lists_changed_added_and_removed_pairs(tmp_path: Path) -> None:
 
 def test_a_failed_write_leaves_every_earlier_file_as_it_was(tmp_path: Path) -> None:
     """Both reports are written to temporaries first: no new results.csv beside an old report.html."""
-    from harness.report import atomic_write_all
+    from harness.atomic import atomic_write_all
 
     (tmp_path / "results.csv").write_text("old")
     (tmp_path / "blocker").write_text("a file where a folder should be")
@@ -167,7 +167,7 @@ def test_first_screen_groups_one_cause_into_one_row_and_keeps_limits_apart() -> 
                                    reason="torch refuses strided same. A long story follows here.")
     twins = [dataclasses.replace(recorded, case_id=f"twin-{i}", adapter=a, reason=f"Wording {i}.")
              for i, a in enumerate(("torch", "torch-functional", "torch"))]
-    page = render_html(report.frame([*rows[1:], recorded, *twins]), ENV)
+    page = render_html(results_csv.frame([*rows[1:], recorded, *twins]), ENV)
     table = page[page.index('id="differences"'):page.index('id="limits"')]
     assert table.count("<tr><td>") == 1 and "torch, torch-functional" in table  # one cause, one row
     assert "<summary>torch refuses strided same.</summary>" in table and "A long story follows here." in table

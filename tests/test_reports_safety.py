@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from rows import sample_rows
 
-from harness import report
+from harness import report, results_csv
 from harness.keyword import keyword_test
 from harness.problems import BadInput
 from harness.rows import Row
@@ -89,7 +89,7 @@ def test_formula_cells_are_neutralised_and_read_back_as_written(tmp_path: Path) 
     with open(tmp_path / "results.csv", newline="") as handle:
         cells = [cell for row in csv.reader(handle) for cell in row]
     assert not [c for c in cells if c[:1] in ("=", "+", "@")]  # no cell a spreadsheet would evaluate
-    back = report.read_csvs([tmp_path / "results.csv"]).astype(object)
+    back = results_csv.read_csvs([tmp_path / "results.csv"]).astype(object)
     assert back.loc[0, "error_message"] == "=HYPERLINK(\"http://x\")" and back.loc[1, "doc"] == "+1 and more"
     assert back.loc[2, "reason"] == "'quoted already" and back.loc[3, "case"] == "@SUM(A1)"
     assert back.loc[2, "err_bound_ratio"] == rows[2].err_bound_ratio  # numbers stay numbers
@@ -104,11 +104,11 @@ def test_merge_refuses_overlapping_rows_unless_told_which_wins(tmp_path: Path) -
     assert out.returncode == 2 and "2 pair(s) appear more than once" in out.stderr and "--keep" in out.stderr
     assert len(out.stderr.splitlines()) == 1 and not (tmp_path / "m").exists()
     out = harness(tmp_path, "merge", "a/results.csv", "b/results.csv", "-o", "m", "--keep", "last")
-    merged = report.read_csvs([tmp_path / "m" / "results.csv"])
+    merged = results_csv.read_csvs([tmp_path / "m" / "results.csv"])
     assert out.returncode == 1 and len(merged) == 5 and merged.loc[merged["adapter"] == "jax", "status"].tolist() == [
         "match", "match"]
     harness(tmp_path, "merge", "a/results.csv", "b/results.csv", "-o", "m", "--keep", "first")
-    merged = report.read_csvs([tmp_path / "m" / "results.csv"])
+    merged = results_csv.read_csvs([tmp_path / "m" / "results.csv"])
     assert merged.loc[merged["case_id"] == "sample-same", "status"].tolist() == ["error", "match", "mismatch"]
 
 
@@ -177,6 +177,6 @@ def test_k_on_the_command_line(tmp_path: Path) -> None:
 
 def test_rows_read_back_from_csv_keep_their_verdict(tmp_path: Path) -> None:
     report.write_reports(sample_rows(), tmp_path, ENV)
-    back = report.read_csvs([tmp_path / "results.csv"])
+    back = results_csv.read_csvs([tmp_path / "results.csv"])
     assert back["verdict"].tolist() == [r.verdict for r in sample_rows()]
     assert Row.from_record(back.astype(object).iloc[3].to_dict()).verdict == "not applicable"
