@@ -1,6 +1,6 @@
 """The baseline the harness is measured against: a minimal hand-written loop.
 
-Same cases, same data (harness.data), same reference (harness.reference), and each
+Same cases, same data (harness.model.data), same reference (harness.truth.reference), and each
 framework called once per case in the plainest way, with JAX's persistent compilation
 cache configured exactly as the harness does (under HARNESS_CACHE_DIR). No probe, no error
 bound, no report: what a person would write to check the frameworks by hand.
@@ -16,9 +16,9 @@ import time
 
 import numpy as np
 
-from harness.cases import load_cases
-from harness.data import make_tensors
-from harness.reference import reference
+from harness.cases.loading import load_cases
+from harness.model.data import make_tensors
+from harness.truth.reference import reference
 
 
 def torch_call(torch, case, t):

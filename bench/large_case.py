@@ -34,13 +34,13 @@ cases:
 def main() -> None:
     import argparse
 
-    from harness.cases import load_cases
+    from harness.cases.loading import load_cases
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-a", "--adapters", default="torch")
     adapters = parser.parse_args().adapters
-    from harness.data import make_tensors
-    from harness.reference import reference
+    from harness.model.data import make_tensors
+    from harness.truth.reference import reference
 
     work = Path(tempfile.mkdtemp(prefix="harness-large-"))
     (work / "large.yaml").write_text(CASE)

@@ -39,11 +39,11 @@ cases:
 
 CHILD = r"""
 import json, pickle, sys
-from harness.cases import load_cases
-from harness.data import make_tensors
-from harness.memory import estimate
-from harness.runloop import Prepared
-from harness.runner import run_adapter
+from harness.cases.loading import load_cases
+from harness.model.data import make_tensors
+from harness.run.memory import estimate
+from harness.run.loop import Prepared
+from harness.run.pair import run_adapter
 
 def status(key):
     for line in open('/proc/self/status'):

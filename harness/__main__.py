@@ -1,6 +1,6 @@
 """`python -m harness`: the command line (SPEC section 5)."""
 
-from .threads import share_cores
+from .run.threads import share_cores
 
 share_cores()  # before NumPy or any framework loads its thread pool; workers inherit it
 

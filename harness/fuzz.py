@@ -27,11 +27,12 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
 from .atomic import atomic_write
-from .cases import Case, load_cases, stable_seed
-from .execute import Executor, timeout_seconds
-from .rows import Row
-from .runloop import Prepared, run_rows
-from .schema import Conv
+from .cases.loading import Case, load_cases, stable_seed
+from .model.schema import Conv
+from .results.rows import Row
+from .run.loop import run_rows
+from .run.prepared import Prepared
+from .run.workers import Executor, timeout_seconds
 
 Kind = tuple[str, str, str, str, str, str]  # adapter, pass, status, mismatch_on, error type, diagnosis
 EXAMPLES_PER_ROUND = 40
@@ -86,7 +87,7 @@ def recorded_kinds(paths: Sequence[str], results: Path | None, executor: Executo
     """The kinds of divergence the case library already records: from a results CSV of it when there
     is one (reports/results.csv), else by running its cases that record a divergence (`expect:`)."""
     if results is not None and results.exists():
-        from .results_csv import read_csvs
+        from .results.csv_codec import read_csvs
 
         df = read_csvs([results])
         df = df[(df["status"] != "match") & df["reason"].notna()].astype(object).where(df.notna(), None)
@@ -142,7 +143,7 @@ class Campaign:
 
     def record(self, case: Case, rows: list[Row]) -> Path:
         """The shrunk case as a case file whose expect: records every divergent pair, plus its repro bundle."""
-        from .repro import bundle_folder, write_bundle
+        from .export.repro import bundle_folder, write_bundle
 
         number = len(self.found) + 1
         new = self.new_kinds(rows)

@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
-from .cases import Case, adapters_for, load_file
-from .rows import Row
+from .cases.loading import Case, adapters_for, load_file
+from .results.rows import Row
 
 ROW_KEY = "harness_row"
 ENV_KEY = "harness_env"  # an adapter's version and precision switches, sent once per process
@@ -102,8 +102,9 @@ _RUN: dict[str, Any] = {}  # this process's workers and prepared references, mad
 
 def _row(case: Case, adapter: str, pass_: str = "forward") -> Row:
     """One pair through the same workers as `run`, so a crash is one failed item, not a dead process."""
-    from .execute import Executor
-    from .runloop import Prepared, pair_rows
+    from .run.loop import pair_rows
+    from .run.prepared import Prepared
+    from .run.workers import Executor
 
     key = (case.file, case.id, adapter, pass_)
     if key not in _ROWS:
@@ -136,7 +137,7 @@ class CaseItem(pytest.Item):
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         if isinstance(excinfo.value, CaseFailure):
-            from .failure import failure_text
+            from .report.failure import failure_text
 
             # only rows this process already has: computing the others would start their workers here
             others = {a: _ROWS[key].record() for a in adapters_for(self.case)
@@ -170,8 +171,8 @@ class _ReportWriter:
 
     @pytest.hookimpl
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        from .environment import environment
-        from .report import write_reports
+        from .report.write import write_reports
+        from .results.environment import environment
 
         rows = sorted(self.rows, key=lambda r: (r.file, r.line or 0, r.case_id, r.adapter))
         args = ["pytest", *session.config.invocation_params.args]
@@ -195,15 +196,15 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "xdist_group(name): run in the same xdist worker as its group")
     if not _case_roots(config) and not _named_files(config):
         return  # installed but not configured here, no case file named: some other project's business
-    from .options import environment_options
     from .problems import BadInput
+    from .run.options import environment_options
 
     try:
         environment_options()  # a typo in HARNESS_FRAMEWORKS or HARNESS_TIMEOUT: one line, no test runs
     except BadInput as exc:
         raise pytest.UsageError(str(exc)) from None
     prepare_environment()  # before any item imports a framework
-    from .threads import share_cores
+    from .run.threads import share_cores
 
     share_cores()  # the framework workers this process starts inherit their share of the cores
     # A broken case file is one collection error; the other files still run (exit stays non-zero).

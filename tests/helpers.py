@@ -6,8 +6,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from harness.cases import Case, stable_seed
-from harness.schema import Conv
+from harness.cases.loading import Case, stable_seed
+from harness.model.schema import Conv
 
 
 def make_case(**fields: Any) -> Case:

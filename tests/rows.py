@@ -7,11 +7,11 @@ from typing import Any
 import numpy as np
 from helpers import make_case
 
-from harness.bounds import error_bound
-from harness.compare import expected_param_count, judge
-from harness.data import make_tensors
-from harness.outcome import Outcome, Output
-from harness.reference import reference
+from harness.judge.judge import expected_param_count, judge
+from harness.model.data import make_tensors
+from harness.results.outcome import Outcome, Output
+from harness.truth.bounds import error_bound
+from harness.truth.reference import reference
 
 
 def sample_rows() -> list[dict[str, Any]]:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.caseschema import json_schema
+from harness.cases.json_schema import json_schema
 from harness.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -144,6 +144,6 @@ def test_an_interrupt_while_loading_is_exit_130_without_a_traceback(monkeypatch:
     def interrupted(*args: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "load_cases", interrupted)
+    monkeypatch.setattr(commands, "load_cases", interrupted)
     assert cli.main(["validate", "cases"]) == 130
     assert capsys.readouterr().err == "interrupted\n"

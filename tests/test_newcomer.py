@@ -155,9 +155,9 @@ cases:
     input_size: [3, 4]
     out_channels: 1
     kernel_size: 2
-    adapters: [scipy, torch-functional]
+    adapters: [torch-functional, scipy]
     expect: {scipy: {status: match, reason: "I believe SciPy can"}}
-"""
+"""  # torch-functional runs first, so scipy's failure text shows its row beside the reference
 
 
 def run_pytest(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -205,7 +205,7 @@ def test_workers_get_a_share_of_the_cores_unless_the_user_chose() -> None:
 
     from harness.adapters.registry import adapter_names
 
-    code = "import json\nfrom harness.threads import share_cores\nprint(json.dumps(share_cores()))"
+    code = "import json\nfrom harness.run.threads import share_cores\nprint(json.dumps(share_cores()))"
     env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**env, "OMP_NUM_THREADS": "3"})

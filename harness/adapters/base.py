@@ -21,9 +21,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .. import geometry, ops
-from ..ops import NUMPY_PAD_MODES
-from ..schema import OPS, Conv
+from ..model import geometry, ops
+from ..model.ops import NUMPY_PAD_MODES
+from ..model.schema import OPS, Conv
 from .errors import Unsupported
 from .program import Plan, Realised, wrap
 

@@ -16,10 +16,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from .. import geometry
-from ..cache import use_jax_cache
-from ..schema import Conv
+from ..model import geometry
+from ..model.schema import Conv
 from .base import Adapter, dimension_numbers, spatial_widths
+from .cache import use_jax_cache
 from .device import no_device, requested_device
 from .program import Plan
 

@@ -16,9 +16,9 @@ import importlib
 import os
 from typing import Any
 
-from ..cache import use_jax_cache
-from ..schema import Conv
+from ..model.schema import Conv
 from .base import Adapter, spatial_widths
+from .cache import use_jax_cache
 from .device import device_text, no_device, requested_device
 from .program import Plan
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import geometry
-from ..schema import Conv
+from ..model import geometry
+from ..model.schema import Conv
 from .base import Adapter
 from .program import Plan
 

@@ -21,10 +21,9 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from .. import geometry
-from ..data import Tensors
-from ..outcome import Output
-from ..schema import Conv
+from ..model import geometry
+from ..model.data import Tensors
+from ..model.schema import Conv
 from .errors import Unsupported
 
 
@@ -85,6 +84,14 @@ class Compiled:
 
     namespace: MappingProxyType[str, Any]
     last: list[Any]
+
+
+@dataclass(frozen=True)
+class Output:
+    """A framework's result as float64 N C spatial..., with the dtype the framework returned."""
+
+    values: np.ndarray
+    dtype: str
 
 
 @functools.lru_cache(maxsize=64)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..schema import Conv
+from ..model.schema import Conv
 from .base import Adapter
 from .program import Plan
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..geometry import conv_pads
-from ..schema import Conv
+from ..model.geometry import conv_pads
+from ..model.schema import Conv
 from .base import Adapter, symmetric
 from .device import no_device, requested_device
 from .program import Plan

@@ -6,9 +6,10 @@ from typing import Any
 
 from helpers import make_case
 
-from harness.compare import judge
-from harness.rows import Row, pads_of
-from harness.runner import prepare, run_adapter
+from harness.judge.judge import judge
+from harness.results.rows import Row, pads_of
+from harness.run.pair import run_adapter
+from harness.truth.prepare import prepare
 
 VALID_CONFIGS: dict[str, dict[str, Any]] = {
     "valid": {},
@@ -47,6 +48,7 @@ VALID_CONFIGS: dict[str, dict[str, Any]] = {
     "3d-valid-stride2": {"input_size": [5, 6, 7], "kernel_size": 3, "stride": 2},
     "convolve-2d-asymmetric": {"op": "convolve", "kernel_size": [2, 3], "padding": [[1, 0], [0, 2]]},
     "convolve-1d-full": {"op": "convolve", "input_size": [4], "kernel_size": 3, "padding": "full"},
+    "convolve-1-tap": {"op": "convolve", "kernel_size": 1, "stride": 2},  # a size-1 flip (its port once raised)
     "transpose-2d-valid": {"op": "conv_transpose", "stride": 2},
     "transpose-2d-crops-output-padding": {"op": "conv_transpose", "stride": 2, "padding": 1, "output_padding": 1},
     "transpose-1d-same": {"op": "conv_transpose", "input_size": [5], "stride": 2, "padding": "same"},
@@ -77,8 +79,8 @@ HALF = ("float16", "bfloat16", "channels-first-bfloat16")  # configurations in a
 
 def backward_row(adapter: str, fields: dict[str, Any]) -> Row:
     """The judged backward row of one configuration."""
-    from harness.compare import judge_backward
-    from harness.gradients import cotangent, reference_gradients
+    from harness.judge.judge import judge_backward
+    from harness.truth.gradients import cotangent, reference_gradients
 
     case = make_case(grad=True, **fields)
     tensors, ref, _ = prepare(case)

@@ -37,9 +37,9 @@ def test_a_gpu_this_machine_lacks_is_one_line_before_any_work(tmp_path: Path) ->
 
 PROBE = """
 import json, sys
-from harness.data import make_tensors
-from harness.runner import run_adapter
-from harness.schema import Case
+from harness.model.data import make_tensors
+from harness.run.pair import run_adapter
+from harness.model.schema import Case
 case = Case.model_validate({"id": "a", "in_channels": 1, "out_channels": 1, "kernel_size": 1, "input_size": 3,
                             "seed": 0})
 outcome = run_adapter(sys.argv[1], case, make_tensors(case, 0))

@@ -10,7 +10,7 @@ pytest.importorskip("tensorflow")
 from battery import VALID_CONFIGS, assert_matches, pads_of, run
 from helpers import make_case
 
-from harness.machine import cpu_flags
+from harness.model.machine import cpu_flags
 
 NATIVE = {"valid", "valid-stride2-odd", "same-odd-kernel", "same-even-kernel", "same-nonsquare", "dilation",
           "dilation-same", "groups", "depthwise", "depthwise-multiplier", "one-by-one", "no-bias", "float16",

@@ -7,9 +7,10 @@ from typing import Any
 import pytest
 from helpers import make_case
 
-from harness.execute import Executor
-from harness.rows import Row, pads_of
-from harness.runloop import Prepared, one_row
+from harness.results.rows import Row, pads_of
+from harness.run.loop import one_row
+from harness.run.prepared import Prepared
+from harness.run.workers import Executor
 
 pytest.importorskip("keras")
 

@@ -10,7 +10,7 @@ from battery import VALID_CONFIGS, assert_matches, pads_of, run
 
 NATIVE = {"valid", "valid-stride2-odd", "same-odd-kernel", "dilation", "dilation-same", "groups", "depthwise",
           "depthwise-multiplier", "one-by-one", "no-bias", "float64", "batch-0", "in-channels-0", "integers",
-          "1d-full-dilated", "3d-valid-stride2", "convolve-1d-full"}
+          "1d-full-dilated", "3d-valid-stride2", "convolve-1d-full", "convolve-1-tap"}
 SAME_LOWER = {"same-even-kernel", "same-nonsquare", "1d-same-even", "3d-same-stride1"}  # SciPy's 'same'
 REFUSED = {"float16", "bfloat16", "channels-first-bfloat16"}
 

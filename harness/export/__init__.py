@@ -1,0 +1,1 @@
+"""Code a user takes away: repro bundles and porting programs."""

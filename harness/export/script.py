@@ -1,0 +1,74 @@
+"""Standalone code for a case in one framework: repro scripts and porting snippets.
+
+`program` is the code a user runs: the adapter's program (adapters/program.py), the very text
+the worker executed, under a docstring that describes the case. A repro script is that program plus a
+`main()` that loads `data.npz`, compares with the stored reference and bound, prints the largest
+difference and exits 1 when out of bound. `port` prints the program for a plan that computes
+the reference's own semantics. The tests execute exactly these texts, so a hint cannot be wrong.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..adapters.base import Adapter
+from ..adapters.program import Plan
+from ..judge.judge import describe
+from ..model.schema import Conv
+
+MAIN = '''
+
+def main() -> int:
+    from pathlib import Path
+
+    data = np.load(Path(__file__).with_name("data.npz"))
+    x, w = data["input"], data["weights"]
+    b = data["bias"] if "bias" in data.files else None
+    y = np.asarray(convolution(x, w, b), dtype=np.float64)
+    reference, bound = data["reference"], data["bound"]
+    if y.shape != reference.shape:
+        print(f"output shape {y.shape}, reference {reference.shape}: out of bound")
+        return 1
+    diff = np.abs(y - reference)
+    ratio = float(np.max(np.where(diff == 0, 0.0, diff / bound))) if diff.size else 0.0
+    worst = float(diff.max()) if diff.size else 0.0
+    print(f"largest |y - reference| {worst:.6g}; largest |y - reference| / bound {ratio:.6g}"
+          + (" (within the bound)" if ratio <= 1 else " (OUT OF BOUND)"))
+    return 0 if ratio <= 1 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+'''
+
+
+# A script named after its framework (torch.py) would import itself: drop its folder from the path first.
+NOT_ITSELF = ('import os\nimport sys\n'
+              'sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != '
+              'os.path.dirname(os.path.abspath(__file__))]  # import the framework, not this file\n')
+
+
+def program(conv: Conv, adapter: Adapter, plan: Plan, title: str, prelude: str = "") -> str:
+    """`convolution(x, w, b)` for this case in this framework: a docstring, then the adapter's program
+    exactly as the worker runs it (`Adapter.program`)."""
+    head = [f'"""{title}', "", describe(conv), '"""', prelude]
+    return "\n".join(head) + adapter.program(conv, plan)
+
+
+def repro_script(conv: Conv, adapter: Adapter, plan: Plan, version: str) -> str:
+    title = (f"Repro of {conv.id} in {adapter.name} ({version}), as conv-harness called it "
+             f"({plan.realization}). Needs only {', '.join(adapter.requires)} and NumPy: python {adapter.name}.py")
+    return program(conv, adapter, plan, title, NOT_ITSELF) + MAIN
+
+
+def port_program(conv: Conv, adapter: Adapter) -> str:
+    title = (f"{conv.id} in {adapter.name}: computes the reference result (explicit pads or crops, the case's "
+             "weights in the framework's layout).")
+    return program(conv, adapter, adapter.faithful_plan(conv), title)
+
+
+def load(text: str) -> Any:
+    """Run a program's text and return its `convolution` function (the tests call this)."""
+    namespace: dict[str, Any] = {"__name__": "harness_program"}
+    exec(compile(text, "<program>", "exec"), namespace)
+    return namespace["convolution"]

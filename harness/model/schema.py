@@ -1,0 +1,244 @@
+"""The case model: one convolution in framework-neutral terms (docs/cases.md).
+
+Pydantic models, frozen and with unknown keys forbidden, so that a case is validated
+once and can be shared between adapters without defensive copies. Loose spellings that
+users write (`stride: 2`, `padding: [1, 2]`, `data: ones`) are normalised here, once,
+into one canonical form: every per-axis field is a tuple with one value per spatial axis,
+and padding is a word or a tuple of (low, high) pairs. The rank comes from `input_size`,
+so fields are declared in the order their validators need (input_size before the
+per-axis fields, op before the fields whose rules depend on it).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+)
+
+from ..problems import VALUE_CUTOFF, did_you_mean, shown
+
+STATUSES: tuple[str, ...] = ("match", "mismatch", "error", "unsupported", "skipped")
+OPS: tuple[str, ...] = ("conv", "conv_transpose", "convolve")
+PASSES: tuple[str, ...] = ("forward", "backward")
+PADDING_WORDS: tuple[str, ...] = ("valid", "same", "same_lower", "full", "causal")
+KERAS_ALIASES: dict[str, str] = {
+    "filters": "out_channels",
+    "strides": "stride",
+    "dilation_rate": "dilation",
+    "use_bias": "bias",
+}
+
+Status = Literal["match", "mismatch", "error", "unsupported", "skipped"]
+Op = Literal["conv", "conv_transpose", "convolve"]
+DType = Literal["float16", "bfloat16", "float32", "float64"]
+DataKind = Literal["normal", "uniform", "integers", "ones", "arange"]
+PaddingMode = Literal["zeros", "reflect", "replicate", "circular"]
+Layout = Literal["channels_last", "channels_first"]
+Precision = Literal["highest", "default"]
+Pads = tuple[tuple[int, int], ...]
+AXIS_NAMES = {1: "[L]", 2: "[H, W]", 3: "[D, H, W]"}
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _rank(info: ValidationInfo) -> int | None:
+    size = info.data.get("input_size")
+    return len(size) if size is not None else None
+
+
+def _input_size(value: Any) -> tuple[int, ...]:
+    if _is_count(value):
+        return (value, value)  # a bare integer stays a square 2-D input
+    if isinstance(value, list) and 1 <= len(value) <= 3 and all(_is_count(v) for v in value):
+        return tuple(value)
+    raise ValueError(f"expected one non-negative integer (a square 2-D input) or a list [L], [H, W] or [D, H, W],"
+                     f" got {shown(value)}")
+
+
+def _per_axis(value: Any, info: ValidationInfo) -> tuple[int, ...]:
+    """An int (every axis) or one value per spatial axis of the case's rank."""
+    rank = _rank(info)
+    if _is_count(value):
+        return (value,) * (rank or 1)
+    if isinstance(value, list) and all(_is_count(v) for v in value) and value:
+        if rank is not None and len(value) != rank:
+            raise ValueError(f"this case is {rank}-D (input_size has {rank} values): write one non-negative integer"
+                             f" or a list of {rank}, got {shown(value)}")
+        return tuple(value)
+    raise ValueError(f"expected a non-negative integer or a list with one per spatial axis ([L], [H, W] or"
+                     f" [D, H, W]), got {shown(value)}")
+
+
+def _padding(value: Any, info: ValidationInfo) -> str | Pads:
+    rank = _rank(info) or 2
+    forms = {1: "p, [p] or [[left, right]]", 2: "p, [ph, pw] or [[top, bottom], [left, right]]",
+             3: "p, [pd, ph, pw] or [[front, back], [top, bottom], [left, right]]"}[rank]
+    words = ", ".join(PADDING_WORDS)
+    if value in PADDING_WORDS:
+        if info.data.get("op") == "conv_transpose" and value in ("full", "causal"):
+            raise ValueError(f"'{value}' pads a forward convolution; conv_transpose takes valid, same, same_lower"
+                             " or explicit crops")
+        return str(value)
+    pads: Pads | None = None
+    if _is_count(value):
+        pads = ((value, value),) * rank
+    elif isinstance(value, list) and len(value) == rank:
+        if all(_is_count(v) for v in value):
+            pads = tuple((v, v) for v in value)
+        elif all(isinstance(v, list) and len(v) == 2 and all(_is_count(p) for p in v) for v in value):
+            pads = tuple((v[0], v[1]) for v in value)
+    if pads is None:
+        hint = did_you_mean(value, PADDING_WORDS, VALUE_CUTOFF) if isinstance(value, str) else ""
+        raise ValueError(f"expected {words}, or for this {rank}-D case {forms} of non-negative integers,"
+                         f" got {shown(value)}{hint}")
+    return "valid" if all(p == (0, 0) for p in pads) else pads
+
+
+def _output_padding(value: Any, info: ValidationInfo) -> tuple[int, ...]:
+    axes = _per_axis(value, info)
+    if any(axes) and info.data.get("op", "conv") != "conv_transpose":
+        raise ValueError("output_padding applies to op: conv_transpose only")
+    return axes
+
+
+def _padding_mode(value: Any, info: ValidationInfo) -> Any:
+    if value != "zeros" and info.data.get("op") == "conv_transpose":
+        raise ValueError("conv_transpose crops its output; padding_mode applies to conv and convolve only")
+    return value
+
+
+def _data(value: Any) -> Any:
+    return {"input": value, "weights": value} if isinstance(value, str) else value
+
+
+_INT_OR_LIST = {"oneOf": [{"type": "integer", "minimum": 0},
+                          {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 1,
+                           "maxItems": 3}]}
+_PAIR = {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 2, "maxItems": 2}
+Count = Annotated[int, Field(ge=0, strict=True)]
+InputSize = Annotated[tuple[int, ...], BeforeValidator(_input_size), WithJsonSchema(_INT_OR_LIST)]
+PerAxis = Annotated[tuple[int, ...], BeforeValidator(_per_axis), WithJsonSchema(_INT_OR_LIST)]
+OutputPadding = Annotated[tuple[int, ...], BeforeValidator(_output_padding), WithJsonSchema(_INT_OR_LIST)]
+Padding = Annotated[
+    str | Pads,
+    BeforeValidator(_padding),
+    WithJsonSchema({"oneOf": [
+        {"enum": list(PADDING_WORDS)},
+        _INT_OR_LIST,
+        {"type": "array", "minItems": 1, "maxItems": 3, "items": _PAIR},
+    ]}),
+]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DataSpec(_Frozen):
+    """How inputs and weights (and the bias, with the weights) are filled."""
+
+    input: DataKind = "normal"
+    weights: DataKind = "normal"
+
+
+class Tolerance(_Frozen):
+    rtol: Annotated[float, Field(ge=0)] = 0.0
+    atol: Annotated[float, Field(ge=0)] = 0.0
+
+
+class Expectation(_Frozen):
+    """What one adapter does on a case; `error_type` and `message` (a regex) pin an error;
+    `pass` limits it to the forward or the backward pass (both by default: a refused forward
+    pass leaves no gradient either)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    status: Status
+    reason: str | None = None
+    error_type: str | None = None
+    message: str | None = None
+    pass_: Literal["forward", "backward"] | None = Field(default=None, alias="pass")  # None: both passes
+
+    @field_validator("message")
+    @classmethod
+    def _regex(cls, value: str | None) -> str | None:
+        import re
+
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"not a valid regular expression: {exc}") from None
+        return value
+
+
+def expect_key(adapter: str, pass_: str) -> str:
+    """Case.expect is keyed by adapter for the forward pass, `adapter:backward` for the gradients."""
+    return adapter if pass_ == "forward" else f"{adapter}:{pass_}"
+
+
+def expectation_json_schema() -> dict[str, Any]:
+    return {"oneOf": [
+        {"enum": list(STATUSES)},
+        {"type": "object", "additionalProperties": False, "required": ["status"],
+         "properties": {"status": {"enum": list(STATUSES)}, "reason": {"type": "string"},
+                        "error_type": {"type": "string"}, "message": {"type": "string"},
+                        "pass": {"enum": list(PASSES)}}},
+    ]}
+
+
+class Conv(_Frozen):
+    """The convolution itself, after defaults, aliases and matrix values are applied."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")]
+    doc: str | None = None
+    op: Op = "conv"
+    batch: Count = 1
+    in_channels: Count
+    input_size: InputSize
+    out_channels: Count
+    kernel_size: PerAxis
+    stride: PerAxis = Field(default=1, validate_default=True)  # defaults broadcast to the rank
+    dilation: PerAxis = Field(default=1, validate_default=True)
+    padding: Padding = "valid"
+    output_padding: OutputPadding = Field(default=0, validate_default=True)
+    padding_mode: Annotated[PaddingMode, BeforeValidator(_padding_mode)] = "zeros"
+    groups: Count = 1
+    bias: Annotated[bool, Field(strict=True)] = True
+    dtype: DType = "float32"
+    layout: Layout = "channels_last"
+    precision: Precision = "highest"  # highest: TF32 and similar shortcuts off; default: as each framework ships
+    grad: Annotated[bool, Field(strict=True)] = False  # also compare dL/dx, dL/dw, dL/db
+    data: Annotated[DataSpec, BeforeValidator(_data)] = DataSpec()
+    seed: Annotated[int, Field(ge=0, strict=True)] | None = None
+    adapters: tuple[str, ...] | None = None  # names checked where case files are read
+    tolerance: Tolerance | None = None
+
+    @property
+    def rank(self) -> int:
+        return len(self.input_size)
+
+
+class Case(Conv):
+    """One expanded case, with where it was written and what each adapter should do."""
+
+    file: str = ""
+    line: int = 0
+    seed: int = 0
+    values: dict[str, Any] = {}  # the matrix values that made this expansion
+    expect: dict[str, Expectation] = {}
+
+
+CONV_FIELDS: tuple[str, ...] = tuple(Conv.model_fields)
+ENTRY_ONLY: tuple[str, ...] = ("expect", "matrix", "exclude")
+REQUIRED: tuple[str, ...] = tuple(n for n, f in Conv.model_fields.items() if f.is_required())

@@ -1,0 +1,32 @@
+"""What running one case in one adapter gave, before any judgement: the output and the outcome."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..adapters.program import Output
+from ..model import geometry
+
+
+@dataclass
+class Outcome:
+    """What running one case in one adapter gave, before any judgement."""
+
+    adapter: str
+    status: str  # ran | error | unsupported | skipped
+    output: Output | None = None
+    realization: str | None = None
+    param_count: int | None = None
+    pads: geometry.Pads | None = None
+    error_type: str | None = None
+    error_message: str | None = None
+    seconds: float | None = None
+    version: str | None = None
+    precision: str | None = None  # what the framework was allowed: the case dtype, or tf32
+    device: str | None = None
+    gradients: dict[str, np.ndarray] | None = None  # backward: dx, dw, db in the neutral layouts, float64
+    backward: Outcome | None = None  # a grad case's backward pass, run by the worker after the forward one
+    environment: dict[str, str] | None = None  # the worker's framework version and precision switches, sent once
+    log: str | None = None  # what the worker's framework printed or warned so far, when it changed

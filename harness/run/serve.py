@@ -1,0 +1,97 @@
+"""The worker process's side: die with the parent, set the framework up once, answer every case.
+
+A worker closes the parent's pipe ends it inherited and asks Linux to kill it when the parent
+dies, ignores Ctrl-C (the parent decides when a run stops), reports `Ready` after a warm-up case
+(so pairs are timed from there), then runs each case it is sent through `pair.run_adapter`.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import multiprocessing.connection
+import os
+import signal
+import sys
+import time
+from dataclasses import dataclass
+
+from ..cases.loading import Case
+from ..results.outcome import Outcome
+
+# The parent's ends of the live workers' pipes. A forked worker inherits copies of all of them,
+# its own pipe's included, and must close them: while any copy is open, no worker sees end-of-file
+# when the parent dies (`kill -9`), and each would wait on its pipe forever.
+PARENT_ENDS: set[multiprocessing.connection.Connection] = set()
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """Close the inherited parent ends, and ask Linux for SIGKILL when the parent dies
+    (`prctl(PR_SET_PDEATHSIG)`), so no worker outlives the run or the pytest-xdist worker that
+    started it; where the parent is already gone, leave now."""
+    for end in list(PARENT_ENDS):
+        end.close()
+    PARENT_ENDS.clear()
+    if sys.platform == "linux":
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() == 1:  # orphaned before the request took effect
+            os._exit(0)
+
+
+def serve(name: str, conn: multiprocessing.connection.Connection) -> None:
+    """The worker: set its framework up once, then run every case it is sent."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when the run stops
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler: a TERM ends a worker quietly
+    die_with_parent()
+    from ..model.data import make_tensors
+    from ..quiet import log_text, prepare_environment
+    from ..results.environment import framework_environment
+    from .pair import run_adapter
+
+    prepare_environment()
+    conn.send(Ready(warm_up(name)))
+    told, logged = False, ""
+    while True:
+        try:
+            case = conn.recv()
+        except EOFError:
+            return
+        if case is None:
+            return
+        try:
+            outcome = run_adapter(name, case, make_tensors(case, case.seed))
+        except Exception as exc:  # regenerating the operands failed: the pair says so
+            outcome = Outcome(name, "error", error_type=type(exc).__name__, error_message=f"in the worker: {exc}")
+        if not told and (environment := framework_environment(name)):
+            outcome.environment, told = environment, True
+        if (log := log_text()) != logged:
+            outcome.log = logged = log
+        conn.send(outcome)
+
+
+@dataclass(frozen=True)
+class Ready:
+    """A worker's first message: its framework is imported and has run one small case; pairs are
+    timed (and their --timeout counted) from here, start-up is reported apart."""
+
+    seconds: float
+
+
+WARM_UP = {"id": "warm-up", "in_channels": 1, "input_size": [4, 4], "out_channels": 1, "kernel_size": 2}
+
+
+def warm_up(name: str) -> float:
+    """Import the framework and run one tiny case (first-call costs: backend start, a first compile);
+    whatever goes wrong here, the pairs say it again."""
+    from ..model.data import make_tensors
+    from .pair import run_adapter
+
+    start = time.perf_counter()
+    try:
+        case = Case.model_validate({**WARM_UP, "seed": 0})
+        run_adapter(name, case, make_tensors(case, 0))
+    except Exception:
+        pass
+    return round(time.perf_counter() - start, 3)

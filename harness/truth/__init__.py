@@ -1,0 +1,1 @@
+"""What the right answer is: the float64 reference, its gradients, the rounding bounds, the deadline on them."""
