@@ -139,7 +139,7 @@ def test_a_clean_run_is_quiet_and_says_0_failing(tmp_path: Path) -> None:
 
 def test_an_interrupt_while_loading_is_exit_130_without_a_traceback(monkeypatch: pytest.MonkeyPatch,
                                                                     capsys: pytest.CaptureFixture[str]) -> None:
-    from harness import cli
+    from harness import cli, commands
 
     def interrupted(*args: object) -> None:
         raise KeyboardInterrupt
