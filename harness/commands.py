@@ -158,14 +158,14 @@ def cmd_merge(args: argparse.Namespace) -> int:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from .report.diff import diff_command
+    from .report.changes import diff_command
 
     with outfolder.locked(Path(args.output)):
         return diff_command(args.old, args.new, args.output)
 
 
 def cmd_differences(args: argparse.Namespace) -> int:
-    from .report.differences import update_readme
+    from .report.readme_table import update_readme
 
     return update_readme(args.csv, args.readme)
 

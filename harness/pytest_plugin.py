@@ -125,7 +125,7 @@ class CaseItem(pytest.Item):
     def runtest(self) -> None:
         row = _row(self.case, self.adapter, self.pass_)
         self.user_properties.append((ROW_KEY, json.dumps(row.record(), default=_plain)))
-        env = _RUN["prepared"].environment if _RUN else {}
+        env = _RUN["executor"].environment if _RUN else {}
         if env and self.adapter not in _ENV_SENT and any(k.startswith(self.adapter) for k in env):
             _ENV_SENT.add(self.adapter)  # the workers told their versions and switches; the controller writes
             self.user_properties.append((ENV_KEY, json.dumps(env)))

@@ -2,13 +2,14 @@
 
 It misbehaves on purpose when a case id says so, to test that workers contain it:
 `segv` kills its process with SIGSEGV, `abort` calls abort(), `hang` sleeps for a minute,
-`slow` sleeps half a second (and FAKE_ENGINE_SETUP_SECONDS makes its setup slow); `flip`, `transposekernel`, `nobias` and `shift` compute a wrong
+`slow` sleeps half a second, `warn` prints a line (and FAKE_ENGINE_SETUP_SECONDS makes its setup slow); `flip`, `transposekernel`, `nobias` and `shift` compute a wrong
 value on purpose (flipped or transposed kernel, no bias, output moved down a row); and a
 case with a stride of 3 gets every output off by one (the fuzzer test's hidden condition). The tests
 install it through an entry point only.
 """
 import os
 import signal
+import sys
 import time
 
 import numpy as np
@@ -77,6 +78,8 @@ class NumpyAdapter(Adapter):
 
 
 def misbehave(case_id):
+    if "warn" in case_id:
+        print("fake engine: a framework's own chatter", file=sys.stderr)
     if "segv" in case_id:
         os.kill(os.getpid(), signal.SIGSEGV)
     if "abort" in case_id:

@@ -67,8 +67,8 @@ def port_program(conv: Conv, adapter: Adapter) -> str:
     return program(conv, adapter, adapter.faithful_plan(conv), title)
 
 
-def load(text: str) -> Any:
-    """Run a program's text and return its `convolution` function (the tests call this)."""
-    namespace: dict[str, Any] = {"__name__": "harness_program"}
-    exec(compile(text, "<program>", "exec"), namespace)
+def load(text: str, path: str = "<program>") -> Any:
+    """Run a program's text as the file `path` and return its `convolution` function (the tests call this)."""
+    namespace: dict[str, Any] = {"__name__": "harness_program", "__file__": path}
+    exec(compile(text, path, "exec"), namespace)
     return namespace["convolution"]

@@ -10,7 +10,7 @@ from ..adapters.program import Output
 from ..model import geometry
 
 
-@dataclass
+@dataclass(frozen=True)
 class Outcome:
     """What running one case in one adapter gave, before any judgement."""
 
@@ -28,5 +28,3 @@ class Outcome:
     device: str | None = None
     gradients: dict[str, np.ndarray] | None = None  # backward: dx, dw, db in the neutral layouts, float64
     backward: Outcome | None = None  # a grad case's backward pass, run by the worker after the forward one
-    environment: dict[str, str] | None = None  # the worker's framework version and precision switches, sent once
-    log: str | None = None  # what the worker's framework printed or warned so far, when it changed

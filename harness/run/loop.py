@@ -2,7 +2,7 @@
 
 The parent loads cases, computes each case's reference and bound once (when its first
 outcome arrives), judges, and writes every row to the journal as it finishes. Workers
-(`execute.Executor`) run the frameworks, each in its own process, at the same time. Cases
+(`workers.Executor`) run the frameworks, each in its own process, at the same time. Cases
 that would need more than --max-memory are refused before anything is allocated; a case
 whose data or reference cannot be made is that case's error. Ctrl-C or SIGTERM stops the
 run cleanly: finished rows are kept (journal and a partial report) and `--resume` runs the rest.
@@ -14,6 +14,7 @@ import signal
 import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 
@@ -52,9 +53,7 @@ def run_rows(cases: Iterable[Case], only: Sequence[str] | None, executor: Execut
         for name in names:
             early = availability(name)
             if early is not None:
-                if case.grad:
-                    early.backward = early
-                yield from prepared.rows(case, early)
+                yield from prepared.rows(case, replace(early, backward=early) if case.grad else early)
             else:
                 tasks.append((case, name, None))
     for case, _, _, outcome in executor.run(tasks):
@@ -126,11 +125,11 @@ def _run_locked(loaded: LoadResult, folder: Path, only: Sequence[str] | None, ar
         log.add(row)
     rows: dict[tuple[str, str, str], Row] = dict(kept)
     start, interrupted, prepared = time.perf_counter(), False, Prepared(timeout=timeout_seconds(timeout))
-    startup: dict[str, float] = {}
+    told = Executor()  # what the workers told (start-up, versions, logs), kept when the pool closes
     previous = signal.signal(signal.SIGTERM, _stop)
     try:
         with Executor(timeout=timeout_seconds(timeout)) as executor:
-            startup = executor.startup  # filled in as each worker reports ready
+            told = executor  # filled in as each worker reports ready and what it says of its framework
             executor.start(dict.fromkeys(a for key in runs if key not in done and availability(a := key[1]) is None))
             bar = tqdm(total=len(pairs), initial=len(kept), desc="pairs", unit="pair", disable=None)
             limit = memory.max_memory(max_memory)
@@ -145,11 +144,11 @@ def _run_locked(loaded: LoadResult, folder: Path, only: Sequence[str] | None, ar
         signal.signal(signal.SIGTERM, previous)
         log.close()
     ordered = [rows[key] for key in pairs if key in rows]
-    env = {**environment(argv), **prepared.environment,
+    env = {**environment(argv), **told.environment,
            **{f"{name} start-up": f"{seconds:.1f} s (framework import and a first small call, in no pair's "
-                                  "seconds or --timeout)" for name, seconds in startup.items()}}
-    if prepared.logs:
-        env[LOG_KEY] = "\n".join(prepared.logs.values())
+                                  "seconds or --timeout)" for name, seconds in told.startup.items()}}
+    if told.logs:
+        env[LOG_KEY] = "\n".join(told.logs.values())
     note = RunNote(interrupted=interrupted, planned=len(pairs), dropped=[str(p) for p in loaded.problems])
     try:
         paths = write_reports(ordered, str(folder), env, note)

@@ -1,8 +1,8 @@
 """One case in one adapter, in this process: what every worker runs, and what adapter tests call.
 
 Whatever one framework raises on one case becomes that pair's `error` outcome; the pads are
-measured by running the same realisation on probe operands. `prepare` makes a case's data,
-reference and error bound, which the parent computes once and shares by all adapters.
+measured by running the same program on probe operands. Outcomes are frozen: each step makes
+the next one.
 """
 
 from __future__ import annotations
@@ -64,8 +64,16 @@ def run_adapter(name: str, case: Case, tensors: Tensors) -> Outcome:
         with captured(name):  # frameworks warn about odd configurations; the row says what happened
             outcome = _run(adapter, case, tensors)
     if case.grad and outcome.backward is None:  # no forward pass, no gradient: the same refusal
-        outcome.backward = replace(outcome, output=None, pads=None, param_count=None)
+        outcome = replace(outcome, backward=replace(outcome, output=None, pads=None, param_count=None))
     return outcome
+
+
+def _failed(outcome: Outcome, exc: Exception) -> Outcome:
+    """`unsupported` (the adapter knew before calling) or the framework's own `error`."""
+    if isinstance(exc, Unsupported):
+        return replace(outcome, status="unsupported", error_message=str(exc), realization=None)
+    kind, message = describe_error(exc)
+    return replace(outcome, status="error", error_type=kind, error_message=message)
 
 
 def _backward(adapter: Adapter, case: Case, realised: Realised, tensors: Tensors, shape: tuple[int, ...]) -> Outcome:
@@ -76,39 +84,33 @@ def _backward(adapter: Adapter, case: Case, realised: Realised, tensors: Tensors
     g = cotangent(case, (case.batch, case.out_channels, *spatial) if spatial else shape, case.seed)
     start = time.perf_counter()
     try:
-        outcome.gradients = realised.gradients(tensors, g)
+        outcome = replace(outcome, gradients=realised.gradients(tensors, g))
     except Unsupported as exc:
-        outcome.status, outcome.error_message, outcome.realization = "unsupported", f"{adapter.name} {exc}", None
+        outcome = _failed(outcome, Unsupported(f"{adapter.name} {exc}"))
     except Exception as exc:
-        outcome.status = "error"
-        outcome.error_type, outcome.error_message = describe_error(exc)
-    outcome.seconds = round(time.perf_counter() - start, 6)
-    return outcome
+        outcome = _failed(outcome, exc)
+    return replace(outcome, seconds=round(time.perf_counter() - start, 6))
 
 
 def _run(adapter: Adapter, case: Case, tensors: Tensors) -> Outcome:
     outcome = Outcome(adapter.name, "ran", version=adapter.version())
     start = time.perf_counter()
     try:
-        outcome.device, outcome.precision = adapter.device_name(), adapter.allowed_precision(case)
+        outcome = replace(outcome, device=adapter.device_name(), precision=adapter.allowed_precision(case))
         plan = adapter.plan(case)
-        outcome.realization = plan.realization
+        outcome = replace(outcome, realization=plan.realization)
         realised = adapter.realise(case, plan)
-        outcome.output = realised(tensors)
-        outcome.device = realised.placed or outcome.device  # asked of the result, where the framework tells
-        outcome.param_count = realised.param_count
-    except Unsupported as exc:
-        return replace(outcome, status="unsupported", error_message=str(exc), realization=None)
+        output = realised(tensors)
+        outcome = replace(outcome, output=output, param_count=realised.param_count,
+                          device=realised.placed or outcome.device)  # asked of the result, where the framework tells
     except Exception as exc:
-        outcome.status = "error"
-        outcome.error_type, outcome.error_message = describe_error(exc)
+        outcome = _failed(outcome, exc)
+    outcome = replace(outcome, seconds=round(time.perf_counter() - start, 6))
+    if outcome.status != "ran":
         return outcome
-    finally:
-        outcome.seconds = round(time.perf_counter() - start, 6)
-    outcome.pads = measure_pads(adapter, case, realised)
+    outcome = replace(outcome, pads=measure_pads(adapter, case, realised))
     if case.grad:
-        assert outcome.output is not None
-        outcome.backward = _backward(adapter, case, realised, tensors, outcome.output.values.shape)
+        outcome = replace(outcome, backward=_backward(adapter, case, realised, tensors, output.values.shape))
     return outcome
 
 

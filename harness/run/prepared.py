@@ -42,13 +42,10 @@ class Made:
 
 @dataclass
 class Prepared:
-    """Each case's reference and bound, made once and dropped when its last adapter reported;
-    what the workers said of their frameworks (versions, precision switches, logs) on the way."""
+    """Each case's reference and bound, made once and dropped when its last adapter reported."""
 
     remaining: dict[str, int] = field(default_factory=dict)
     made: dict[str, Made | Outcome] = field(default_factory=dict)
-    environment: dict[str, str] = field(default_factory=dict)
-    logs: dict[str, str] = field(default_factory=dict)
     retain: int = 0  # finished cases kept anyway (pytest asks for one pair of a case at a time)
     timeout: float = math.inf  # for the parent's own float64 work on one case (deadline.within)
 
@@ -65,9 +62,6 @@ class Prepared:
 
     def rows(self, case: Case, outcome: Outcome) -> list[Row]:
         """The forward row, and for a grad case the backward row, of one outcome."""
-        self.environment.update(outcome.environment or {})
-        if outcome.log:
-            self.logs[outcome.adapter] = outcome.log
         made = self.get(case)
         passes = [outcome] + ([outcome.backward] if case.grad and outcome.backward is not None else [])
         if isinstance(made, Outcome):

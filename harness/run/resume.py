@@ -1,6 +1,6 @@
 """`run --resume`: the rows an earlier run left (its results.csv, then its journal) that still hold.
 
-A row is kept only while its case computes what it computed then (`compare.fingerprint`: the
+A row is kept only while its case computes what it computed then (`judge.fingerprint`: the
 same fields, seed, dtype, precision, tolerance); a case edited since runs again. A kept row is
 judged again against the case's `expect:` as it is now, so a removed or added expectation counts.
 Lines or files that are not rows are skipped and counted, never a crash.

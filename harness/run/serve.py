@@ -64,11 +64,23 @@ def serve(name: str, conn: multiprocessing.connection.Connection) -> None:
             outcome = run_adapter(name, case, make_tensors(case, case.seed))
         except Exception as exc:  # regenerating the operands failed: the pair says so
             outcome = Outcome(name, "error", error_type=type(exc).__name__, error_message=f"in the worker: {exc}")
-        if not told and (environment := framework_environment(name)):
-            outcome.environment, told = environment, True
-        if (log := log_text()) != logged:
-            outcome.log = logged = log
+        environment = None if told else framework_environment(name)
+        told = told or bool(environment)
+        log = log_text()
+        if environment or log != logged:  # news of the framework first, then the pair's outcome
+            conn.send(Telemetry(name, environment or None, log if log != logged else None))
+            logged = log
         conn.send(outcome)
+
+
+@dataclass(frozen=True)
+class Telemetry:
+    """What a worker says of its framework, apart from any pair: its versions and precision switches
+    (once, after its first pair), and what it printed or warned so far (when that changed)."""
+
+    adapter: str
+    environment: dict[str, str] | None = None
+    log: str | None = None
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from typing import Any
 from ..adapters.registry import adapter_names, get_adapter
 from ..cases.loading import Case
 from ..results.outcome import Outcome
-from .serve import PARENT_ENDS, Ready, serve
+from .serve import PARENT_ENDS, Ready, Telemetry, serve
 
 DEFAULT_TIMEOUT = 300.0
 STARTUP_TIMEOUT = 600.0  # a worker's framework import and first call; pairs are timed apart from it
@@ -100,6 +100,8 @@ class Executor:
     timeout: float = field(default_factory=timeout_seconds)
     workers: dict[str, _Worker] = field(default_factory=dict)
     startup: dict[str, float] = field(default_factory=dict)  # each adapter's start-up seconds, first worker
+    environment: dict[str, str] = field(default_factory=dict)  # what the workers said of their frameworks
+    logs: dict[str, str] = field(default_factory=dict)  # what each adapter's framework printed or warned
 
     def start(self, names: Iterable[str]) -> None:
         """Start these workers now, so their framework imports overlap whatever the caller does next."""
@@ -151,6 +153,11 @@ class Executor:
                 self.startup.setdefault(worker.name, outcome.seconds)
                 worker.deadline = time.monotonic() + self.timeout
                 continue
+            if isinstance(outcome, Telemetry):  # the outcome follows on the same pipe
+                self.environment.update(outcome.environment or {})
+                if outcome.log:
+                    self.logs[outcome.adapter] = outcome.log
+                continue
             if outcome is None:
                 outcome = self._died(worker)
             done.add(worker.name)
@@ -173,9 +180,9 @@ class Executor:
             busy[name].task = None
             del busy[name]
 
-    def _receive(self, worker: _Worker) -> Outcome | Ready | None:
+    def _receive(self, worker: _Worker) -> Outcome | Ready | Telemetry | None:
         try:
-            message: Outcome | Ready = worker.conn.recv()
+            message: Outcome | Ready | Telemetry = worker.conn.recv()
             return message
         except (EOFError, OSError):
             return None  # the pipe closed: the worker died while answering

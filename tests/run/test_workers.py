@@ -210,6 +210,18 @@ def test_the_timeout_counts_from_when_the_framework_is_ready(tmp_path: Path) -> 
     assert re.search(r"numpy-engine start-up</th><td>3\.\d s", (tmp_path / "reports" / "report.html").read_text())
 
 
+def test_what_a_worker_says_of_its_framework_reaches_the_report(tmp_path: Path) -> None:
+    """Versions and printed lines travel apart from the outcomes (Telemetry) and land in the environment block."""
+    env = install_fake(tmp_path)
+    write(tmp_path, SLOW_SETUP.replace("id: b", "id: warns"))
+    out = subprocess.run([sys.executable, "-m", "harness", "run"], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "chatter" not in out.stdout + out.stderr  # kept off the terminal
+    page = (tmp_path / "reports" / "report.html").read_text()
+    assert re.search(r"numpy-engine</th><td>numpy-engine \d", page) and "a framework&#x27;s own chatter" in page, page
+
+
 SLOW_SETUP = ("defaults:\n  in_channels: 1\n  input_size: 5\n  out_channels: 1\n  kernel_size: 3\n"
               "  adapters: [numpy-engine]\ncases:\n  - id: a\n  - id: b\n")
 

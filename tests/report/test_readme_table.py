@@ -8,7 +8,7 @@ from rows import sample_rows
 
 from harness.cases.loading import load_cases
 from harness.report import write as report
-from harness.report.differences import END, START, differences_table, update_readme
+from harness.report.readme_table import END, START, differences_table, update_readme
 from harness.results import csv_codec as results_csv
 
 ROOT = Path(__file__).resolve().parents[2]
