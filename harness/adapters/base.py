@@ -140,7 +140,7 @@ class Adapter(ABC):
         if native is not None:
             return Plan("native", native)
         crops = geometry.transpose_crops(conv)
-        extended = tuple(op + max(0, -high) for op, (_, high) in zip(conv.output_padding, crops))
+        extended = tuple(op + max(0, -high) for op, (_, high) in zip(conv.output_padding_axes, crops))
         return Plan("emulated", self.valid_padding, crop=tuple((low, max(high, 0)) for low, high in crops),
                     output_padding=extended)
 

@@ -61,7 +61,8 @@ class JaxAdapter(Adapter):
         return geometry.conv_pads(conv)
 
     def native_crop(self, conv: Conv) -> Any | None:
-        if conv.padding in ("valid", "same") and not any(conv.output_padding):
+        if (conv.padding == "valid" and not any(conv.output_padding_axes)) or (
+                conv.padding == "same" and conv.output_padding is None):  # 'SAME' gives in*s: the absent rule
             return conv.padding.upper()
         return crop_pairs(conv)
 
@@ -140,4 +141,4 @@ def crop_pairs(conv: Conv) -> tuple[tuple[int, int], ...]:
     output_padding: extent-1-low before, extent-1-high+output_padding after."""
     crops = geometry.transpose_crops(conv)
     return tuple((geometry.extent(k, d) - 1 - low, geometry.extent(k, d) - 1 - high + op)
-                 for k, d, (low, high), op in zip(conv.kernel_size, conv.dilation, crops, conv.output_padding))
+                 for k, d, (low, high), op in zip(conv.kernel_size, conv.dilation, crops, conv.output_padding_axes))

@@ -6,7 +6,7 @@ The layers a Keras user writes: `Conv1D/2D/3D`, `DepthwiseConv1D/2D` when
 with zero padding; other pads go through `keras.ops.pad`, which on TensorFlow knows only
 the constant, reflect and symmetric modes, so torch's 'replicate' and 'circular' are
 unsupported. Transposed crops other than 'valid' and 'same' are cut from the full output.
-A zero `output_padding` is passed as Keras' default `None`, as a user writes it. Each backend
+An absent `output_padding` is passed as Keras' default `None`, a given one (0 included) as given. Each backend
 runs in its own worker process (KERAS_BACKEND is read once, when keras is imported).
 """
 
@@ -153,7 +153,8 @@ class KerasAdapter(Adapter):
                   f"data_format={conv.layout!r}, dilation_rate={conv.dilation}, use_bias={conv.bias}, "
                   f"dtype={conv.dtype!r}, {kernel}=zeros, bias_initializer=zeros")
         if conv.op == "conv_transpose":
-            output_padding = plan.output_padding or (conv.output_padding if any(conv.output_padding) else None)
+            # the plan's own (a full output to cut), else the case's as written: absent is Keras' None
+            output_padding = plan.output_padding if plan.output_padding is not None else conv.output_padding
             return (f"keras.layers.Conv{conv.rank}DTranspose(filters={conv.out_channels}, "
                     f"output_padding={output_padding}, {common})")
         if depthwise(conv):

@@ -87,5 +87,5 @@ def node_attributes(conv: Conv, plan: Plan) -> dict[str, Any]:
     else:
         attrs["pads"] = [low for low, _ in plan.padding] + [high for _, high in plan.padding]
     if conv.op == "conv_transpose":
-        attrs["output_padding"] = list(plan.output_padding or conv.output_padding)
+        attrs["output_padding"] = list(plan.output_padding or conv.output_padding_axes)
     return attrs

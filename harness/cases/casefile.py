@@ -16,7 +16,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..adapters.registry import adapter_names
-from ..model.schema import CONV_FIELDS, ENTRY_ONLY, KERAS_ALIASES, Case, Conv, Expectation, expect_key
+from ..model.expectation import Expectation, expect_key
+from ..model.schema import CONV_FIELDS, ENTRY_ONLY, KERAS_ALIASES, Case, Conv
 from ..problems import Problem, closest, unknown_key
 from .rules import Rule, RuleReader, when_matches
 from .yamlsource import LineDict, LineList, line_at

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..model.schema import Expectation
+from ..model.expectation import Expectation
 from ..problems import VALUE_CUTOFF, Problem, did_you_mean, shown, unknown_key
 from .yamlsource import line_at
 

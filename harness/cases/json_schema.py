@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..adapters.registry import adapter_names
-from ..model.schema import KERAS_ALIASES, Conv, expectation_json_schema
+from ..model.expectation import expectation_json_schema
+from ..model.schema import KERAS_ALIASES, Conv
 
 
 def json_schema() -> dict[str, Any]:

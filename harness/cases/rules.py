@@ -11,8 +11,9 @@ from pydantic import ValidationError
 
 from ..adapters.registry import adapter_names
 from ..model import machine
+from ..model.expectation import Expectation
 from ..model.machine import MACHINE_KEYS
-from ..model.schema import CONV_FIELDS, KERAS_ALIASES, Expectation
+from ..model.schema import CONV_FIELDS, KERAS_ALIASES
 from ..problems import unknown_key
 from .collector import Collector, line_in
 from .yamlsource import LineDict, LineList

@@ -75,7 +75,7 @@ def with_pads(context: Context, pads: geometry.Pads) -> Reference | None:
     if case.op != "conv_transpose":
         return reference(case.model_copy(update={"padding": pads}), tensors)
     full = (geometry.transpose_full(*axis) for axis in zip(case.input_size, case.kernel_size, case.stride, case.dilation))
-    if any(n + op - low - high < 1 for n, op, (low, high) in zip(full, case.output_padding, pads)):
+    if any(n + op - low - high < 1 for n, op, (low, high) in zip(full, case.output_padding_axes, pads)):
         return None  # these crops leave no output on some axis
     x, w = tensors.input.astype(np.float64), tensors.weights.astype(np.float64)
     c, a = _transpose(x, w, case, pads)

@@ -19,7 +19,8 @@ import numpy as np
 from ..model import ops
 from ..model.data import Tensors
 from ..model.dtypes import INPUT_ROUNDOFF, UNIT_ROUNDOFF
-from ..model.schema import CONV_FIELDS, Case, Conv, Expectation, expect_key
+from ..model.expectation import Expectation, expect_key
+from ..model.schema import CONV_FIELDS, Case, Conv
 from ..results.outcome import Outcome
 from ..results.rows import Row, set_pads
 from ..truth import deadline
@@ -80,7 +81,7 @@ def describe(case: Conv) -> str:
         return "x".join(map(str, values))
 
     pad = case.padding if isinstance(case.padding, str) else "x".join(f"{a}-{b}" for a, b in case.padding)
-    extra = f" output_padding={axes(case.output_padding)}" if any(case.output_padding) else ""
+    extra = f" output_padding={axes(case.output_padding)}" if case.output_padding is not None else ""
     return (f"{case.op} {case.rank}-D N={case.batch} C={case.in_channels} in={axes(case.input_size)} -> "
             f"O={case.out_channels} k={axes(case.kernel_size)} s={axes(case.stride)} d={axes(case.dilation)} "
             f"pad={pad}{extra} mode={case.padding_mode} g={case.groups} bias={str(case.bias).lower()} "

@@ -69,13 +69,21 @@ def transpose_full(size: int, kernel: int, stride: int, dilation: int) -> int:
     return (size - 1) * stride + extent(kernel, dilation)
 
 
-def transpose_crops(conv: Conv) -> Pads:
-    """(low, high) crops of the full transposed output (docs/cases.md, conv_transpose).
+def transpose_length(size: int, stride: int, output_padding: int | None) -> int:
+    """The length a 'same' transposed convolution returns: the adjoint of a forward 'same' convolution
+    of length L with ceil(L/s) = in, one of (in-1)*s + 1 ... in*s. output_padding op picks
+    (in-1)*s + 1 + op; absent, it is in*s (what TensorFlow, JAX and ONNX give)."""
+    return size * stride if output_padding is None else (size - 1) * stride + 1 + output_padding
 
-    'same' keeps in*s (+ output_padding) elements, cropping t//2 at the start with
-    t = max(extent - s, 0), TensorFlow's inverse of the forward SAME; 'same_lower' crops
-    t - t//2 at the start. The high crop is what is left, negative when in*s exceeds the
-    full output (a stride larger than the kernel), which then ends in zeros.
+
+def transpose_crops(conv: Conv) -> Pads:
+    """(low, high) crops of the full transposed output (docs/cases.md, conv_transpose), such that
+    full + output_padding - low - high is the output length.
+
+    conv_transpose is the adjoint of conv: 'same' (and 'same_lower') crop at the start what the
+    forward 'same' convolution of the output length L pads before it (`transpose_length`); the high
+    crop is what is left, negative when L exceeds the full output (a stride larger than the kernel),
+    which then ends in positions no tap reaches.
     """
     if isinstance(conv.padding, tuple):
         return conv.padding
@@ -85,9 +93,11 @@ def transpose_crops(conv: Conv) -> Pads:
         if conv.padding == "valid":
             crops.append((0, 0))
             continue
-        t = max(extent(kernel, dilation) - stride, 0)
-        low = t - t // 2 if conv.padding == "same_lower" else t // 2
-        crops.append((low, transpose_full(size, kernel, stride, dilation) - low - size * stride))
+        given = None if conv.output_padding is None else conv.output_padding[a]
+        length = transpose_length(size, stride, given)
+        total = max((size - 1) * stride + extent(kernel, dilation) - length, 0)  # the forward 'same' pads of L
+        low = total - total // 2 if conv.padding == "same_lower" else total // 2
+        crops.append((low, transpose_full(size, kernel, stride, dilation) + (given or 0) - low - length))
     return tuple(crops)
 
 
@@ -164,7 +174,7 @@ def measured_pads(probe_out: np.ndarray, conv: Conv, tap: Sequence[int]) -> Pads
         out = probe_out.shape[a]
         if conv.op == "conv_transpose":
             low = crop_from_probe(first[a], positions[a], stride, tap[a], dilation)
-            high = transpose_full(size, kernel, stride, dilation) + conv.output_padding[a] - low - out
+            high = transpose_full(size, kernel, stride, dilation) + conv.output_padding_axes[a] - low - out
         else:
             low = low_from_probe(first[a], positions[a], stride, tap[a], dilation)
             high = consumed_high(size, kernel, stride, dilation, low, out)

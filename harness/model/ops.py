@@ -56,7 +56,7 @@ def output_spatial(conv: Conv) -> tuple[int, ...] | None:
     for a, (low, high) in enumerate(requested):
         args = (conv.input_size[a], conv.kernel_size[a], conv.stride[a], conv.dilation[a])
         if conv.op == "conv_transpose":
-            size: int | None = geometry.transpose_full(*args) + conv.output_padding[a] - low - high
+            size: int | None = geometry.transpose_full(*args) + conv.output_padding_axes[a] - low - high
         else:
             size = geometry.out_size(*args, low, high)
         if size is None or size < 1:
@@ -76,6 +76,10 @@ def invalid_reason(conv: Conv) -> str | None:
     if conv.in_channels % conv.groups or conv.out_channels % conv.groups:
         return (f"groups={conv.groups} does not divide in_channels={conv.in_channels} and "
                 f"out_channels={conv.out_channels}")
+    if conv.op == "conv_transpose" and conv.padding in ("same", "same_lower") and conv.output_padding is not None \
+            and any(op >= s for op, s in zip(conv.output_padding, conv.stride)):
+        return ("output_padding must be below the stride with 'same': (in-1)*s + 1 + output_padding is the "
+                "length, and only lengths up to in*s are the adjoint of a 'same' convolution with in outputs")
     if output_spatial(conv) is None:
         if conv.op == "conv_transpose":
             return "the crops are larger than the transposed output"

@@ -20,14 +20,12 @@ from pydantic import (
     Field,
     ValidationInfo,
     WithJsonSchema,
-    field_validator,
 )
 
 from ..problems import VALUE_CUTOFF, did_you_mean, shown
+from .expectation import Expectation
 
-STATUSES: tuple[str, ...] = ("match", "mismatch", "error", "unsupported", "skipped")
 OPS: tuple[str, ...] = ("conv", "conv_transpose", "convolve")
-PASSES: tuple[str, ...] = ("forward", "backward")
 PADDING_WORDS: tuple[str, ...] = ("valid", "same", "same_lower", "full", "causal")
 KERAS_ALIASES: dict[str, str] = {
     "filters": "out_channels",
@@ -36,7 +34,6 @@ KERAS_ALIASES: dict[str, str] = {
     "use_bias": "bias",
 }
 
-Status = Literal["match", "mismatch", "error", "unsupported", "skipped"]
 Op = Literal["conv", "conv_transpose", "convolve"]
 DType = Literal["float16", "bfloat16", "float32", "float64"]
 DataKind = Literal["normal", "uniform", "integers", "ones", "arange"]
@@ -104,7 +101,9 @@ def _padding(value: Any, info: ValidationInfo) -> str | Pads:
     return "valid" if all(p == (0, 0) for p in pads) else pads
 
 
-def _output_padding(value: Any, info: ValidationInfo) -> tuple[int, ...]:
+def _output_padding(value: Any, info: ValidationInfo) -> tuple[int, ...] | None:
+    if value is None:  # absent: each framework's own default (Keras None, torch and ONNX 0, JAX none)
+        return None
     axes = _per_axis(value, info)
     if any(axes) and info.data.get("op", "conv") != "conv_transpose":
         raise ValueError("output_padding applies to op: conv_transpose only")
@@ -128,7 +127,7 @@ _PAIR = {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems"
 Count = Annotated[int, Field(ge=0, strict=True)]
 InputSize = Annotated[tuple[int, ...], BeforeValidator(_input_size), WithJsonSchema(_INT_OR_LIST)]
 PerAxis = Annotated[tuple[int, ...], BeforeValidator(_per_axis), WithJsonSchema(_INT_OR_LIST)]
-OutputPadding = Annotated[tuple[int, ...], BeforeValidator(_output_padding), WithJsonSchema(_INT_OR_LIST)]
+OutputPadding = Annotated[tuple[int, ...] | None, BeforeValidator(_output_padding), WithJsonSchema(_INT_OR_LIST)]
 Padding = Annotated[
     str | Pads,
     BeforeValidator(_padding),
@@ -156,47 +155,6 @@ class Tolerance(_Frozen):
     atol: Annotated[float, Field(ge=0)] = 0.0
 
 
-class Expectation(_Frozen):
-    """What one adapter does on a case; `error_type` and `message` (a regex) pin an error;
-    `pass` limits it to the forward or the backward pass (both by default: a refused forward
-    pass leaves no gradient either)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-    status: Status
-    reason: str | None = None
-    error_type: str | None = None
-    message: str | None = None
-    pass_: Literal["forward", "backward"] | None = Field(default=None, alias="pass")  # None: both passes
-
-    @field_validator("message")
-    @classmethod
-    def _regex(cls, value: str | None) -> str | None:
-        import re
-
-        if value is not None:
-            try:
-                re.compile(value)
-            except re.error as exc:
-                raise ValueError(f"not a valid regular expression: {exc}") from None
-        return value
-
-
-def expect_key(adapter: str, pass_: str) -> str:
-    """Case.expect is keyed by adapter for the forward pass, `adapter:backward` for the gradients."""
-    return adapter if pass_ == "forward" else f"{adapter}:{pass_}"
-
-
-def expectation_json_schema() -> dict[str, Any]:
-    return {"oneOf": [
-        {"enum": list(STATUSES)},
-        {"type": "object", "additionalProperties": False, "required": ["status"],
-         "properties": {"status": {"enum": list(STATUSES)}, "reason": {"type": "string"},
-                        "error_type": {"type": "string"}, "message": {"type": "string"},
-                        "pass": {"enum": list(PASSES)}}},
-    ]}
-
-
 class Conv(_Frozen):
     """The convolution itself, after defaults, aliases and matrix values are applied."""
 
@@ -211,7 +169,7 @@ class Conv(_Frozen):
     stride: PerAxis = Field(default=1, validate_default=True)  # defaults broadcast to the rank
     dilation: PerAxis = Field(default=1, validate_default=True)
     padding: Padding = "valid"
-    output_padding: OutputPadding = Field(default=0, validate_default=True)
+    output_padding: OutputPadding = None  # conv_transpose: None (absent) differs from 0 under 'same' (docs/cases.md)
     padding_mode: Annotated[PaddingMode, BeforeValidator(_padding_mode)] = "zeros"
     groups: Count = 1
     bias: Annotated[bool, Field(strict=True)] = True
@@ -227,6 +185,11 @@ class Conv(_Frozen):
     @property
     def rank(self) -> int:
         return len(self.input_size)
+
+    @property
+    def output_padding_axes(self) -> tuple[int, ...]:
+        """output_padding per axis, zeros where it is absent (what it adds to a full transposed output)."""
+        return self.output_padding if self.output_padding is not None else (0,) * self.rank
 
 
 class Case(Conv):

@@ -60,7 +60,7 @@ def estimate(conv: Conv) -> int:
     if conv.op == "conv_transpose":
         padded = inputs
         full = [geometry.transpose_full(*axis) + op for *axis, op in
-                zip(conv.input_size, conv.kernel_size, conv.stride, conv.dilation, conv.output_padding)]
+                zip(conv.input_size, conv.kernel_size, conv.stride, conv.dilation, conv.output_padding_axes)]
         wide = batch * conv.out_channels * math.prod(full)
     else:
         padded = batch * conv.in_channels * math.prod(s + lo + hi for s, (lo, hi) in zip(conv.input_size, pads))

@@ -130,8 +130,8 @@ def _transpose(x: np.ndarray, w: np.ndarray, conv: Conv, crops: geometry.Pads) -
             c[target] += (wg[index].swapaxes(1, 2) @ block).reshape(shape)
             a[target] += (wg_abs[index].swapaxes(1, 2) @ np.abs(block)).reshape(shape)
     out_ch = groups * per_group_out
-    return (_crop(c.reshape(n, out_ch, *full), crops, conv.output_padding),
-            _crop(a.reshape(n, out_ch, *full), crops, conv.output_padding))
+    return (_crop(c.reshape(n, out_ch, *full), crops, conv.output_padding_axes),
+            _crop(a.reshape(n, out_ch, *full), crops, conv.output_padding_axes))
 
 
 def _crop(full: np.ndarray, crops: geometry.Pads, output_padding: tuple[int, ...]) -> np.ndarray:

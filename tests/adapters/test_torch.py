@@ -111,3 +111,12 @@ def test_half_precision_gradients_are_summed_in_half_precision(name: str) -> Non
     from battery import assert_half_accumulation
 
     assert_half_accumulation("torch", VALID_CONFIGS[name], "dx")
+
+
+@pytest.mark.parametrize("adapter", ["torch", "torch-functional"])
+def test_same_with_output_padding_not_below_the_kernel_runs(adapter: str) -> None:
+    """The emulated 'same' plan once folded a negative crop into output_padding = op + s - k >= s, which
+    torch refuses; the adjoint's crops never need that (issue #20)."""
+    row = run(adapter, op="conv_transpose", input_size=[5, 4], kernel_size=[1, 2], stride=3, padding="same",
+              output_padding=2)
+    assert (row.status, row.realization, row.out_shape) == ("match", "emulated", "1x3x15x12"), row

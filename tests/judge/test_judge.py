@@ -11,7 +11,7 @@ from helpers import make_case
 
 from harness.judge.judge import expected_param_count, judge, judge_backward, terms
 from harness.model.data import make_tensors
-from harness.model.schema import Expectation
+from harness.model.expectation import Expectation
 from harness.results.outcome import Outcome, Output
 from harness.truth.bounds import error_bound
 from harness.truth.reference import reference
