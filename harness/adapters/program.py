@@ -18,14 +18,16 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from types import CodeType, MappingProxyType
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from ..model import geometry
-from ..model.data import Tensors
-from ..model.schema import Conv
 from .errors import Unsupported
+
+if TYPE_CHECKING:  # the program reads a case and its operands; it makes neither
+    from ..model import geometry
+    from ..model.data import Tensors
+    from ..model.schema import Conv
 
 
 @dataclass(frozen=True)

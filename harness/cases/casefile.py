@@ -11,6 +11,7 @@ import hashlib
 import itertools
 import math
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -19,6 +20,7 @@ from ..adapters.registry import adapter_names
 from ..model.expectation import Expectation, expect_key
 from ..model.schema import CONV_FIELDS, ENTRY_ONLY, KERAS_ALIASES, Case, Conv
 from ..problems import Problem, closest, unknown_key
+from .arrays import read_explicit
 from .rules import Rule, RuleReader, when_matches
 from .yamlsource import LineDict, LineList, line_at
 
@@ -191,7 +193,10 @@ class DocumentReader(RuleReader):
         for index, name in unknown:
             self.problem(where_is(("adapters", index)), f"{where}: {spelled.get('adapters', 'adapters')}.{index}: "
                          + unknown_key("adapter", name, known) + f" (registered: {', '.join(known)})")
-        if unknown:
+        conv, wrong = read_explicit(conv, Path(self.name).parent)
+        for operand, message in wrong:
+            self.problem(where_is(("data", operand)), f"{where}: data.{operand}: {message}")
+        if unknown or wrong:
             return None
         values = {matrix[name][0]: value for name, (value, _) in assignment.items()}
         suffix = ",".join(f"{k}={format_value(v)}" for k, v in values.items())

@@ -21,6 +21,7 @@ from ..adapters.errors import Unsupported
 from ..adapters.registry import get_adapter
 from ..atomic import atomic_write
 from ..cases.loading import Case
+from ..model.datasource import is_kind
 from ..model.schema import CONV_FIELDS
 from ..truth.gradients import cotangent
 from ..truth.prepare import prepare
@@ -39,6 +40,10 @@ def case_document(case: Case) -> str:
     fields = {"id": case.id.replace("[", "-").replace("]", "").replace(",", "-").replace("=", "-"), **fields,
               "seed": case.seed}
     fields["doc"] = f"repro of {case.id} ({case.file}:{case.line})"
+    explicit = {name: f"data.npz:{name}" for name in ("input", "weights", "bias")
+                if getattr(case.data, name) is not None and not is_kind(getattr(case.data, name))}
+    if explicit:  # the user's own arrays travel in the bundle's data.npz, under the same names
+        fields["data"] = {**fields.get("data", {}), **explicit}
     return yaml.safe_dump({"cases": [fields]}, sort_keys=False)
 
 

@@ -25,15 +25,18 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..model import geometry, ops
-from ..model.data import Tensors
-from ..model.schema import Case
 from ..truth.bounds import error_bound
 from ..truth.reference import Reference, reference
 from .evidence import Context, Diagnosis, explained, lower_precisions, what_pads, with_pads, within
+
+if TYPE_CHECKING:  # read, never built here
+    from ..model.data import Tensors
+    from ..model.schema import Case
 
 MAX_ELEMENTS = 2_000_000  # outputs larger than this get the cheap hypotheses only
 MAX_SHIFT = 2

@@ -5,16 +5,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..model import geometry, ops
-from ..model.data import Tensors
 from ..model.dtypes import UNIT_ROUNDOFF
-from ..model.schema import Case
 from ..truth import bounds
 from ..truth.bounds import error_bound
 from ..truth.reference import Reference, _transpose, reference
+
+if TYPE_CHECKING:  # read, never built here
+    from ..model.data import Tensors
+    from ..model.schema import Case
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,17 @@ them is arithmetic. The probe arrays that measure padding and crops are made her
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import geometry
+from .datasource import NPZ_KEY, is_kind
 from .dtypes import NUMPY, probe_dtype
 from .ops import input_shape, weight_shape
-from .schema import Conv
+
+if TYPE_CHECKING:  # read, never built here
+    from .schema import Conv
 
 
 @dataclass(frozen=True)
@@ -26,7 +30,7 @@ class Tensors:
     bias: np.ndarray | None
 
 
-def _fill(kind: str, shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
+def fill(kind: str, shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
     if kind == "normal":
         return rng.standard_normal(shape)
     if kind == "uniform":
@@ -40,13 +44,30 @@ def _fill(kind: str, shape: tuple[int, ...], rng: np.random.Generator) -> np.nda
     raise ValueError(f"unknown data kind {kind!r}")
 
 
+def explicit(source: Any) -> np.ndarray:
+    """The user's own array: an inline (nested) list, or FILE.npz:KEY (the path as the case file
+    resolved it)."""
+    if isinstance(source, str):
+        match = NPZ_KEY.fullmatch(source)
+        assert match is not None, source
+        with np.load(match["path"], allow_pickle=False) as archive:
+            return np.asarray(archive[match["key"]])
+    return np.asarray(source, dtype=np.float64)
+
+
+def operand(source: Any, shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
+    """One operand as float64: drawn (a kind) or given (explicit data, shape checked on reading)."""
+    return fill(source, shape, rng) if is_kind(source) else explicit(source).astype(np.float64)
+
+
 def make_tensors(conv: Conv, seed: int) -> Tensors:
     """The case's operands; the same seed gives the same arrays on every machine."""
     rng = np.random.default_rng(seed)
     dtype = NUMPY[conv.dtype]
-    x = _fill(conv.data.input, input_shape(conv), rng).astype(dtype)
-    w = _fill(conv.data.weights, weight_shape(conv), rng).astype(dtype)
-    b = _fill(conv.data.weights, (conv.out_channels,), rng).astype(dtype) if conv.bias else None
+    x = operand(conv.data.input, input_shape(conv), rng).astype(dtype)
+    w = operand(conv.data.weights, weight_shape(conv), rng).astype(dtype)
+    bias = conv.data.bias if conv.data.bias is not None else conv.data.weights
+    b = operand(bias, (conv.out_channels,), rng).astype(dtype) if conv.bias else None
     return Tensors(x, w, b)
 
 

@@ -9,10 +9,12 @@ convolve, (in, out/groups, *k) for conv_transpose, as torch stores them.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import geometry
-from .schema import Conv
+
+if TYPE_CHECKING:  # read, never built here
+    from .schema import Conv
 
 # A case's padding_mode as NumPy's np.pad (and jnp.pad, keras.ops.pad, ONNX Pad) names it: the one table
 NUMPY_PAD_MODES: dict[str, Any] = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}

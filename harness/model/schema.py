@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from ..problems import VALUE_CUTOFF, did_you_mean, shown
+from .datasource import DataSpec, data_spec
 from .expectation import Expectation
 
 OPS: tuple[str, ...] = ("conv", "conv_transpose", "convolve")
@@ -36,7 +37,6 @@ KERAS_ALIASES: dict[str, str] = {
 
 Op = Literal["conv", "conv_transpose", "convolve"]
 DType = Literal["float16", "bfloat16", "float32", "float64"]
-DataKind = Literal["normal", "uniform", "integers", "ones", "arange"]
 PaddingMode = Literal["zeros", "reflect", "replicate", "circular"]
 Layout = Literal["channels_last", "channels_first"]
 Precision = Literal["highest", "default"]
@@ -116,10 +116,6 @@ def _padding_mode(value: Any, info: ValidationInfo) -> Any:
     return value
 
 
-def _data(value: Any) -> Any:
-    return {"input": value, "weights": value} if isinstance(value, str) else value
-
-
 _INT_OR_LIST = {"oneOf": [{"type": "integer", "minimum": 0},
                           {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 1,
                            "maxItems": 3}]}
@@ -141,13 +137,6 @@ Padding = Annotated[
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class DataSpec(_Frozen):
-    """How inputs and weights (and the bias, with the weights) are filled."""
-
-    input: DataKind = "normal"
-    weights: DataKind = "normal"
 
 
 class Tolerance(_Frozen):
@@ -177,7 +166,7 @@ class Conv(_Frozen):
     layout: Layout = "channels_last"
     precision: Precision = "highest"  # highest: TF32 and similar shortcuts off; default: as each framework ships
     grad: Annotated[bool, Field(strict=True)] = False  # also compare dL/dx, dL/dw, dL/db
-    data: Annotated[DataSpec, BeforeValidator(_data)] = DataSpec()
+    data: Annotated[DataSpec, BeforeValidator(data_spec)] = DataSpec()
     seed: Annotated[int, Field(ge=0, strict=True)] | None = None
     adapters: tuple[str, ...] | None = None  # names checked where case files are read
     tolerance: Tolerance | None = None

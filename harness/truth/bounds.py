@@ -25,9 +25,9 @@ import numpy as np
 
 from ..model import ops
 from ..model.dtypes import INPUT_ROUNDOFF, UNIT_ROUNDOFF, accumulation_roundoff
-from ..model.schema import Case
 
 if TYPE_CHECKING:  # the bound reads a reference's arrays; computing one is not its business
+    from ..model.schema import Case
     from .reference import Reference
 
 

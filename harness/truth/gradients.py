@@ -19,6 +19,9 @@ from typing import Any
 import numpy as np
 
 from ..model import geometry, ops
+from ..model.data import fill
+from ..model.datasource import is_kind
+from ..model.dtypes import NUMPY
 from ..model.schema import Conv
 from . import bounds, deadline
 from .reference import _correlate, _transpose
@@ -39,12 +42,11 @@ class Gradient:
 
 
 def cotangent(conv: Conv, shape: tuple[int, ...], seed: int) -> np.ndarray:
-    """g: filled like the input (data.input), from its own seed, rounded to the case dtype."""
-    from ..model.data import _fill
-    from ..model.dtypes import NUMPY
-
+    """g: filled like the input (data.input; standard normal when the input is the user's own array),
+    from its own seed, rounded to the case dtype."""
+    kind = conv.data.input if is_kind(conv.data.input) else "normal"
     rng = np.random.default_rng(seed + 1)
-    return np.asarray(_fill(conv.data.input, shape, rng).astype(NUMPY[conv.dtype]))
+    return np.asarray(fill(kind, shape, rng).astype(NUMPY[conv.dtype]))
 
 
 def _pad_adjoint(grad: np.ndarray, conv: Conv, pads: geometry.Pads) -> tuple[np.ndarray, int]:

@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..model import geometry, ops
-from ..model.schema import Conv
 from . import deadline
 
 if TYPE_CHECKING:  # the reference reads the case's operands; making them is data.py's business
     from ..model.data import Tensors
+    from ..model.schema import Conv
 
 CHUNK_BYTES = 64 * 2**20
 
