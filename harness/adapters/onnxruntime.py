@@ -86,6 +86,8 @@ def node_attributes(conv: Conv, plan: Plan) -> dict[str, Any]:
         attrs["auto_pad"] = plan.padding
     else:
         attrs["pads"] = [low for low, _ in plan.padding] + [high for _, high in plan.padding]
-    if conv.op == "conv_transpose":
+    if conv.op == "conv_transpose" and conv.output_size is not None and attrs.get("auto_pad", "").startswith("SAME"):
+        attrs["output_shape"] = list(conv.output_size)  # ONNX's way to pick the length under auto_pad
+    elif conv.op == "conv_transpose":
         attrs["output_padding"] = list(plan.output_padding or conv.output_padding_axes)
     return attrs

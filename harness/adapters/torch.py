@@ -160,6 +160,8 @@ class TorchAdapter(Adapter):
                 f"bias={conv.bias}, {extra}, dtype=DTYPE, device=DEVICE)"]
 
     def call(self, conv: Conv, plan: Plan) -> str:
+        if conv.output_size is not None and plan.crop is None:  # the module's own way to pick the length
+            return f"layer(x, output_size={list(conv.output_size)})"
         return "layer(x)"
 
 

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from ..adapters.registry import adapter_names
 from ..model.expectation import Expectation, expect_key
+from ..model.geometry import output_padding_for
 from ..model.schema import CONV_FIELDS, ENTRY_ONLY, KERAS_ALIASES, Case, Conv
 from ..problems import Problem, closest, unknown_key
 from .arrays import read_explicit
@@ -196,6 +197,12 @@ class DocumentReader(RuleReader):
         conv, wrong = read_explicit(conv, Path(self.name).parent)
         for operand, message in wrong:
             self.problem(where_is(("data", operand)), f"{where}: data.{operand}: {message}")
+        if conv.output_size is not None:  # it picks the output_padding, which the rest of the harness reads
+            try:
+                conv = conv.model_copy(update={"output_padding": output_padding_for(conv, conv.output_size)})
+            except ValueError as exc:
+                self.problem(where_is(("output_size",)), f"{where}: output_size: {exc}")
+                return None
         if unknown or wrong:
             return None
         values = {matrix[name][0]: value for name, (value, _) in assignment.items()}

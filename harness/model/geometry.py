@@ -101,6 +101,26 @@ def transpose_crops(conv: Conv) -> Pads:
     return tuple(crops)
 
 
+def output_padding_for(conv: Conv, lengths: Sequence[int]) -> tuple[int, ...]:
+    """The output_padding that gives a transposed convolution these output lengths: each must be one of
+    the s lengths the padding allows ((in-1)*s + 1 ... in*s under 'same'; full - crops + 0 ... s-1
+    otherwise), or ValueError names the ones it allows."""
+    chosen = []
+    for a, length in enumerate(lengths):
+        size, kernel, stride, dilation = conv.input_size[a], conv.kernel_size[a], conv.stride[a], conv.dilation[a]
+        if conv.padding in ("same", "same_lower"):
+            shortest = transpose_length(size, stride, 0)
+        else:
+            low, high = transpose_crops(conv)[a]
+            shortest = transpose_full(size, kernel, stride, dilation) - low - high
+        if not shortest <= length < shortest + stride:
+            allowed = f"{shortest}" if stride == 1 else f"{shortest} to {shortest + stride - 1}"
+            raise ValueError(f"{length} is not a length this transposed convolution gives on axis {a}: "
+                             f"{allowed} (the lengths whose forward convolution has {size} outputs)")
+        chosen.append(length - shortest)
+    return tuple(chosen)
+
+
 def out_size(size: int, kernel: int, stride: int, dilation: int, low: int, high: int) -> int | None:
     """floor((in + pads - extent) / stride) + 1, or None when no window fits."""
     span = size + low + high - extent(kernel, dilation)

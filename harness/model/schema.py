@@ -110,6 +110,17 @@ def _output_padding(value: Any, info: ValidationInfo) -> tuple[int, ...] | None:
     return axes
 
 
+def _output_size(value: Any, info: ValidationInfo) -> tuple[int, ...] | None:
+    if value is None:
+        return None
+    axes = _per_axis(value, info)
+    if info.data.get("op", "conv") != "conv_transpose":
+        raise ValueError("output_size applies to op: conv_transpose only")
+    if info.data.get("output_padding") is not None:
+        raise ValueError("give output_padding or output_size, not both (output_size picks the output_padding)")
+    return axes
+
+
 def _padding_mode(value: Any, info: ValidationInfo) -> Any:
     if value != "zeros" and info.data.get("op") == "conv_transpose":
         raise ValueError("conv_transpose crops its output; padding_mode applies to conv and convolve only")
@@ -124,6 +135,7 @@ Count = Annotated[int, Field(ge=0, strict=True)]
 InputSize = Annotated[tuple[int, ...], BeforeValidator(_input_size), WithJsonSchema(_INT_OR_LIST)]
 PerAxis = Annotated[tuple[int, ...], BeforeValidator(_per_axis), WithJsonSchema(_INT_OR_LIST)]
 OutputPadding = Annotated[tuple[int, ...] | None, BeforeValidator(_output_padding), WithJsonSchema(_INT_OR_LIST)]
+OutputSize = Annotated[tuple[int, ...] | None, BeforeValidator(_output_size), WithJsonSchema(_INT_OR_LIST)]
 Padding = Annotated[
     str | Pads,
     BeforeValidator(_padding),
@@ -159,6 +171,7 @@ class Conv(_Frozen):
     dilation: PerAxis = Field(default=1, validate_default=True)
     padding: Padding = "valid"
     output_padding: OutputPadding = None  # conv_transpose: None (absent) differs from 0 under 'same' (docs/cases.md)
+    output_size: OutputSize = None  # conv_transpose: the output length per axis; picks output_padding when read
     padding_mode: Annotated[PaddingMode, BeforeValidator(_padding_mode)] = "zeros"
     groups: Count = 1
     bias: Annotated[bool, Field(strict=True)] = True

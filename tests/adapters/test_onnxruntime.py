@@ -38,3 +38,16 @@ def test_parameter_count_reads_the_initializers() -> None:
 def test_transposed_valid_is_the_full_output() -> None:
     row = run("onnxruntime", op="conv_transpose", input_size=[4], kernel_size=2, stride=3)
     assert (row.status, row.out_shape, pads_of(row)) == ("match", "1x3x11", (0, 0))
+
+
+def test_output_size_under_same_is_onnx_output_shape_and_matches_the_adjoint() -> None:
+    from helpers import make_case
+
+    from harness.adapters.onnxruntime import node_attributes
+    from harness.adapters.registry import get_adapter
+    from harness.model.geometry import output_padding_for
+
+    case = make_case(op="conv_transpose", input_size=[4, 3], kernel_size=3, stride=2, padding="same", output_size=[7, 6])
+    case = case.model_copy(update={"output_padding": output_padding_for(case, [7, 6])})
+    attrs = node_attributes(case, get_adapter("onnxruntime").plan(case))
+    assert attrs["output_shape"] == [7, 6] and attrs["auto_pad"] == "SAME_UPPER" and "output_padding" not in attrs

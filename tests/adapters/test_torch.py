@@ -120,3 +120,18 @@ def test_same_with_output_padding_not_below_the_kernel_runs(adapter: str) -> Non
     row = run(adapter, op="conv_transpose", input_size=[5, 4], kernel_size=[1, 2], stride=3, padding="same",
               output_padding=2)
     assert (row.status, row.realization, row.out_shape) == ("match", "emulated", "1x3x15x12"), row
+
+
+def test_output_size_is_passed_to_the_module_as_a_user_would() -> None:
+    """ConvTranspose2d(...)(x, output_size=...) where the crops are native; the row matches the adjoint."""
+    from helpers import make_case
+
+    from harness.adapters.registry import get_adapter
+    from harness.model.geometry import output_padding_for
+
+    case = make_case(op="conv_transpose", input_size=[4, 3], kernel_size=3, stride=2, padding=1, output_size=[8, 5])
+    case = case.model_copy(update={"output_padding": output_padding_for(case, [8, 5])})
+    adapter = get_adapter("torch")
+    assert "layer(x, output_size=[8, 5])" in adapter.program(case, adapter.plan(case))
+    row = run("torch", op="conv_transpose", input_size=[4, 3], kernel_size=3, stride=2, padding=1, output_padding=[1, 0])
+    assert (row.status, row.out_shape) == ("match", "1x3x8x5")

@@ -81,3 +81,27 @@ def test_transposed_lengths_by_hand(size: int, kernel: int, stride: int, output_
 def test_same_output_padding_at_or_over_the_stride_is_no_adjoint() -> None:
     case = make_case(op="conv_transpose", input_size=[3], kernel_size=3, stride=2, padding="same", output_padding=2)
     assert ops.invalid_reason(case) is not None and "below the stride" in str(ops.invalid_reason(case))
+
+
+@pytest.mark.parametrize(("padding", "lengths", "output_padding"), [
+    ("same", [7, 6], (0, 1)), ("same", [8, 5], (1, 0)), ([[1, 1], [1, 1]], [8, 6], (1, 1)), ("valid", [9, 7], (0, 0)),
+])
+def test_output_size_picks_the_output_padding(padding: object, lengths: list[int], output_padding: tuple[int, ...]) -> None:
+    case = make_case(op="conv_transpose", input_size=[4, 3], kernel_size=3, stride=2, padding=padding)
+    assert geometry.output_padding_for(case, lengths) == output_padding
+    picked = case.model_copy(update={"output_padding": output_padding})
+    assert ops.output_spatial(picked) == tuple(lengths)
+
+
+def test_an_output_size_no_forward_convolution_has_is_refused_at_its_line(tmp_path) -> None:
+    from harness.cases.loading import load_cases
+
+    (tmp_path / "c.yaml").write_text("cases:\n  - id: t\n    op: conv_transpose\n    in_channels: 1\n    out_channels: 1\n"
+                                     "    input_size: [4]\n    kernel_size: 3\n    stride: 2\n    padding: same\n"
+                                     "    output_size: 9\n")
+    problems = [str(p) for p in load_cases([tmp_path / "c.yaml"]).problems]
+    assert problems == [f"{tmp_path / 'c.yaml'}:10: case 't': output_size: 9 is not a length this transposed "
+                        "convolution gives on axis 0: 7 to 8 (the lengths whose forward convolution has 4 outputs)"], problems
+    (tmp_path / "c.yaml").write_text((tmp_path / "c.yaml").read_text() + "    output_padding: 1\n")
+    problems = [str(p) for p in load_cases([tmp_path / "c.yaml"]).problems]
+    assert any("give output_padding or output_size, not both" in p for p in problems), problems
