@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import importlib.util
 from abc import ABC, abstractmethod
+from dataclasses import replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -44,6 +45,7 @@ class Adapter(ABC):
     pad_op_names: ClassVar[dict[str, str]] = NUMPY_PAD_MODES  # case padding_mode -> its pad op's name
     native_pad_modes: ClassVar[frozenset[str]] = frozenset({"zeros"})  # the modes its conv call takes itself
     differentiates: ClassVar[bool] = True  # its program defines `gradients` (the framework's autodiff)
+    unbatched: ClassVar[bool] = False  # its call takes C x spatial... with no batch axis (`batch: none`)
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -177,8 +179,12 @@ class Adapter(ABC):
         if reason:
             raise Unsupported(reason)
         if conv.op == "conv_transpose":
-            return self.transposed_plan(conv, self.native_crop(conv))
-        return self.padded_plan(conv, self.native_padding(conv))
+            plan = self.transposed_plan(conv, self.native_crop(conv))
+        else:
+            plan = self.padded_plan(conv, self.native_padding(conv))
+        if conv.batch is None and not self.unbatched:  # an unbatched case as a batch of one: the row says emulated
+            return replace(plan, realization="emulated")
+        return plan
 
 def symmetric(pads: geometry.Pads) -> tuple[int, ...] | None:
     """One pad per axis when every axis pads the same on both sides, else None."""

@@ -180,7 +180,8 @@ class KerasAdapter(Adapter):
         spatial = list(conv.input_size)
         for a, (low, high) in enumerate(plan.pre_pad or ()):
             spatial[a] += low + high
-        shape = (conv.batch, *spatial, conv.in_channels) if last else (conv.batch, conv.in_channels, *spatial)
+        shape = ((conv.batch_size, *spatial, conv.in_channels) if last else
+                 (conv.batch_size, conv.in_channels, *spatial))
         forward = ["def forward(x, variables=None):",
                    '    """Pad (emulated padding) and call the layer; with `variables`, statelessly (for jax.vjp)."""']
         if plan.pre_pad is not None:

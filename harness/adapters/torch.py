@@ -87,6 +87,7 @@ class TorchAdapter(Adapter):
     pad_modes = frozenset({"zeros", "reflect", "replicate", "circular"})
     pad_op_names = {"zeros": "constant", "reflect": "reflect", "replicate": "replicate", "circular": "circular"}
     native_pad_modes = pad_modes  # the modules' padding_mode
+    unbatched = True  # torch takes C x L (x H x W) inputs with no batch axis
 
     def setup(self) -> None:
         import torch
@@ -144,7 +145,10 @@ class TorchAdapter(Adapter):
         if plan.pre_pad is not None:
             widths = [w for pair in reversed(plan.pre_pad) for w in pair]  # the last axis first
             lines.append(f"    x = torch.nn.functional.pad(x, {widths}, mode={self.pad_mode(conv)!r})")
-        lines.append(f"    return {self.call(conv, plan)}")
+        if conv.batch is None:  # batch: none, as torch takes it: C x spatial... in and out, no batch axis
+            lines.append(f"    return {self.call(conv, plan, 'x[0]')}[None]")
+        else:
+            lines.append(f"    return {self.call(conv, plan, 'x')}")
         return "\n".join(lines) + "\n" + self.parameters_text + TENSOR
 
     parameters_text = MODULE_PARAMETERS
@@ -159,10 +163,11 @@ class TorchAdapter(Adapter):
                 f"stride={conv.stride}, padding={plan.padding!r}, dilation={conv.dilation}, groups={conv.groups}, "
                 f"bias={conv.bias}, {extra}, dtype=DTYPE, device=DEVICE)"]
 
-    def call(self, conv: Conv, plan: Plan) -> str:
+    def call(self, conv: Conv, plan: Plan, x: str) -> str:
+        """The call on the input expression `x`."""
         if conv.output_size is not None and plan.crop is None:  # the module's own way to pick the length
-            return f"layer(x, output_size={list(conv.output_size)})"
-        return "layer(x)"
+            return f"layer({x}, output_size={list(conv.output_size)})"
+        return f"layer({x})"
 
 
 class TorchFunctionalAdapter(TorchAdapter):
@@ -174,9 +179,9 @@ class TorchFunctionalAdapter(TorchAdapter):
     def construct(self, conv: Conv, plan: Plan) -> list[str]:
         return []
 
-    def call(self, conv: Conv, plan: Plan) -> str:
+    def call(self, conv: Conv, plan: Plan, x: str) -> str:
         common = f"stride={conv.stride}, padding={plan.padding!r}, dilation={conv.dilation}, groups={conv.groups}"
         if conv.op == "conv_transpose":
-            return (f"torch.nn.functional.conv_transpose{conv.rank}d(x, w, b, {common}, "
+            return (f"torch.nn.functional.conv_transpose{conv.rank}d({x}, w, b, {common}, "
                     f"output_padding={plan.output_padding or conv.output_padding_axes})")
-        return f"torch.nn.functional.conv{conv.rank}d(x, w, b, {common})"
+        return f"torch.nn.functional.conv{conv.rank}d({x}, w, b, {common})"

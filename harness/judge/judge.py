@@ -83,7 +83,7 @@ def describe(case: Conv) -> str:
     pad = case.padding if isinstance(case.padding, str) else "x".join(f"{a}-{b}" for a, b in case.padding)
     extra = (f" output_size={axes(case.output_size)}" if case.output_size is not None else
              f" output_padding={axes(case.output_padding)}" if case.output_padding is not None else "")
-    return (f"{case.op} {case.rank}-D N={case.batch} C={case.in_channels} in={axes(case.input_size)} -> "
+    return (f"{case.op} {case.rank}-D N={'none' if case.batch is None else case.batch} C={case.in_channels} in={axes(case.input_size)} -> "
             f"O={case.out_channels} k={axes(case.kernel_size)} s={axes(case.stride)} d={axes(case.dilation)} "
             f"pad={pad}{extra} mode={case.padding_mode} g={case.groups} bias={str(case.bias).lower()} "
             f"{case.dtype} {case.layout}")

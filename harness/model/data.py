@@ -78,7 +78,7 @@ def probe_tensors(conv: Conv, tap: tuple[int, ...]) -> Tensors | None:
     1 at `tap` between input channel 0 and output channel 0, the bias is 0. A batch of 0 is
     probed with one item: pads do not depend on the batch.
     """
-    shape = (max(conv.batch, 1), *input_shape(conv)[1:])
+    shape = (max(conv.batch_size, 1), *input_shape(conv)[1:])
     if min(shape) == 0 or min(weight_shape(conv)) == 0:
         return None
     dtype = NUMPY[probe_dtype(conv.dtype, geometry.probe_max(conv.input_size))]

@@ -29,7 +29,7 @@ def weight_shape(conv: Conv) -> tuple[int, ...]:
 
 
 def input_shape(conv: Conv) -> tuple[int, ...]:
-    return (conv.batch, conv.in_channels, *conv.input_size)
+    return (conv.batch_size, conv.in_channels, *conv.input_size)
 
 
 def terms(conv: Conv) -> int:

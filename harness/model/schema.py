@@ -121,6 +121,11 @@ def _output_size(value: Any, info: ValidationInfo) -> tuple[int, ...] | None:
     return axes
 
 
+def _batch(value: Any) -> Any:
+    """`batch: none` (or null): unbatched inputs, C x spatial... with no batch axis."""
+    return None if value is None or value == "none" else value
+
+
 def _padding_mode(value: Any, info: ValidationInfo) -> Any:
     if value != "zeros" and info.data.get("op") == "conv_transpose":
         raise ValueError("conv_transpose crops its output; padding_mode applies to conv and convolve only")
@@ -162,7 +167,8 @@ class Conv(_Frozen):
     id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")]
     doc: str | None = None
     op: Op = "conv"
-    batch: Count = 1
+    batch: Annotated[Count | None, BeforeValidator(_batch),
+                     WithJsonSchema({"oneOf": [{"type": "integer", "minimum": 0}, {"enum": ["none"]}]})] = 1
     in_channels: Count
     input_size: InputSize
     out_channels: Count
@@ -187,6 +193,11 @@ class Conv(_Frozen):
     @property
     def rank(self) -> int:
         return len(self.input_size)
+
+    @property
+    def batch_size(self) -> int:
+        """The batch the arrays have: an unbatched case (`batch: none`) is computed as a batch of one."""
+        return 1 if self.batch is None else self.batch
 
     @property
     def output_padding_axes(self) -> tuple[int, ...]:

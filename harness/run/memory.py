@@ -53,7 +53,7 @@ def estimate(conv: Conv) -> int:
     those as the pipe carries it once more.
     """
     item = NUMPY[conv.dtype].itemsize
-    batch = max(conv.batch, 1)
+    batch = max(conv.batch_size, 1)
     inputs = batch * conv.in_channels * math.prod(conv.input_size)
     weights = math.prod(ops.weight_shape(conv))
     pads = ops.pads(conv) or ((0, 0),) * conv.rank

@@ -81,7 +81,7 @@ def _backward(adapter: Adapter, case: Case, realised: Realised, tensors: Tensors
     outcome = Outcome(adapter.name, "ran", realization=realised.plan.realization, version=adapter.version(),
                       device=adapter.device_name(), precision=adapter.allowed_precision(case))
     spatial = ops.output_spatial(case)
-    g = cotangent(case, (case.batch, case.out_channels, *spatial) if spatial else shape, case.seed)
+    g = cotangent(case, (case.batch_size, case.out_channels, *spatial) if spatial else shape, case.seed)
     start = time.perf_counter()
     try:
         outcome = replace(outcome, gradients=realised.gradients(tensors, g))

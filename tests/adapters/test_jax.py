@@ -67,3 +67,8 @@ def test_half_precision_gradients_are_summed_in_half_precision(name: str) -> Non
     from battery import assert_half_accumulation
 
     assert_half_accumulation("jax", VALID_CONFIGS[name], "db")
+
+
+def test_an_unbatched_case_runs_as_a_batch_of_one_and_says_so() -> None:
+    row = run("jax", batch="none", padding="same")
+    assert (row.status, row.realization, row.out_shape) == ("match", "emulated", "1x3x6x6"), row

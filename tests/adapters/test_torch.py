@@ -135,3 +135,20 @@ def test_output_size_is_passed_to_the_module_as_a_user_would() -> None:
     assert "layer(x, output_size=[8, 5])" in adapter.program(case, adapter.plan(case))
     row = run("torch", op="conv_transpose", input_size=[4, 3], kernel_size=3, stride=2, padding=1, output_padding=[1, 0])
     assert (row.status, row.out_shape) == ("match", "1x3x8x5")
+
+
+@pytest.mark.parametrize("op", ["conv", "conv_transpose", "convolve"])
+@pytest.mark.parametrize("adapter", ["torch", "torch-functional"])
+def test_unbatched_inputs_are_passed_as_torch_takes_them(adapter: str, op: str) -> None:
+    """batch: none: torch gets C x H x W (no batch axis) and returns one; the row is native (jax's is emulated)."""
+    from helpers import make_case
+
+    from harness.adapters.registry import get_adapter
+
+    case = make_case(op=op, batch=None, padding=1)
+    chosen = get_adapter(adapter)
+    assert "(x[0]" in chosen.program(case, chosen.plan(case))
+    row = run(adapter, op=op, batch=None, padding=1)
+    assert row.status == "match" and row.out_shape.startswith("1x3x"), row
+    assert row.realization == ("emulated" if op == "convolve" else "native")
+    assert "N=none" in row.case
