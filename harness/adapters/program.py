@@ -3,7 +3,8 @@
 An adapter writes its framework call as Python source (`Adapter.source`): `run(x, w, b)` calls the
 framework on NumPy operands in the neutral layouts and returns the framework's own result,
 `numpy(y)` turns that into NumPy N C spatial..., `parameter_count(x, w, b)` counts what the call
-holds, and, where the framework differentiates, `gradients(x, w, b, g)` returns its own dL/dx,
+holds, optionally `arithmetic()` names the path the last call took (SciPy's `fft`), and, where the
+framework differentiates, `gradients(x, w, b, g)` returns its own dL/dx,
 dL/dw, dL/db of L = sum(run(x, w, b) * g). `wrap` adds the only code the harness puts around a
 call, here and nowhere else: `convolution(x, w, b)` flips the kernel for a true convolution and
 cuts transposed crops; `convolution_gradients` sends the cotangent back through both.
@@ -91,10 +92,12 @@ class Compiled:
 
 @dataclass(frozen=True)
 class Output:
-    """A framework's result as float64 N C spatial..., with the dtype the framework returned."""
+    """A framework's result as float64 N C spatial..., with the dtype the framework returned and the
+    arithmetic path it says it took (`fft`), where its program tells (`arithmetic()`)."""
 
     values: np.ndarray
     dtype: str
+    arithmetic: str | None = None
 
 
 @functools.lru_cache(maxsize=1024)
@@ -147,7 +150,8 @@ class Realised:
         result = self.program.last[0]
         self.placed = self.adapter.placed(result)
         self.param_count = int(namespace["parameter_count"](tensors.input, tensors.weights, tensors.bias))
-        return Output(values, self.adapter.dtype_name(result))
+        arithmetic = namespace.get("arithmetic")
+        return Output(values, self.adapter.dtype_name(result), arithmetic() if arithmetic else None)
 
     def gradients(self, tensors: Tensors, cotangent: np.ndarray) -> dict[str, np.ndarray]:
         """The framework's own gradients, in the neutral layouts."""

@@ -45,9 +45,12 @@ class ScipyAdapter(Adapter):
 
     def source(self, conv: Conv, plan: Plan) -> str:
         fn = "convolve" if conv.op == "convolve" else "correlate"
-        lines = ["import numpy as np", "import scipy.signal", "", "", "def numpy(y):", "    return y", "", "",
+        lines = ["import numpy as np", "import scipy.signal", "", "METHODS = set()  # what scipy.signal chose in the last call",
+                 "", "", "def numpy(y):", "    return y", "", "",
                  "def parameter_count(x, w, b):", "    return w.size + (0 if b is None else b.size)", "", "",
-                 "def run(x, w, b):"]
+                 "def arithmetic():", '    """fft when scipy.signal took its FFT method for part of the last call."""',
+                 "    return 'fft' if 'fft' in METHODS else None", "", "",
+                 "def run(x, w, b):", "    METHODS.clear()"]
         emulated = {"out_channels": conv.out_channels, "stride": min(conv.stride), "dilation": min(conv.dilation)}
         if conv.in_channels % conv.groups or conv.out_channels % conv.groups:  # the loop needs whole groups
             return "\n".join([*lines, f"    raise ValueError('groups={conv.groups} must divide in_channels="
@@ -70,7 +73,11 @@ class ScipyAdapter(Adapter):
                   "        channels = []", f"        for o in range({conv.out_channels}):",
                   f"            group = slice(o // {per_out} * {per_in}, (o // {per_out} + 1) * {per_in})",
                   "            if x.shape[0] and x.shape[1]:  # one N-D call over (channels, spatial...) per item and channel",
-                  f"                y = np.asarray(scipy.signal.{fn}(x[n, group], kernel[o], mode={plan.padding!r}))[{aligned}]",
+                  f"                method = scipy.signal.choose_conv_method(x[n, group], kernel[o], mode={plan.padding!r})"
+                  "  # as method='auto' would",
+                  "                METHODS.add(method)",
+                  f"                y = np.asarray(scipy.signal.{fn}(x[n, group], kernel[o], mode={plan.padding!r}, "
+                  f"method=method))[{aligned}]",
                   "            else:", f"                y = np.asarray(scipy.signal.{fn}(*nothing, mode={plan.padding!r}))",
                   f"            channels.append(y[{', '.join(f'::{s}' for s in conv.stride)}])  # the stride",
                   "        items.append(channels)", "    y = np.array(items)[: x.shape[0]]",

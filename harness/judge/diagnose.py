@@ -81,8 +81,13 @@ def bias(context: Context) -> Diagnosis | None:
 
 
 def precision(context: Context) -> Diagnosis | None:
+    """Within a lower precision's bound. Where the framework says it took an FFT path, the cause is
+    named as that (its rounding spreads over the whole output) and the bound only gives the size."""
     for what, bound in lower_precisions(context.case, context.ref):
         if within(context.y, context.ref.out, bound):
+            if context.arithmetic == "fft":
+                return Diagnosis("precision", "FFT rounding: the framework took its FFT path, whose error spreads "
+                                              f"over the whole output; its size is within the bound of {what}")
             return Diagnosis("precision", f"within the bound of {what}")
     return None
 
@@ -205,11 +210,11 @@ HYPOTHESES: tuple[Callable[[Context], Diagnosis | None], ...] = (
 
 
 def diagnose(case: Case, ref: Reference, tensors: Tensors, y: np.ndarray, bound: np.ndarray | None = None,
-             measured: geometry.Pads | None = None) -> Diagnosis:
+             measured: geometry.Pads | None = None, arithmetic: str | None = None) -> Diagnosis:
     """The first hypothesis that explains `y` (the adapter's output, N C spatial...)."""
     if bound is None and ref.out is not None:
         bound = error_bound(case, ref)
-    context = Context(case, ref, tensors, y, bound, measured)
+    context = Context(case, ref, tensors, y, bound, measured, arithmetic)
     for hypothesis in HYPOTHESES:
         found = hypothesis(context)
         if found is not None:

@@ -36,6 +36,7 @@ class Context:
     y: np.ndarray  # the adapter's output, N C spatial...
     bound: np.ndarray | None = None  # the case's bound (None without a reference)
     measured: geometry.Pads | None = None  # the pads or crops the adapter's probe measured
+    arithmetic: str | None = None  # the path the framework says it took: fft
 
 
 def within(y: np.ndarray, expected: np.ndarray | None, bound: np.ndarray) -> bool:

@@ -180,7 +180,7 @@ def judge(case: Case, ref: Reference, outcome: Outcome, bound: np.ndarray | None
         row.mismatch_on = ";".join(wrong) or None
         if tensors is not None and ("values" in wrong or "shape" in wrong):
             try:
-                found = diagnose(case, ref, tensors, y, bound, outcome.pads)
+                found = diagnose(case, ref, tensors, y, bound, outcome.pads, outcome.output.arithmetic)
             except deadline.Overrun:
                 found = Diagnosis("unexplained", "the search for a cause ran past --timeout and was stopped")
             row.diagnosis, row.diagnosis_detail = found.kind, found.detail or None

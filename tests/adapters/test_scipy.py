@@ -46,3 +46,37 @@ def test_what_the_harness_emulates_is_refused_below_1(field: str) -> None:
     """Our channel loop, slice step and dilated kernel refuse 0 as frameworks do (fuzzer finding)."""
     row = run("scipy", **{field: 0})
     assert row.status == "error" and row.error_message.startswith(f"{field} below 1")
+
+
+def test_the_fft_path_is_named_as_such() -> None:
+    """A 28x28 'same' case makes scipy.signal choose its FFT method: the program says so, and the
+    diagnosis names FFT rounding rather than TF32 (SciPy has no TF32)."""
+    from helpers import make_case
+
+    from harness.cases.loading import stable_seed
+    from harness.judge.judge import judge
+    from harness.run.pair import run_adapter
+    from harness.truth.prepare import prepare
+
+    case = make_case(seed=stable_seed("conv-1to3-28x28[padding=1,stride=1]"), in_channels=1, out_channels=3,
+                     input_size=28, kernel_size=3, padding=1)  # the seeds library's case, with its seed
+    tensors, ref, bound = prepare(case)
+    row = judge(case, ref, run_adapter("scipy", case, tensors), bound, tensors)
+    assert row.status == "mismatch" and row.diagnosis == "precision", row
+    assert row.diagnosis_detail is not None and row.diagnosis_detail.startswith("FFT rounding"), row.diagnosis_detail
+    small = run("scipy", padding=1)  # direct: nothing to name
+    assert small.status == "match"
+
+
+def test_the_program_reports_the_method_it_passed() -> None:
+    from helpers import make_case
+
+    from harness.adapters.registry import get_adapter
+    from harness.model.data import make_tensors
+
+    adapter = get_adapter("scipy")
+    adapter.ensure_setup()
+    for fields, method in (({"input_size": 28, "in_channels": 1, "padding": 1}, "fft"), ({}, None)):
+        case = make_case(**fields)
+        output = adapter.realise(case, adapter.plan(case))(make_tensors(case, case.seed))
+        assert output.arithmetic == method, fields
