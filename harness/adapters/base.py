@@ -140,7 +140,7 @@ class Adapter(ABC):
         the full output) is more output_padding: the framework then adds the bias there too, as it
         does for every position no input reaches."""
         if native is not None:
-            return Plan("native", native)
+            return Plan("native", native, output_padding=conv.output_padding_axes)
         crops = geometry.transpose_crops(conv)
         extended = tuple(op + max(0, -high) for op, (_, high) in zip(conv.output_padding_axes, crops))
         return Plan("emulated", self.valid_padding, crop=tuple((low, max(high, 0)) for low, high in crops),
@@ -191,27 +191,15 @@ def symmetric(pads: geometry.Pads) -> tuple[int, ...] | None:
     return tuple(low for low, _ in pads) if all(low == high for low, high in pads) else None
 
 
-def to_layout(array: np.ndarray, layout: str) -> np.ndarray:
-    """N C spatial... -> the case layout (channels_last moves C to the end)."""
-    return np.ascontiguousarray(np.moveaxis(array, 1, -1)) if layout == "channels_last" else array
+def kernel_last_axes(nd: int) -> tuple[int, ...]:
+    """The transpose that turns (A, B, *k) into (*k, B, A): torch's OIHW as Keras'/TF's/lax's HWIO
+    (and IOHW as HWOI), for a program's `w.transpose(...)`."""
+    return (*range(2, nd), 1, 0)
 
 
-def from_layout(array: Any, layout: str) -> np.ndarray:
-    """The case layout -> N C spatial..."""
-    array = np.asarray(array)
-    return np.moveaxis(array, -1, 1) if layout == "channels_last" else array
-
-
-def kernel_last(weights: np.ndarray) -> np.ndarray:
-    """(A, B, *k) -> (*k, B, A): torch's OIHW as Keras'/TF's HWIO (and IOHW as HWOI)."""
-    nd = weights.ndim
-    return np.ascontiguousarray(weights.transpose(*range(2, nd), 1, 0))
-
-
-def kernel_first(kernel: np.ndarray) -> np.ndarray:
-    """The inverse of kernel_last: (*k, B, A) -> (A, B, *k)."""
-    nd = kernel.ndim
-    return np.ascontiguousarray(kernel.transpose(nd - 1, nd - 2, *range(nd - 2)))
+def kernel_first_axes(nd: int) -> tuple[int, ...]:
+    """The inverse of kernel_last_axes: (*k, B, A) -> (A, B, *k)."""
+    return (nd - 1, nd - 2, *range(nd - 2))
 
 
 def dimension_numbers(rank: int, layout: str) -> tuple[str, str, str]:

@@ -18,7 +18,7 @@ from typing import Any
 
 from ..model import geometry
 from ..model.schema import Conv
-from .base import Adapter, dimension_numbers, spatial_widths
+from .base import Adapter, dimension_numbers, kernel_first_axes, kernel_last_axes, spatial_widths
 from .cache import use_jax_cache
 from .device import no_device, requested_device
 from .program import Plan
@@ -108,7 +108,7 @@ class JaxAdapter(Adapter):
                   '    """NumPy in the call\'s layouts and dtype: they go in as they are (one transfer)."""']
         if last:
             lines += ["    x = np.moveaxis(x, 1, -1)  # N C spatial -> N spatial C",
-                      f"    w = w.transpose{(*range(2, nd), 1, 0)}  # (A, B, *k) -> (*k, B, A)"]
+                      f"    w = w.transpose{kernel_last_axes(nd)}  # (A, B, *k) -> (*k, B, A)"]
         lines += ["    return (np.ascontiguousarray(x, DTYPE), np.ascontiguousarray(w, DTYPE),",
                   "            None if b is None else np.asarray(b, DTYPE))", "", "",
                   "def run(x, w, b):", "    with scope():", "        return call(*operands(x, w, b))", "", "",
@@ -125,7 +125,7 @@ class JaxAdapter(Adapter):
                   "        grads = {name: np.asarray(value) for name, value in grads.items()}"]
         if last:
             lines += ["    grads['dx'] = np.moveaxis(grads['dx'], -1, 1)",
-                      f"    grads['dw'] = grads['dw'].transpose{(nd - 1, nd - 2, *range(nd - 2))}  # (*k, B, A) -> (A, B, *k)"]
+                      f"    grads['dw'] = grads['dw'].transpose{kernel_first_axes(nd)}  # (*k, B, A) -> (A, B, *k)"]
         lines.append("    return grads")
         return "\n".join(lines) + "\n"
 

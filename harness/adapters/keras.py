@@ -17,7 +17,7 @@ import os
 from typing import Any
 
 from ..model.schema import Conv
-from .base import Adapter, spatial_widths
+from .base import Adapter, kernel_first_axes, kernel_last_axes, spatial_widths
 from .cache import use_jax_cache
 from .device import device_text, no_device, requested_device
 from .program import Plan
@@ -153,8 +153,8 @@ class KerasAdapter(Adapter):
                   f"data_format={conv.layout!r}, dilation_rate={conv.dilation}, use_bias={conv.bias}, "
                   f"dtype={conv.dtype!r}, {kernel}=zeros, bias_initializer=zeros")
         if conv.op == "conv_transpose":
-            # the plan's own (a full output to cut), else the case's as written: absent is Keras' None
-            output_padding = plan.output_padding if plan.output_padding is not None else conv.output_padding
+            # a full output to cut takes the plan's; native crops take the case's as written: absent is Keras' None
+            output_padding = plan.output_padding if plan.crop is not None else conv.output_padding
             return (f"keras.layers.Conv{conv.rank}DTranspose(filters={conv.out_channels}, "
                     f"output_padding={output_padding}, {common})")
         if depthwise(conv):
@@ -171,8 +171,8 @@ class KerasAdapter(Adapter):
                     "(0, 1), (-2, -1))  # (in*m, 1, *k) -> (*k, in, m)", "", "",
                     "def neutral_weights(kernel):", "    weights = np.moveaxis(kernel, (-2, -1), (0, 1))",
                     f"    return weights.reshape({conv.out_channels}, 1, *weights.shape[2:])"]
-        return ["def layer_kernel(w):", f"    return w.transpose{(*range(2, nd), 1, 0)}  # (A, B, *k) -> (*k, B, A)",
-                "", "", "def neutral_weights(kernel):", f"    return kernel.transpose{(nd - 1, nd - 2, *range(nd - 2))}"]
+        return ["def layer_kernel(w):", f"    return w.transpose{kernel_last_axes(nd)}  # (A, B, *k) -> (*k, B, A)",
+                "", "", "def neutral_weights(kernel):", f"    return kernel.transpose{kernel_first_axes(nd)}"]
 
     def source(self, conv: Conv, plan: Plan) -> str:
         kind, index = requested_device()

@@ -89,5 +89,5 @@ def node_attributes(conv: Conv, plan: Plan) -> dict[str, Any]:
     if conv.op == "conv_transpose" and conv.output_size is not None and attrs.get("auto_pad", "").startswith("SAME"):
         attrs["output_shape"] = list(conv.output_size)  # ONNX's way to pick the length under auto_pad
     elif conv.op == "conv_transpose":
-        attrs["output_padding"] = list(plan.output_padding or conv.output_padding_axes)
+        attrs["output_padding"] = list(plan.output_padding or ())
     return attrs

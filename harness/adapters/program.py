@@ -39,7 +39,7 @@ class Plan:
     padding: Any  # the framework call's own padding argument
     pre_pad: geometry.Pads | None = None  # conv, convolve: the framework's pad op first
     crop: geometry.Pads | None = None  # conv_transpose: cut (low, high) from the full output after
-    output_padding: tuple[int, ...] | None = None  # conv_transpose emulated: extends the full output first
+    output_padding: tuple[int, ...] | None = None  # conv_transpose: the call's (emulated: extended for the crops)
     flip: bool = False  # convolve as the framework's conv on spatially flipped weights
 
 
@@ -51,6 +51,7 @@ class Writer(Protocol):
     def placed(self, result: Any) -> str | None: ...
 
     def dtype_name(self, result: Any) -> str: ...
+
 
 FLIP = "np.flip({0}, axis=tuple(range(2, {0}.ndim))).copy()"  # a copy: torch refuses negative strides
 DW = "grads['dw']"

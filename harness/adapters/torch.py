@@ -157,7 +157,7 @@ class TorchAdapter(Adapter):
         """The module, built once."""
         transpose = conv.op == "conv_transpose"
         name = f"ConvTranspose{conv.rank}d" if transpose else f"Conv{conv.rank}d"
-        extra = (f"output_padding={plan.output_padding or conv.output_padding_axes}" if transpose else
+        extra = (f"output_padding={plan.output_padding}" if transpose else
                  f"padding_mode={(conv.padding_mode if plan.pre_pad is None else 'zeros')!r}")
         return [f"layer = torch.nn.{name}({conv.in_channels}, {conv.out_channels}, {conv.kernel_size}, "
                 f"stride={conv.stride}, padding={plan.padding!r}, dilation={conv.dilation}, groups={conv.groups}, "
@@ -183,5 +183,5 @@ class TorchFunctionalAdapter(TorchAdapter):
         common = f"stride={conv.stride}, padding={plan.padding!r}, dilation={conv.dilation}, groups={conv.groups}"
         if conv.op == "conv_transpose":
             return (f"torch.nn.functional.conv_transpose{conv.rank}d({x}, w, b, {common}, "
-                    f"output_padding={plan.output_padding or conv.output_padding_axes})")
+                    f"output_padding={plan.output_padding})")
         return f"torch.nn.functional.conv{conv.rank}d({x}, w, b, {common})"

@@ -106,12 +106,14 @@ def output_padding_for(conv: Conv, lengths: Sequence[int]) -> tuple[int, ...]:
     the s lengths the padding allows ((in-1)*s + 1 ... in*s under 'same'; full - crops + 0 ... s-1
     otherwise), or ValueError names the ones it allows."""
     chosen = []
+    # valid or explicit crops do not depend on the length; 'same' ones do, and are not needed here
+    crops = None if conv.padding in ("same", "same_lower") else transpose_crops(conv)
     for a, length in enumerate(lengths):
         size, kernel, stride, dilation = conv.input_size[a], conv.kernel_size[a], conv.stride[a], conv.dilation[a]
-        if conv.padding in ("same", "same_lower"):
+        if crops is None:
             shortest = transpose_length(size, stride, 0)
         else:
-            low, high = transpose_crops(conv)[a]
+            low, high = crops[a]
             shortest = transpose_full(size, kernel, stride, dilation) - low - high
         if not shortest <= length < shortest + stride:
             allowed = f"{shortest}" if stride == 1 else f"{shortest} to {shortest + stride - 1}"

@@ -124,12 +124,11 @@ def _run_locked(loaded: LoadResult, folder: Path, only: Sequence[str] | None, ar
     for row in kept.values():
         log.add(row)
     rows: dict[tuple[str, str, str], Row] = dict(kept)
-    start, interrupted, prepared = time.perf_counter(), False, Prepared(timeout=timeout_seconds(timeout))
-    told = Executor()  # what the workers told (start-up, versions, logs), kept when the pool closes
+    executor = Executor(timeout=timeout_seconds(timeout))  # starts nothing yet; keeps what the workers told
+    start, interrupted, prepared = time.perf_counter(), False, Prepared(timeout=executor.timeout)
     previous = signal.signal(signal.SIGTERM, _stop)
     try:
-        with Executor(timeout=timeout_seconds(timeout)) as executor:
-            told = executor  # filled in as each worker reports ready and what it says of its framework
+        with executor:
             executor.start(dict.fromkeys(a for key in runs if key not in done and availability(a := key[1]) is None))
             bar = tqdm(total=len(pairs), initial=len(kept), desc="pairs", unit="pair", disable=None)
             limit = memory.max_memory(max_memory)
@@ -144,11 +143,11 @@ def _run_locked(loaded: LoadResult, folder: Path, only: Sequence[str] | None, ar
         signal.signal(signal.SIGTERM, previous)
         log.close()
     ordered = [rows[key] for key in pairs if key in rows]
-    env = {**environment(argv), **told.environment,
+    env = {**environment(argv), **executor.environment,
            **{f"{name} start-up": f"{seconds:.1f} s (framework import and a first small call, in no pair's "
-                                  "seconds or --timeout)" for name, seconds in told.startup.items()}}
-    if told.logs:
-        env[LOG_KEY] = "\n".join(told.logs.values())
+                                  "seconds or --timeout)" for name, seconds in executor.startup.items()}}
+    if executor.logs:
+        env[LOG_KEY] = "\n".join(executor.logs.values())
     note = RunNote(interrupted=interrupted, planned=len(pairs), dropped=[str(p) for p in loaded.problems])
     try:
         paths = write_reports(ordered, str(folder), env, note)
