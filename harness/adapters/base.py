@@ -210,6 +210,11 @@ def dimension_numbers(rank: int, layout: str) -> tuple[str, str, str]:
     return f"NC{spatial}", f"OI{spatial}", f"NC{spatial}"
 
 
+def out_of_layout(conv: Conv, name: str) -> str:
+    """The expression that turns the NumPy array `name` in the case layout into N C spatial..."""
+    return f"np.moveaxis({name}, -1, 1)" if conv.layout == "channels_last" else name
+
+
 def spatial_widths(pads: geometry.Pads, layout: str) -> list[tuple[int, int]]:
     """Pad widths for every axis of an input in the case layout (batch and channels unpadded)."""
     return ([(0, 0), *pads, (0, 0)] if layout == "channels_last" else [(0, 0), (0, 0), *pads])

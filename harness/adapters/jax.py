@@ -5,6 +5,7 @@ other padding modes go through `jnp.pad`. conv_transpose: `transpose_kernel=True
 gradient of a conv whose OI... kernel is torch's transposed weight), 'VALID' and 'SAME' as
 JAX users write them, other crops and output_padding as explicit pairs on the dilated
 input (native); it has no groups, so grouped cases run one call per group (emulated).
+separable: two calls, depthwise (`feature_group_count` = in_channels) then the 1x1 one.
 Weights are arguments, not constants, so the probe and every case of the same configuration
 reuse the compiled function (the program's text holds no shape). float64 cases run inside
 `jax.enable_x64(True)`, which does not leak into other cases. The persistent compilation
@@ -73,7 +74,7 @@ class JaxAdapter(Adapter):
 
     def source(self, conv: Conv, plan: Plan) -> str:
         spec = dimension_numbers(conv.rank, conv.layout)
-        last, nd = conv.layout == "channels_last", conv.rank + 2
+        last, nd, separable = conv.layout == "channels_last", conv.rank + 2, conv.op == "separable"
         kind, index = requested_device()
         channel = [1] * nd
         channel[spec[0].index("C")] = -1
@@ -93,9 +94,13 @@ class JaxAdapter(Adapter):
             if plan.pre_pad is not None:
                 lines.append(f"    x = jnp.pad(x, {spatial_widths(plan.pre_pad, conv.layout)}, "
                              f"mode={self.pad_mode(conv)!r})")
-            lines.append(f"    y = jax.lax.conv_general_dilated(x, w, window_strides={conv.stride}, "
-                         f"padding={plan.padding!r}, rhs_dilation={conv.dilation}, dimension_numbers={spec}, "
-                         f"feature_group_count={conv.groups}, precision=PRECISION)")
+            lines.append(f"    y = jax.lax.conv_general_dilated(x, {'w[0]' if separable else 'w'}, "
+                         f"window_strides={conv.stride}, padding={plan.padding!r}, rhs_dilation={conv.dilation}, "
+                         f"dimension_numbers={spec}, feature_group_count={conv.in_channels if separable else conv.groups}, "
+                         f"precision=PRECISION){'  # depthwise' if separable else ''}")
+            if separable:
+                lines.append(f"    y = jax.lax.conv_general_dilated(y, w[1], window_strides={(1,) * conv.rank}, "
+                             f"padding='VALID', dimension_numbers={spec}, precision=PRECISION)  # pointwise")
         lines += [f"    return y if b is None else y + b.reshape({tuple(channel)})", "", "",
                   "def scope():",
                   '    """On DEVICE' + (', with 64-bit types inside this call only."""' if conv.dtype == "float64"
@@ -106,15 +111,18 @@ class JaxAdapter(Adapter):
         lines += ["    stack.enter_context(jax.default_device(DEVICE))", "    return stack", "", "",
                   "def operands(x, w, b):",
                   '    """NumPy in the call\'s layouts and dtype: they go in as they are (one transfer)."""']
+        kernels = "tuple(np.ascontiguousarray(k, DTYPE) for k in w)" if separable else "np.ascontiguousarray(w, DTYPE)"
         if last:
             lines += ["    x = np.moveaxis(x, 1, -1)  # N C spatial -> N spatial C",
-                      f"    w = w.transpose{kernel_last_axes(nd)}  # (A, B, *k) -> (*k, B, A)"]
-        lines += ["    return (np.ascontiguousarray(x, DTYPE), np.ascontiguousarray(w, DTYPE),",
+                      (f"    w = tuple(k.transpose{kernel_last_axes(nd)} for k in w)" if separable else
+                       f"    w = w.transpose{kernel_last_axes(nd)}") + "  # (A, B, *k) -> (*k, B, A)"]
+        lines += [f"    return (np.ascontiguousarray(x, DTYPE), {kernels},",
                   "            None if b is None else np.asarray(b, DTYPE))", "", "",
                   "def run(x, w, b):", "    with scope():", "        return call(*operands(x, w, b))", "", "",
                   "def numpy(y):", "    y = np.asarray(y)", "    y = y.astype(np.float32) if y.dtype == jnp.bfloat16 else y",
                   "    return np.moveaxis(y, -1, 1)" if last else "    return y", "", "",
-                  "def parameter_count(x, w, b):", "    return w.size + (0 if b is None else b.size)", "", "",
+                  "def parameter_count(x, w, b):",
+                  f"    return {'sum(k.size for k in w)' if separable else 'w.size'} + (0 if b is None else b.size)", "", "",
                   "def gradients(x, w, b, g):", '    """jax.vjp of the same call."""', "    with scope():",
                   "        x, w, b = operands(x, w, b)",
                   f"        g = np.ascontiguousarray({'np.moveaxis(g, 1, -1)' if last else 'g'}, DTYPE)",
@@ -122,10 +130,12 @@ class JaxAdapter(Adapter):
                   "            grads = dict(zip(('dx', 'dw'), pullback(g)))", "        else:",
                   "            _, pullback = jax.vjp(call, x, w, b)",
                   "            grads = dict(zip(('dx', 'dw', 'db'), pullback(g)))",
+                  *(["        grads['dw'], grads['dpw'] = grads['dw']  # the (depthwise, pointwise) pair"] if separable else []),
                   "        grads = {name: np.asarray(value) for name, value in grads.items()}"]
         if last:
-            lines += ["    grads['dx'] = np.moveaxis(grads['dx'], -1, 1)",
-                      f"    grads['dw'] = grads['dw'].transpose{kernel_first_axes(nd)}  # (*k, B, A) -> (A, B, *k)"]
+            lines.append("    grads['dx'] = np.moveaxis(grads['dx'], -1, 1)")
+            lines += [f"    grads[{name!r}] = grads[{name!r}].transpose{kernel_first_axes(nd)}  # (*k, B, A) -> (A, B, *k)"
+                      for name in (("dw", "dpw") if separable else ("dw",))]
         lines.append("    return grads")
         return "\n".join(lines) + "\n"
 

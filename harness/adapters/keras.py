@@ -2,7 +2,7 @@
 
 The layers a Keras user writes: `Conv1D/2D/3D`, `DepthwiseConv1D/2D` when
 `groups == in_channels > 1` (its `depth_multiplier` is out/in), and `Conv1D/2D/3DTranspose`
-(their `output_padding`; they have no `groups`). Native: 'valid', 'same' and 1-D 'causal'
+(their `output_padding`; they have no `groups`), `SeparableConv1D/2D` for separable. Native: 'valid', 'same' and 1-D 'causal'
 with zero padding; other pads go through `keras.ops.pad`, which on TensorFlow knows only
 the constant, reflect and symmetric modes, so torch's 'replicate' and 'circular' are
 unsupported. Transposed crops other than 'valid' and 'same' are cut from the full output.
@@ -17,7 +17,7 @@ import os
 from typing import Any
 
 from ..model.schema import Conv
-from .base import Adapter, kernel_first_axes, kernel_last_axes, spatial_widths
+from .base import Adapter, kernel_first_axes, kernel_last_axes, out_of_layout, spatial_widths
 from .cache import use_jax_cache
 from .device import device_text, no_device, requested_device
 from .program import Plan
@@ -44,13 +44,6 @@ def numpy(y):
     return OUT_OF_LAYOUT(array(y))
 
 
-def assign(w, b):
-    PRECISION
-    layer.kernel.assign(layer_kernel(w))
-    if b is not None:
-        layer.bias.assign(b)
-
-
 def run(x, w, b):
     with keras.device(DEVICE):
         assign(w, b)
@@ -59,12 +52,6 @@ def run(x, w, b):
 
 def parameter_count(x, w, b):
     return layer.count_params()
-
-
-def named(grads):
-    """dL/dx, dL/dw, dL/db in the neutral layouts."""
-    out = [array(value) for value in grads]
-    return dict(zip(("dx", "dw", "db"), [OUT_OF_LAYOUT(out[0]), neutral_weights(out[1]), *out[2:]]))
 '''
 
 
@@ -136,10 +123,13 @@ class KerasAdapter(Adapter):
     def refuse(self, conv: Conv) -> str | None:
         if conv.op == "conv_transpose" and conv.groups > 1:
             return "Keras' Conv1D/2D/3DTranspose layers have no groups argument"
+        if conv.op == "separable" and conv.rank == 3:
+            return "Keras has SeparableConv1D and SeparableConv2D only (no SeparableConv3D)"
         return None
 
     def padding_argument(self, conv: Conv) -> Any | None:
-        if conv.padding == "same" or (conv.padding == "causal" and conv.rank == 1 and not depthwise(conv)):
+        if conv.padding == "same" or (conv.padding == "causal" and conv.rank == 1 and not depthwise(conv)
+                                      and conv.op != "separable"):
             return conv.padding
         return None
 
@@ -148,7 +138,7 @@ class KerasAdapter(Adapter):
 
     def layer(self, conv: Conv, plan: Plan) -> str:
         """The layer a Keras user writes for the case, starting from zeros."""
-        kernel = "depthwise_initializer" if depthwise(conv) else "kernel_initializer"
+        kernel = "depthwise_initializer" if depthwise(conv) or conv.op == "separable" else "kernel_initializer"
         common = (f"kernel_size={conv.kernel_size}, strides={conv.stride}, padding={plan.padding!r}, "
                   f"data_format={conv.layout!r}, dilation_rate={conv.dilation}, use_bias={conv.bias}, "
                   f"dtype={conv.dtype!r}, {kernel}=zeros, bias_initializer=zeros")
@@ -157,22 +147,36 @@ class KerasAdapter(Adapter):
             output_padding = plan.output_padding if plan.crop is not None else conv.output_padding
             return (f"keras.layers.Conv{conv.rank}DTranspose(filters={conv.out_channels}, "
                     f"output_padding={output_padding}, {common})")
+        if conv.op == "separable":
+            return (f"keras.layers.SeparableConv{conv.rank}D(filters={conv.out_channels}, "
+                    f"depth_multiplier={conv.depth_multiplier}, {common}, pointwise_initializer=zeros)")
         if depthwise(conv):
             return (f"keras.layers.DepthwiseConv{conv.rank}D(depth_multiplier={conv.out_channels // conv.in_channels}, "
                     f"{common})")
         return f"keras.layers.Conv{conv.rank}D(filters={conv.out_channels}, groups={conv.groups}, {common})"
 
     def kernel_layout(self, conv: Conv) -> list[str]:
-        """`layer_kernel(w)` and its inverse: the case's weights as HWIO, HWOI (transposed), HW I M (depthwise)."""
+        """`assign(w, b)` and `named(grads)`: the case's weights as the layer's variables (HWIO, HWOI when
+        transposed, HW I M depthwise, both of separable's) and the gradients back in the neutral layouts."""
         nd = conv.rank + 2
-        if depthwise(conv):
-            per = conv.out_channels // conv.in_channels  # output channel c*per + m reads input channel c
-            return ["def layer_kernel(w):", f"    return np.moveaxis(w.reshape({conv.in_channels}, {per}, *w.shape[2:]), "
-                    "(0, 1), (-2, -1))  # (in*m, 1, *k) -> (*k, in, m)", "", "",
-                    "def neutral_weights(kernel):", "    weights = np.moveaxis(kernel, (-2, -1), (0, 1))",
-                    f"    return weights.reshape({conv.out_channels}, 1, *weights.shape[2:])"]
-        return ["def layer_kernel(w):", f"    return w.transpose{kernel_last_axes(nd)}  # (A, B, *k) -> (*k, B, A)",
-                "", "", "def neutral_weights(kernel):", f"    return kernel.transpose{kernel_first_axes(nd)}"]
+        last, first = f".transpose{kernel_last_axes(nd)}", f".transpose{kernel_first_axes(nd)}"
+        per = conv.depth_multiplier if conv.op == "separable" else conv.out_channels // max(conv.in_channels, 1)
+        into_depthwise = (f"np.moveaxis({{0}}.reshape({conv.in_channels}, {per}, *{{0}}.shape[2:]), (0, 1), (-2, -1)))"
+                          "  # (in*m, 1, *k) -> (*k, in, m): channel c*m + j reads input channel c")
+        out_of_depthwise = f"np.moveaxis(out[1], (-2, -1), (0, 1)).reshape({conv.in_channels * per}, 1, *{conv.kernel_size})"
+        separable = conv.op == "separable"
+        names = ("dx", "dw", "dpw", "db") if separable else ("dx", "dw", "db")
+        grads = (f"{out_of_depthwise}, out[2]{first}, *out[3:]" if separable else
+                 f"{out_of_depthwise if depthwise(conv) else f'out[1]{first}'}, *out[2:]")
+        kernels = ([f"    layer.depthwise_kernel.assign({into_depthwise.format('w[0]')}",
+                    f"    layer.pointwise_kernel.assign(w[1]{last})  # (out, in*m, 1, ...) -> (1, ..., in*m, out)"]
+                   if separable else [f"    layer.kernel.assign({into_depthwise.format('w')}" if depthwise(conv) else
+                                      f"    layer.kernel.assign(w{last})  # (A, B, *k) -> (*k, B, A)"])
+        return ["def assign(w, b):", f"    {self.precision(conv.precision == 'default')}  # precision: {conv.precision}",
+                *kernels, "    if b is not None:", "        layer.bias.assign(b)", "", "",
+                "def named(grads):", '    """The gradients in the neutral layouts."""',
+                "    out = [array(value) for value in grads]",
+                f"    return dict(zip({names}, [{out_of_layout(conv, 'out[0]')}, {grads}]))"]
 
     def source(self, conv: Conv, plan: Plan) -> str:
         kind, index = requested_device()
@@ -191,10 +195,8 @@ class KerasAdapter(Adapter):
         lines = ["import os", "", f"os.environ['KERAS_BACKEND'] = {self.backend!r}", "", "import keras",
                  "import numpy as np", self.engine_import, "", f"DEVICE = {('gpu' if kind == 'cuda' else 'cpu') + f':{index}'!r}",
                  f"DTYPE = {conv.dtype!r}"]
-        into, out = ("np.ascontiguousarray(np.moveaxis({}, 1, -1))", "np.moveaxis({}, -1, 1)") if last else ("{}", "{}")
-        helpers = (HELPERS.replace("INTO_LAYOUT(a)", into.format("a")).replace("OUT_OF_LAYOUT(array(y))", out.format("array(y)"))
-                   .replace("OUT_OF_LAYOUT(out[0])", out.format("out[0]"))
-                   .replace("PRECISION", self.precision(conv.precision == "default") + f"  # precision: {conv.precision}"))
+        into = "np.ascontiguousarray(np.moveaxis(a, 1, -1))" if last else "a"
+        helpers = HELPERS.replace("INTO_LAYOUT(a)", into).replace("OUT_OF_LAYOUT(array(y))", out_of_layout(conv, "array(y)"))
         text = "\n".join(lines) + helpers + "\n\n" + "\n".join([
             "with keras.device(DEVICE):", f"    layer = {self.layer(conv, plan)}", f"    layer.build({shape})", "", "",
             *self.kernel_layout(conv), "", "", *forward, "", "",

@@ -4,7 +4,9 @@ The graph is built with `onnx.helper`: the input is a graph input, weights and b
 initializers (the parameter count reads them back). Attributes as a converter writes them:
 `auto_pad` VALID / SAME_UPPER / SAME_LOWER for the padding words, explicit `pads`
 (all begins, then all ends) otherwise, `strides`, `dilations`, `group`, `output_padding`.
-Padding modes other than zeros go through an ONNX `Pad` node (emulated). ONNX is
+Padding modes other than zeros go through an ONNX `Pad` node (emulated). `separable` is two
+`Conv` nodes, as converters write Keras' SeparableConv (depthwise `group` = in_channels, then
+1x1). ONNX is
 channels-first only and has no bfloat16 convolution.
 """
 
@@ -51,17 +53,29 @@ class OnnxRuntimeAdapter(Adapter):
     def source(self, conv: Conv, plan: Plan) -> str:
         attrs = node_attributes(conv, plan)
         kind = "ConvTranspose" if conv.op == "conv_transpose" else "Conv"
+        separable = conv.op == "separable"
+        what = ("Two Conv nodes (depthwise, group = in_channels; then the 1x1 pointwise with the bias)" if separable
+                else f"One {kind} node")
+        kernels = "[numpy_helper.from_array(w[0], 'W'), numpy_helper.from_array(w[1], 'P')]" if separable else \
+            "[numpy_helper.from_array(w, 'W')]"
         lines = ["import numpy as np", "import onnxruntime", "from onnx import helper, numpy_helper", "", "",
-                 "def model(x, w, b):", f'    """One {kind} node; the weights and bias are initializers, as a converter writes them."""',
-                 "    inits = [numpy_helper.from_array(w, 'W')] + ([] if b is None else [numpy_helper.from_array(b, 'B')])",
+                 "def model(x, w, b):", f'    """{what}; the weights and bias are initializers, as a converter writes them."""',
+                 f"    inits = {kernels} + ([] if b is None else [numpy_helper.from_array(b, 'B')])",
                  "    nodes, source = [], 'X'"]
         if plan.pre_pad is not None:
             pads = [0, 0, *(low for low, _ in plan.pre_pad), 0, 0, *(high for _, high in plan.pre_pad)]
             lines += [f"    inits.append(numpy_helper.from_array(np.array({pads}, dtype=np.int64), 'pads'))",
                       f"    nodes.append(helper.make_node('Pad', ['X', 'pads'], ['Xp'], mode={self.pad_mode(conv)!r}))",
                       "    source = 'Xp'"]
-        lines += ["    inputs = [source, 'W'] + ([] if b is None else ['B'])",
-                  f"    nodes.append(helper.make_node({kind!r}, inputs, ['Y'], **{attrs!r}))",
+        if separable:
+            pointwise = {"kernel_shape": [1] * conv.rank}
+            lines += [f"    nodes.append(helper.make_node('Conv', [source, 'W'], ['Z'], **{attrs!r}))  # depthwise",
+                      "    inputs = ['Z', 'P'] + ([] if b is None else ['B'])",
+                      f"    nodes.append(helper.make_node('Conv', inputs, ['Y'], **{pointwise!r}))  # pointwise"]
+        else:
+            lines += ["    inputs = [source, 'W'] + ([] if b is None else ['B'])",
+                      f"    nodes.append(helper.make_node({kind!r}, inputs, ['Y'], **{attrs!r}))"]
+        lines += [
                   "    elem = helper.np_dtype_to_tensor_dtype(x.dtype)",
                   "    graph = helper.make_graph(nodes, 'conv', [helper.make_tensor_value_info('X', elem, list(x.shape))],",
                   "                              [helper.make_tensor_value_info('Y', elem, None)], initializer=inits)",
@@ -74,14 +88,15 @@ class OnnxRuntimeAdapter(Adapter):
                   "    return session.run(None, {'X': x})[0]", "", "",
                   "def numpy(y):", "    return y", "", "",
                   "def parameter_count(x, w, b):", '    """Read back from the graph\'s initializers."""',
-                  "    return sum(int(np.prod(t.dims)) for t in model(x, w, b).graph.initializer if t.name in ('W', 'B'))"]
+                  "    return sum(int(np.prod(t.dims)) for t in model(x, w, b).graph.initializer if t.name in ('W', 'P', 'B'))"]
         return "\n".join(lines) + "\n"
 
 
 def node_attributes(conv: Conv, plan: Plan) -> dict[str, Any]:
     """The Conv/ConvTranspose node's attributes, as a converter writes them."""
     attrs: dict[str, Any] = {"kernel_shape": list(conv.kernel_size), "strides": list(conv.stride),
-                             "dilations": list(conv.dilation), "group": conv.groups}
+                             "dilations": list(conv.dilation),
+                             "group": conv.in_channels if conv.op == "separable" else conv.groups}
     if isinstance(plan.padding, str):
         attrs["auto_pad"] = plan.padding
     else:

@@ -5,7 +5,8 @@ framework on NumPy operands in the neutral layouts and returns the framework's o
 `numpy(y)` turns that into NumPy N C spatial..., `parameter_count(x, w, b)` counts what the call
 holds, optionally `arithmetic()` names the path the last call took (SciPy's `fft`), and, where the
 framework differentiates, `gradients(x, w, b, g)` returns its own dL/dx,
-dL/dw, dL/db of L = sum(run(x, w, b) * g). `wrap` adds the only code the harness puts around a
+dL/dw, dL/db of L = sum(run(x, w, b) * g). For `separable`, `w` is the pair (depthwise, pointwise)
+and the gradients add `dpw`, the pointwise kernel's. `wrap` adds the only code the harness puts around a
 call, here and nowhere else: `convolution(x, w, b)` flips the kernel for a true convolution and
 cuts transposed crops; `convolution_gradients` sends the cotangent back through both.
 
@@ -59,7 +60,9 @@ DW = "grads['dw']"
 
 def wrap(conv: Conv, plan: Plan, source: str, differentiates: bool) -> str:
     """The adapter's source with `convolution` (and `convolution_gradients`) around its `run`."""
-    weights = "(in, out/groups, *kernel)" if conv.op == "conv_transpose" else "(out, in/groups, *kernel)"
+    weights = {"conv_transpose": "(in, out/groups, *kernel)",
+               "separable": "(depthwise (in*m, 1, *kernel), pointwise (out, in*m, 1, ...))"}.get(
+                   conv.op, "(out, in/groups, *kernel)")
     lines = ["", "", "def convolution(x, w, b):",
              f'    """x: N C spatial..., w: {weights}, b: (out,) or None; returns N C spatial... as float64."""']
     if plan.flip:
@@ -147,10 +150,10 @@ class Realised:
 
     def __call__(self, tensors: Tensors) -> Output:
         namespace = self.program.namespace
-        values = namespace["convolution"](tensors.input, tensors.weights, tensors.bias)
+        values = namespace["convolution"](tensors.input, tensors.kernels, tensors.bias)
         result = self.program.last[0]
         self.placed = self.adapter.placed(result)
-        self.param_count = int(namespace["parameter_count"](tensors.input, tensors.weights, tensors.bias))
+        self.param_count = int(namespace["parameter_count"](tensors.input, tensors.kernels, tensors.bias))
         arithmetic = namespace.get("arithmetic")
         return Output(values, self.adapter.dtype_name(result), arithmetic() if arithmetic else None)
 
@@ -159,4 +162,4 @@ class Realised:
         function = self.program.namespace.get("convolution_gradients")
         if function is None:
             raise Unsupported("has no automatic differentiation: no gradient to compare")
-        return dict(function(tensors.input, tensors.weights, tensors.bias, cotangent))
+        return dict(function(tensors.input, tensors.kernels, tensors.bias, cotangent))

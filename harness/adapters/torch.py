@@ -6,7 +6,9 @@ crops (`padding`) with `output_padding` for conv_transpose. The modules also tak
 `padding_mode` natively; the functional calls have no such argument, so other modes go
 through `F.pad` (emulated), as do asymmetric pads, same_lower and causal. Transposed
 'same' crops are cut from the full output (emulated): torch has no 'same' for them.
-`HARNESS_DEVICE` selects the device (default cpu).
+`separable` is what torch users write for Keras' SeparableConv: a depthwise module
+(groups=in_channels, bias=False) then a 1x1 module in an `nn.Sequential`, or two functional
+calls. `HARNESS_DEVICE` selects the device (default cpu).
 """
 
 from __future__ import annotations
@@ -47,6 +49,17 @@ def gradients(x, w, b, g):
     return {name: numpy(value) for name, value in zip(("dx", "dw", "db"), grads)}
 '''
 
+SEPARABLE_GRADIENTS = '''
+
+def gradients(x, w, b, g):
+    """torch.autograd on the same call: dL/dx, dL/dw (depthwise), dL/dpw (pointwise), dL/db of L = sum(y * g)."""
+    x = tensor(x).requires_grad_()
+    (depthwise, pointwise), b = parameters(w, b, leaves=True)
+    loss = (call(x, (depthwise, pointwise), b) * tensor(g)).sum()
+    grads = torch.autograd.grad(loss, [x, depthwise, pointwise] + ([] if b is None else [b]))
+    return {name: numpy(value) for name, value in zip(("dx", "dw", "dpw", "db"), grads)}
+'''
+
 MODULE_PARAMETERS = '''
 
 def parameters(w, b, leaves=False):
@@ -76,6 +89,37 @@ def parameters(w, b, leaves=False):
 
 def parameter_count(x, w, b):
     return w.size + (0 if b is None else b.size)
+'''
+
+SEPARABLE_MODULE_PARAMETERS = '''
+
+def parameters(w, b, leaves=False):
+    """The two modules' weights and the pointwise bias, set from w = (depthwise, pointwise) and b."""
+    with torch.no_grad():
+        layer[0].weight.copy_(tensor(w[0]))
+        layer[1].weight.copy_(tensor(w[1]))
+        if b is not None:
+            layer[1].bias.copy_(tensor(b))
+    return (layer[0].weight, layer[1].weight), layer[1].bias
+
+
+def parameter_count(x, w, b):
+    return sum(p.numel() for p in layer.parameters())
+'''
+
+SEPARABLE_FUNCTIONAL_PARAMETERS = '''
+
+def parameters(w, b, leaves=False):
+    """Fresh tensors for the depthwise and pointwise kernels and the bias (leaves of autograd when asked)."""
+    kernels = tuple(tensor(k) for k in w)
+    b = None if b is None else tensor(b)
+    for leaf in (*kernels, *([] if b is None else [b])) if leaves else ():
+        leaf.requires_grad_()
+    return kernels, b
+
+
+def parameter_count(x, w, b):
+    return sum(k.size for k in w) + (0 if b is None else b.size)
 '''
 
 
@@ -149,12 +193,24 @@ class TorchAdapter(Adapter):
             lines.append(f"    return {self.call(conv, plan, 'x[0]')}[None]")
         else:
             lines.append(f"    return {self.call(conv, plan, 'x')}")
-        return "\n".join(lines) + "\n" + self.parameters_text + TENSOR
+        separable = conv.op == "separable"
+        parameters = self.separable_parameters_text if separable else self.parameters_text
+        return "\n".join(lines) + "\n" + parameters + TENSOR + (SEPARABLE_GRADIENTS if separable else "")
 
     parameters_text = MODULE_PARAMETERS
+    separable_parameters_text = SEPARABLE_MODULE_PARAMETERS
 
     def construct(self, conv: Conv, plan: Plan) -> list[str]:
-        """The module, built once."""
+        """The module, built once: separable as the two modules torch users write (depthwise, then 1x1)."""
+        if conv.op == "separable":
+            middle = conv.in_channels * conv.depth_multiplier
+            mode = conv.padding_mode if plan.pre_pad is None else "zeros"
+            return ["layer = torch.nn.Sequential(",
+                    f"    torch.nn.Conv{conv.rank}d({conv.in_channels}, {middle}, {conv.kernel_size}, stride={conv.stride}, "
+                    f"padding={plan.padding!r}, dilation={conv.dilation}, groups={conv.in_channels}, bias=False, "
+                    f"padding_mode={mode!r}, dtype=DTYPE, device=DEVICE),  # depthwise",
+                    f"    torch.nn.Conv{conv.rank}d({middle}, {conv.out_channels}, 1, bias={conv.bias}, dtype=DTYPE, "
+                    "device=DEVICE),  # pointwise", ")"]
         transpose = conv.op == "conv_transpose"
         name = f"ConvTranspose{conv.rank}d" if transpose else f"Conv{conv.rank}d"
         extra = (f"output_padding={plan.output_padding}" if transpose else
@@ -175,12 +231,17 @@ class TorchFunctionalAdapter(TorchAdapter):
 
     native_pad_modes = frozenset({"zeros"})
     parameters_text = FUNCTIONAL_PARAMETERS
+    separable_parameters_text = SEPARABLE_FUNCTIONAL_PARAMETERS
 
     def construct(self, conv: Conv, plan: Plan) -> list[str]:
         return []
 
     def call(self, conv: Conv, plan: Plan, x: str) -> str:
         common = f"stride={conv.stride}, padding={plan.padding!r}, dilation={conv.dilation}, groups={conv.groups}"
+        function = f"torch.nn.functional.conv{conv.rank}d"
+        if conv.op == "separable":  # depthwise (groups = in_channels), then the 1x1 pointwise with the bias
+            depthwise = common.replace(f"groups={conv.groups}", f"groups={conv.in_channels}")
+            return f"{function}({function}({x}, w[0], None, {depthwise}), w[1], b)"
         if conv.op == "conv_transpose":
             return (f"torch.nn.functional.conv_transpose{conv.rank}d({x}, w, b, {common}, "
                     f"output_padding={plan.output_padding})")

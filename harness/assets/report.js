@@ -137,7 +137,7 @@
       ["shape (N C spatial)", function (r) { return r.out_shape; }],
       [transposed ? "crops (low high per axis)" : "pads (low high per axis)", function (r) { const p = pads(r, "pad_"); return p ? p.map(function (a) { return a.join(" "); }).join(", ") : ""; }],
       ["parameters", function (r) { return r.param_count; }],
-      ["dx, dw, db err_bound_ratio", function (r) { const v = [r.dx_err_bound_ratio, r.dw_err_bound_ratio, r.db_err_bound_ratio]; return r.pass === "backward" && v.some(function (x) { return x !== null; }) ? v.map(fmt).join(", ") : ""; }],
+      ["dx, dw, (dpw,) db err_bound_ratio", function (r) { const v = [r.dx_err_bound_ratio, r.dw_err_bound_ratio].concat(r.dpw_err_bound_ratio != null ? [r.dpw_err_bound_ratio] : []).concat([r.db_err_bound_ratio]); return r.pass === "backward" && v.some(function (x) { return x !== null; }) ? v.map(fmt).join(", ") : ""; }],
       ["err_bound_ratio", function (r) { return fmt(r.err_bound_ratio) + (r.strict_err_bound_ratio !== null && r.strict_err_bound_ratio !== r.err_bound_ratio ? " (float32 bound: " + fmt(r.strict_err_bound_ratio) + ")" : ""); }],
       ["worst element", function (r) { return r.worst_index ? index(r.worst_index) + " (N, C, spatial...): " + fmt(r.worst_value) + " vs " + fmt(r.worst_reference) + " (bound " + fmt(r.worst_bound) + ")" : ""; }],
       ["error", function (r) { return r.error_message ? (r.error_type ? r.error_type + ": " : "") + r.error_message : ""; }],

@@ -14,12 +14,14 @@ from typing import Any
 import numpy as np
 
 from ..model.datasource import NPZ_KEY, is_kind
-from ..model.ops import input_shape, weight_shape
+from ..model.ops import input_shape, pointwise_shape, weight_shape
 from ..model.schema import Conv
 
 
-def shapes(conv: Conv) -> dict[str, tuple[int, ...]]:
-    return {"input": input_shape(conv), "weights": weight_shape(conv), "bias": (conv.out_channels,)}
+def shapes(conv: Conv) -> dict[str, tuple[int, ...] | None]:
+    """Each operand's shape for this case; None for the pointwise kernel of a one-kernel op."""
+    return {"input": input_shape(conv), "weights": weight_shape(conv), "pointwise": pointwise_shape(conv),
+            "bias": (conv.out_channels,)}
 
 
 def _load(source: str, folder: Path) -> tuple[str, np.ndarray]:
@@ -49,6 +51,9 @@ def read_explicit(conv: Conv, folder: Path) -> tuple[Conv, list[tuple[str, str]]
             continue
         if name == "bias" and not conv.bias:
             problems.append((name, "this case has bias: false; remove data.bias or set bias: true"))
+            continue
+        if shape is None:
+            problems.append((name, f"only op: separable has a pointwise kernel; this case is op: {conv.op}"))
             continue
         try:
             if isinstance(source, str):

@@ -1,7 +1,7 @@
 """Repro bundles: what a user attaches to an upstream bug report (docs/reports.md).
 
 A folder per case: `case.yaml` (the expanded case, a valid case file with its seed), `data.npz`
-(input, weights, bias, the float64 reference output, its bound, and for a grad case the
+(input, weights, pointwise for separable, bias, the float64 reference output, its bound, and for a grad case the
 cotangent; bfloat16 operands are stored as float32, which holds them exactly) and one standalone
 script per adapter, named after it, that calls its framework exactly as the adapter did, with
 no harness import (`script.repro_script`). Writing a bundle imports no framework.
@@ -40,7 +40,7 @@ def case_document(case: Case) -> str:
     fields = {"id": case.id.replace("[", "-").replace("]", "").replace(",", "-").replace("=", "-"), **fields,
               "seed": case.seed}
     fields["doc"] = f"repro of {case.id} ({case.file}:{case.line})"
-    explicit = {name: f"data.npz:{name}" for name in ("input", "weights", "bias")
+    explicit = {name: f"data.npz:{name}" for name in ("input", "weights", "pointwise", "bias")
                 if getattr(case.data, name) is not None and not is_kind(getattr(case.data, name))}
     if explicit:  # the user's own arrays travel in the bundle's data.npz, under the same names
         fields["data"] = {**fields.get("data", {}), **explicit}
@@ -61,6 +61,8 @@ def write_bundle(case: Case, adapters: list[str], folder: Path) -> list[str]:
     """Write the bundle; the lines say what each adapter got (a script, or why none)."""
     tensors, ref, bound = prepare(case)
     arrays: dict[str, Any] = {"input": _plain(tensors.input), "weights": _plain(tensors.weights)}
+    if tensors.pointwise is not None:
+        arrays["pointwise"] = _plain(tensors.pointwise)
     if tensors.bias is not None:
         arrays["bias"] = _plain(tensors.bias)
     if ref.out is not None and bound is not None:

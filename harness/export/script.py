@@ -23,6 +23,7 @@ def main() -> int:
 
     data = np.load(Path(__file__).with_name("data.npz"))
     x, w = data["input"], data["weights"]
+    w = (w, data["pointwise"]) if "pointwise" in data.files else w  # separable: (depthwise, pointwise)
     b = data["bias"] if "bias" in data.files else None
     y = np.asarray(convolution(x, w, b), dtype=np.float64)
     reference, bound = data["reference"], data["bound"]

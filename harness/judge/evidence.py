@@ -51,14 +51,15 @@ def lower_precisions(case: Case, ref: Reference) -> Iterator[tuple[str, np.ndarr
     if case.tolerance is not None or ref.out is None:
         return
     assert ref.abs_conv is not None and ref.no_bias is not None
-    n, parts = ops.terms(case), (case.dtype, ref.abs_conv, ref.no_bias, ref.out)
+    n, parts, stages = ops.terms(case), (case.dtype, ref.abs_conv, ref.no_bias, ref.out), ops.stages(case)
     if case.dtype == "float64":
         u = UNIT_ROUNDOFF["float32"]
-        yield "float32 arithmetic: a float64 case computed in float32", bounds.forward(n, *parts, u_acc=u, u_out=u)
+        yield ("float32 arithmetic: a float64 case computed in float32",
+               bounds.forward(n, *parts, u_acc=u, u_out=u, stages=stages))
     elif case.dtype == "float32":
-        yield "TF32 (operands rounded to 10 mantissa bits)", bounds.forward(n, *parts, "tf32")
+        yield "TF32 (operands rounded to 10 mantissa bits)", bounds.forward(n, *parts, "tf32", stages=stages)
     else:
-        yield f"{case.dtype} accumulation", bounds.forward(n, *parts, u_acc=UNIT_ROUNDOFF[case.dtype])
+        yield f"{case.dtype} accumulation", bounds.forward(n, *parts, u_acc=UNIT_ROUNDOFF[case.dtype], stages=stages)
 
 
 def explained(context: Context, other: Reference | None, kind: str, detail: str) -> Diagnosis | None:

@@ -20,12 +20,13 @@ from ..model import ops
 from ..model.data import Tensors
 from ..model.dtypes import INPUT_ROUNDOFF, UNIT_ROUNDOFF
 from ..model.expectation import Expectation, expect_key
+from ..model.ops import gradient_names
 from ..model.schema import CONV_FIELDS, Case, Conv
 from ..results.outcome import Outcome
 from ..results.rows import Row, set_pads
 from ..truth import deadline
 from ..truth.bounds import error_bound
-from ..truth.gradients import NAMES, Gradient
+from ..truth.gradients import Gradient
 from ..truth.reference import Reference
 from .diagnose import diagnose
 from .evidence import Diagnosis
@@ -196,7 +197,7 @@ def verdict(row: Row, rule: Expectation, outcome: Outcome) -> bool:
 
 
 def judge_backward(case: Case, invalid: bool, grads: dict[str, Gradient] | None, outcome: Outcome) -> Row:
-    """The backward row: dx, dw and db against the reference gradients, each within its own bound."""
+    """The backward row: dx, dw (dpw) and db against the reference gradients, each within its own bound."""
     rule = expectation(case, invalid, outcome.adapter, "backward", outcome.status)
     row = Row(case_id=case.id, file=case.file, adapter=outcome.adapter, status=outcome.status, pass_="backward",
               expected=rule.status, passed=False, reason=rule.reason, expected_error=pinned_error(rule),
@@ -208,10 +209,8 @@ def judge_backward(case: Case, invalid: bool, grads: dict[str, Gradient] | None,
     if outcome.status == "ran":
         got = outcome.gradients or {}
         wrong, worst = [], -1.0
-        for name in NAMES:
+        for name in gradient_names(case):
             ref = (grads or {}).get(name)
-            if name == "db" and not case.bias:
-                continue
             value = got.get(name)
             if ref is None or value is None or value.shape != ref.value.shape:
                 wrong.append(name)

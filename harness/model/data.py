@@ -15,7 +15,7 @@ import numpy as np
 from . import geometry
 from .datasource import NPZ_KEY, is_kind
 from .dtypes import NUMPY, probe_dtype
-from .ops import input_shape, weight_shape
+from .ops import input_shape, pointwise_shape, weight_shape
 
 if TYPE_CHECKING:  # read, never built here
     from .schema import Conv
@@ -23,11 +23,18 @@ if TYPE_CHECKING:  # read, never built here
 
 @dataclass(frozen=True)
 class Tensors:
-    """One set of operands in the case dtype; `bias` is None for bias-free cases."""
+    """One set of operands in the case dtype; `bias` is None for bias-free cases, `pointwise` (separable's
+    1x1 kernel) for the one-kernel ops."""
 
     input: np.ndarray
     weights: np.ndarray
     bias: np.ndarray | None
+    pointwise: np.ndarray | None = None
+
+    @property
+    def kernels(self) -> Any:
+        """What a program's `w` is: the kernel, or separable's (depthwise, pointwise) pair."""
+        return self.weights if self.pointwise is None else (self.weights, self.pointwise)
 
 
 def fill(kind: str, shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
@@ -66,20 +73,24 @@ def make_tensors(conv: Conv, seed: int) -> Tensors:
     dtype = NUMPY[conv.dtype]
     x = operand(conv.data.input, input_shape(conv), rng).astype(dtype)
     w = operand(conv.data.weights, weight_shape(conv), rng).astype(dtype)
+    pointwise, pw = pointwise_shape(conv), None
+    if pointwise is not None:
+        pw = operand(conv.data.pointwise or conv.data.weights, pointwise, rng).astype(dtype)
     bias = conv.data.bias if conv.data.bias is not None else conv.data.weights
     b = operand(bias, (conv.out_channels,), rng).astype(dtype) if conv.bias else None
-    return Tensors(x, w, b)
+    return Tensors(x, w, b, pw)
 
 
 def probe_tensors(conv: Conv, tap: tuple[int, ...]) -> Tensors | None:
     """Operands that reveal the applied pads or crops in one call, or None when nothing can be probed.
 
     Input channel 0 of every batch item holds the encoded positions, the kernel is a single
-    1 at `tap` between input channel 0 and output channel 0, the bias is 0. A batch of 0 is
+    1 at `tap` between input channel 0 and output channel 0 (separable: and a pointwise 1 from
+    depthwise channel 0 to output channel 0), the bias is 0. A batch of 0 is
     probed with one item: pads do not depend on the batch.
     """
     shape = (max(conv.batch_size, 1), *input_shape(conv)[1:])
-    if min(shape) == 0 or min(weight_shape(conv)) == 0:
+    if min(shape) == 0 or min(weight_shape(conv)) == 0 or min(pointwise_shape(conv) or (1,)) == 0:
         return None
     dtype = NUMPY[probe_dtype(conv.dtype, geometry.probe_max(conv.input_size))]
     x = np.zeros(shape, dtype=dtype)
@@ -87,4 +98,8 @@ def probe_tensors(conv: Conv, tap: tuple[int, ...]) -> Tensors | None:
     w = np.zeros(weight_shape(conv), dtype=dtype)
     w[(0, 0, *tap)] = 1
     b = np.zeros(conv.out_channels, dtype=dtype) if conv.bias else None
-    return Tensors(x, w, b)
+    pointwise, pw = pointwise_shape(conv), None
+    if pointwise is not None:
+        pw = np.zeros(pointwise, dtype=dtype)
+        pw[(0,) * len(pointwise)] = 1
+    return Tensors(x, w, b, pw)

@@ -3,16 +3,18 @@
 `data:` names a kind for every operand (`data: integers`), or one per operand
 (`{input: arange, weights: normal}`), or arrays: an inline list (nested, numbers) or a key of an
 `.npz` file beside the case file (`{input: x.npz:x, weights: x.npz:w, bias: x.npz:b}`). The bias
-is filled like the weights unless `bias:` names its own source. Kinds:
+and separable's pointwise kernel are filled like the weights unless `bias:` or `pointwise:` names
+its own source. Kinds:
 
 normal    standard normal, from the case's seed
 uniform   uniform on [-1, 1), from the seed
 integers  uniform integers -4 ... 4, from the seed
 ones      every element 1
 arange    1, 2, 3, ... in C order over the operand's own shape (input N C spatial..., weights
-          (out, in/groups, *k) or (in, out/groups, *k), bias (out,)): the seed documents' 1..9 input
+          (out, in/groups, *k) or (in, out/groups, *k), pointwise (out, in*m, 1, ...), bias (out,)):
+          the seed documents' 1..9 input
 
-Drawn in the order input, weights, bias from one generator, so the same seed gives the same
+Drawn in the order input, weights, pointwise (separable only), bias from one generator, so the same seed gives the same
 arrays on every machine; an explicit operand draws nothing. Shapes, files and keys are checked
 where the case file is read (cases/casefile.py), with the line.
 """
@@ -67,6 +69,7 @@ class DataSpec(BaseModel):
 
     input: Source = "normal"
     weights: Source = "normal"
+    pointwise: Source | None = None  # separable's 1x1 kernel; None: filled like the weights
     bias: Source | None = None  # None: filled like the weights
 
 

@@ -2,8 +2,11 @@
 
 `conv` is cross-correlation (what every framework calls convolution), `convolve` the same
 with the kernel flipped on every spatial axis, `conv_transpose` the gradient of `conv`
-with respect to its input. Weights are framework-neutral: (out, in/groups, *k) for conv and
-convolve, (in, out/groups, *k) for conv_transpose, as torch stores them.
+with respect to its input, `separable` a depthwise conv (each input channel with its own
+depth_multiplier kernels, no bias) then a 1x1 conv to out_channels with the bias (Keras'
+SeparableConv). Weights are framework-neutral: (out, in/groups, *k) for conv and convolve,
+(in, out/groups, *k) for conv_transpose, as torch stores them; separable has two, the
+depthwise (in*m, 1, *k) and the pointwise (out, in*m, 1, ...), as torch's two modules hold them.
 """
 
 from __future__ import annotations
@@ -21,11 +24,35 @@ NUMPY_PAD_MODES: dict[str, Any] = {"zeros": "constant", "reflect": "reflect", "r
 
 
 def weight_shape(conv: Conv) -> tuple[int, ...]:
-    """With groups that do not divide the channels, the floor (the case is invalid then)."""
+    """With groups that do not divide the channels, the floor (the case is invalid then); separable: the
+    depthwise kernel."""
     groups = conv.groups if conv.groups > 0 else 1
+    if conv.op == "separable":
+        return (conv.in_channels * conv.depth_multiplier, 1, *conv.kernel_size)
     if conv.op == "conv_transpose":
         return (conv.in_channels, conv.out_channels // groups, *conv.kernel_size)
     return (conv.out_channels, conv.in_channels // groups, *conv.kernel_size)
+
+
+def pointwise_shape(conv: Conv) -> tuple[int, ...] | None:
+    """separable's 1x1 kernel (out, in*m, 1, ...); None for the one-kernel ops."""
+    if conv.op != "separable":
+        return None
+    return (conv.out_channels, conv.in_channels * conv.depth_multiplier, *(1,) * conv.rank)
+
+
+def separable_stages(conv: Conv) -> tuple[Conv, Conv]:
+    """separable as the two convolutions it is: the depthwise one (groups = in, no bias), then the
+    pointwise 1x1 one (valid, stride 1, the bias) on the depthwise output."""
+    middle = conv.in_channels * conv.depth_multiplier
+    depthwise = conv.model_copy(update={"op": "conv", "out_channels": middle, "groups": conv.in_channels,
+                                        "bias": False, "depth_multiplier": 1})
+    size = output_spatial(depthwise) or conv.input_size
+    ones = (1,) * conv.rank
+    pointwise = conv.model_copy(update={"op": "conv", "in_channels": middle, "input_size": size, "kernel_size": ones,
+                                        "stride": ones, "dilation": ones, "padding": "valid", "padding_mode": "zeros",
+                                        "depth_multiplier": 1})
+    return depthwise, pointwise
 
 
 def input_shape(conv: Conv) -> tuple[int, ...]:
@@ -33,13 +60,30 @@ def input_shape(conv: Conv) -> tuple[int, ...]:
 
 
 def terms(conv: Conv) -> int:
-    """n: products summed into one output element at most (prod(k) * in/groups), +1 for the bias."""
+    """n: products summed into one output element at most (prod(k) * in/groups), +1 for the bias;
+    separable: the depthwise sum's prod(k), then the pointwise sum's in*m (`bounds` composes the two)."""
+    if conv.op == "separable":
+        return math.prod(conv.kernel_size) + conv.in_channels * conv.depth_multiplier + int(conv.bias)
     groups = conv.groups if conv.groups > 0 else 1
     return math.prod(conv.kernel_size) * (conv.in_channels // groups) + int(conv.bias)
 
 
+def stages(conv: Conv) -> int:
+    """Sums computed one after the other, each result rounded before the next reads it."""
+    return 2 if conv.op == "separable" else 1
+
+
+def gradient_names(conv: Conv) -> tuple[str, ...]:
+    """The gradients a backward pass compares: dL/dx, of every kernel, and of the bias when there is one."""
+    kernels = ("dw", "dpw") if conv.op == "separable" else ("dw",)
+    return ("dx", *kernels, *(("db",) if conv.bias else ()))
+
+
 def expected_param_count(conv: Conv) -> int:
-    """prod(k) * in * out / groups + bias * out, for every op."""
+    """prod(k) * in * out / groups + bias * out; separable: in*m*prod(k) + out*in*m + bias * out."""
+    if conv.op == "separable":
+        middle = conv.in_channels * conv.depth_multiplier
+        return middle * math.prod(conv.kernel_size) + conv.out_channels * middle + conv.bias * conv.out_channels
     groups = conv.groups if conv.groups > 0 else 1
     return math.prod(conv.kernel_size) * (conv.in_channels // groups) * conv.out_channels + conv.bias * conv.out_channels
 

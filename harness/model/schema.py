@@ -26,7 +26,7 @@ from ..problems import VALUE_CUTOFF, did_you_mean, shown
 from .datasource import DataSpec, data_spec
 from .expectation import Expectation
 
-OPS: tuple[str, ...] = ("conv", "conv_transpose", "convolve")
+OPS: tuple[str, ...] = ("conv", "conv_transpose", "convolve", "separable")
 PADDING_WORDS: tuple[str, ...] = ("valid", "same", "same_lower", "full", "causal")
 KERAS_ALIASES: dict[str, str] = {
     "filters": "out_channels",
@@ -35,7 +35,7 @@ KERAS_ALIASES: dict[str, str] = {
     "use_bias": "bias",
 }
 
-Op = Literal["conv", "conv_transpose", "convolve"]
+Op = Literal["conv", "conv_transpose", "convolve", "separable"]
 DType = Literal["float16", "bfloat16", "float32", "float64"]
 PaddingMode = Literal["zeros", "reflect", "replicate", "circular"]
 Layout = Literal["channels_last", "channels_first"]
@@ -126,6 +126,20 @@ def _batch(value: Any) -> Any:
     return None if value is None or value == "none" else value
 
 
+def _groups(value: Any, info: ValidationInfo) -> Any:
+    if value != 1 and info.data.get("op") == "separable":
+        raise ValueError("separable has no groups: its depthwise part groups by input channel, its 1x1 part not"
+                         " at all (Keras' SeparableConv has no groups argument)")
+    return value
+
+
+def _depth_multiplier(value: Any, info: ValidationInfo) -> Any:
+    if value != 1 and info.data.get("op") != "separable":
+        raise ValueError("depth_multiplier applies to op: separable only (a depthwise conv is groups: in_channels"
+                         " with out_channels = depth_multiplier * in_channels)")
+    return value
+
+
 def _padding_mode(value: Any, info: ValidationInfo) -> Any:
     if value != "zeros" and info.data.get("op") == "conv_transpose":
         raise ValueError("conv_transpose crops its output; padding_mode applies to conv and convolve only")
@@ -179,7 +193,8 @@ class Conv(_Frozen):
     output_padding: OutputPadding = None  # conv_transpose: None (absent) differs from 0 under 'same' (docs/cases.md)
     output_size: OutputSize = None  # conv_transpose: the output length per axis; picks output_padding when read
     padding_mode: Annotated[PaddingMode, BeforeValidator(_padding_mode)] = "zeros"
-    groups: Count = 1
+    groups: Annotated[Count, BeforeValidator(_groups)] = 1
+    depth_multiplier: Annotated[int, Field(ge=1, strict=True), BeforeValidator(_depth_multiplier)] = 1  # separable
     bias: Annotated[bool, Field(strict=True)] = True
     dtype: DType = "float32"
     layout: Layout = "channels_last"

@@ -30,7 +30,7 @@ def failure_text(case: Case, row: dict[str, Any], others: dict[str, dict[str, An
     if row.get("reason"):
         lines.append(f"  recorded reason: {row['reason']}")
     if row.get("mismatch_on") and backward:
-        ratios = ", ".join(f"{g} {row[f'{g}_err_bound_ratio']:.3g}" for g in ("dx", "dw", "db")
+        ratios = ", ".join(f"{g} {row[f'{g}_err_bound_ratio']:.3g}" for g in ("dx", "dw", "dpw", "db")
                            if row.get(f"{g}_err_bound_ratio") is not None)
         lines.append(f"  mismatch on: {row['mismatch_on']}  (err_bound_ratio of each gradient: {ratios or 'none'})")
     elif row.get("mismatch_on"):

@@ -60,6 +60,7 @@ class Row:
     device: str | None = None
     dx_err_bound_ratio: float | None = None
     dw_err_bound_ratio: float | None = None
+    dpw_err_bound_ratio: float | None = None  # separable's pointwise kernel
     db_err_bound_ratio: float | None = None
     diagnosis: str | None = None  # why a forward mismatch happened (harness/judge/diagnose.py)
     diagnosis_detail: str | None = None

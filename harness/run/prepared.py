@@ -36,7 +36,7 @@ class Made:
     def gradients(self, case: Case) -> dict[str, Gradient] | None:
         if self.grads is None and self.tensors is not None and self.ref.out is not None:
             g = cotangent(case, self.ref.out.shape, case.seed)
-            self.grads = reference_gradients(case, self.tensors.input, self.tensors.weights, g)
+            self.grads = reference_gradients(case, self.tensors.input, self.tensors.weights, g, self.tensors.pointwise)
         return self.grads
 
 

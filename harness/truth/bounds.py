@@ -10,6 +10,12 @@ bias is added (u_out |c|) and y is rounded once more (u_out |y|). A precision mo
 operands to u_in before multiplying (TF32) makes each product carry (1 + u_in)^2 - 1 = 2 u_in + u_in^2
 relative error more, which the sum then accumulates: (gamma_n + (2 u_in + u_in^2)(1 + gamma_n)) A.
 
+Two sums in turn (`stages`: separable's depthwise then pointwise), the first rounded to the output
+dtype before the second reads it: each product of x, w and pw then carries the factors of both sums,
+(1 + gamma_a)(1 + gamma_b) <= 1 + gamma_(a+b) (Higham, Lemma 3.3), one rounding (1 + u_out) between
+them, and the input roundoff of both: ((1 + gamma_n)(1 + u_in)^(2 stages)(1 + u_out)^(stages - 1) - 1) A,
+with n both sums' terms and A = |pw| (*) (|w| (*) |x|) + |b|.
+
 Gradients (`gradient`): the same accumulation model, so a gradient summed in half precision fails
 exactly as a forward pass would: gamma_n A + u_out |g|, n the most products in one element. A
 reflect, replicate or circular pad adjoint adds the k padded positions that fold onto one input
@@ -38,21 +44,25 @@ def gamma(n: int, u: float) -> float:
 
 
 def forward(terms: int, dtype: str, abs_conv: np.ndarray, no_bias: np.ndarray, out: np.ndarray,
-            precision: str | None = None, u_acc: float | None = None, u_out: float | None = None) -> np.ndarray:
+            precision: str | None = None, u_acc: float | None = None, u_out: float | None = None,
+            stages: int = 1) -> np.ndarray:
     """The forward bound, elementwise. `precision` names a reduced mode (tf32); `u_acc` and `u_out`
     replace the dtype's accumulation and output roundoffs (what diagnosis asks: half accumulation)."""
     g = gamma(terms, accumulation_roundoff(dtype) if u_acc is None else u_acc)
     u_in = INPUT_ROUNDOFF.get(precision or "", 0.0)
     u_out = UNIT_ROUNDOFF[dtype] if u_out is None else u_out
-    return np.asarray((g + (2 * u_in + u_in * u_in) * (1 + g)) * abs_conv + u_out * (np.abs(no_bias) + np.abs(out)))
+    relative = g + (1 + g) * ((1 + u_in) ** (2 * stages) * (1 + u_out) ** (stages - 1) - 1)  # exact for one stage
+    return np.asarray(relative * abs_conv + u_out * (np.abs(no_bias) + np.abs(out)))
 
 
 def gradient(terms: int, dtype: str, value: np.ndarray, abs_value: np.ndarray, folds: int = 1,
-             u_acc: float | None = None) -> np.ndarray:
-    """A gradient's bound, elementwise: gamma_n A + u_out |g| + (folds - 1) u_out A."""
+             u_acc: float | None = None, stages: int = 1) -> np.ndarray:
+    """A gradient's bound, elementwise: gamma_n A + u_out |g| + (folds - 1) u_out A (two stages: the
+    rounding between them as in `forward`)."""
     u_out = UNIT_ROUNDOFF[dtype]
     g = gamma(terms, accumulation_roundoff(dtype) if u_acc is None else u_acc)
-    return np.asarray(g * abs_value + u_out * (np.abs(value) + (folds - 1) * abs_value))
+    relative = g + (1 + g) * ((1 + u_out) ** (stages - 1) - 1)
+    return np.asarray(relative * abs_value + u_out * (np.abs(value) + (folds - 1) * abs_value))
 
 
 def error_bound(case: Case, ref: Reference, precision: str | None = None) -> np.ndarray:
@@ -61,4 +71,5 @@ def error_bound(case: Case, ref: Reference, precision: str | None = None) -> np.
     assert ref.abs_conv is not None and ref.no_bias is not None and ref.out is not None
     if case.tolerance is not None:
         return np.asarray(case.tolerance.atol + case.tolerance.rtol * np.abs(ref.out))
-    return forward(ops.terms(case), case.dtype, ref.abs_conv, ref.no_bias, ref.out, precision)
+    return forward(ops.terms(case), case.dtype, ref.abs_conv, ref.no_bias, ref.out, precision,
+                   stages=ops.stages(case))

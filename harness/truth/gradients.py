@@ -6,6 +6,8 @@ conv:           dx is the transposed convolution of g with w, folded back throug
 convolve:       conv with the flipped kernel; dw is flipped back.
 conv_transpose: the roles swap: dx correlates g (placed back into the full output) with w,
                 dw correlates x with it, db sums g.
+separable:      the chain rule through its two convolutions: the pointwise one's gradients (dz,
+                dpw, db), then the depthwise one's for the cotangent dz (dx, dw); A through both.
 Each gradient comes with A (the same computation on absolute values) and n (the most products
 summed into one element), so its bound is gamma_n * A + u_out * (|ref| + (folds - 1) * A) (harness/truth/bounds.py).
 """
@@ -26,8 +28,6 @@ from ..model.schema import Conv
 from . import bounds, deadline
 from .reference import _correlate, _transpose
 
-NAMES = ("dx", "dw", "db")
-
 
 @dataclass(frozen=True)
 class Gradient:
@@ -35,10 +35,11 @@ class Gradient:
     abs_value: np.ndarray  # A: the same computation on absolute values
     terms: int  # n: products summed into one element at most
     folds: int = 1  # pad positions folded into one input position (1 without a pad adjoint)
+    stages: int = 1  # sums in turn, the first rounded before the second (separable)
 
     def bound(self, conv: Conv, u_acc: float | None = None) -> np.ndarray:
         """`bounds.gradient`: the forward pass's accumulation model, folds counted only where they fold."""
-        return bounds.gradient(self.terms, conv.dtype, self.value, self.abs_value, self.folds, u_acc)
+        return bounds.gradient(self.terms, conv.dtype, self.value, self.abs_value, self.folds, u_acc, self.stages)
 
 
 def cotangent(conv: Conv, shape: tuple[int, ...], seed: int) -> np.ndarray:
@@ -88,11 +89,15 @@ def _weight_grad(inputs: np.ndarray, grads: np.ndarray, groups: int, kernel: tup
     return result
 
 
-def reference_gradients(conv: Conv, x: np.ndarray, w: np.ndarray, g: np.ndarray) -> dict[str, Gradient]:
-    """dx, dw, db of L = sum(y * g) in float64 (the case must be valid, g of the output's shape)."""
+def reference_gradients(conv: Conv, x: np.ndarray, w: np.ndarray, g: np.ndarray,
+                        pointwise: np.ndarray | None = None) -> dict[str, Gradient]:
+    """dx, dw (dpw), db of L = sum(y * g) in float64 (the case must be valid, g of the output's shape)."""
     pads = ops.pads(conv)
     assert pads is not None
     x, w, g = x.astype(np.float64), w.astype(np.float64), g.astype(np.float64)
+    if conv.op == "separable":
+        assert pointwise is not None
+        return _separable_gradients(conv, x, w, pointwise.astype(np.float64), g, pads)
     reduce = tuple(i for i in range(g.ndim) if i != 1)
     n, spatial_out = g.shape[0], math.prod(g.shape[2:])
     db = Gradient(g.sum(axis=reduce), np.abs(g).sum(axis=reduce), n * spatial_out)
@@ -145,3 +150,23 @@ def _transpose_gradients(conv: Conv, x: np.ndarray, w: np.ndarray, g: np.ndarray
     per_group_out = conv.out_channels // conv.groups
     return {"dx": Gradient(dx, dx_abs, math.prod(conv.kernel_size) * per_group_out),
             "dw": Gradient(dw, dw_abs, x.shape[0] * math.prod(conv.input_size))}
+
+
+def _separable_gradients(conv: Conv, x: np.ndarray, w: np.ndarray, pw: np.ndarray, g: np.ndarray,
+                         pads: geometry.Pads) -> dict[str, Gradient]:
+    """The pointwise convolution's gradients for g, then the depthwise one's for its dz; each A is the
+    same chain on absolute values (so it composes both stages), n both stages' terms."""
+    depthwise, one_by_one = ops.separable_stages(conv)
+    padded = np.pad(x, ((0, 0), (0, 0), *pads), mode=ops.NUMPY_PAD_MODES[conv.padding_mode])
+    z, abs_z = _correlate(padded, w, depthwise)
+    outer = reference_gradients(one_by_one, z, pw, g)
+    outer_abs = reference_gradients(one_by_one, abs_z, np.abs(pw), np.abs(g))
+    inner = reference_gradients(depthwise, x, w, outer["dx"].value)
+    inner_abs = reference_gradients(depthwise, np.abs(x), np.abs(w), outer_abs["dx"].value)
+    dz_terms = outer["dx"].terms
+    grads = {"dx": Gradient(inner["dx"].value, inner_abs["dx"].value, dz_terms + inner["dx"].terms,
+                            inner["dx"].folds, stages=2),
+             "dw": Gradient(inner["dw"].value, inner_abs["dw"].value, dz_terms + inner["dw"].terms, stages=2),
+             "dpw": Gradient(outer["dw"].value, outer_abs["dw"].value, math.prod(conv.kernel_size) + outer["dw"].terms,
+                             stages=2)}
+    return {**grads, **({"db": outer["db"]} if conv.bias else {})}

@@ -4,7 +4,8 @@ One pass gives the output before bias `c`, the output `c + bias`, and the same c
 on absolute values `A` that the error bound needs. Work is one BLAS matmul per kernel tap
 over a chunk of the batch, so extra memory stays bounded on large inputs. `conv_transpose`
 scatters each input element to `i*s + tap*d` of the full output, then extends it by
-output_padding and crops it (a negative high crop extends it with zeros).
+output_padding and crops it (a negative high crop extends it with zeros). `separable` is its
+two convolutions in turn, A composed through both: |pw| (*) (|w| (*) |x|).
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def reference(conv: Conv, tensors: Tensors) -> Reference:
         if conv.op == "convolve":
             w = np.flip(w, axis=tuple(range(2, w.ndim)))
         x = np.pad(x, ((0, 0), (0, 0), *requested), mode=ops.NUMPY_PAD_MODES[conv.padding_mode])
-        c, a = _correlate(x, w, conv)
+        c, a = _separable(x, w, tensors.pointwise, conv) if conv.op == "separable" else _correlate(x, w, conv)
         pads = tuple(
             (low, geometry.consumed_high(conv.input_size[ax], conv.kernel_size[ax], conv.stride[ax],
                                          conv.dilation[ax], low, c.shape[2 + ax]))
@@ -103,6 +104,15 @@ def _correlate(x: np.ndarray, w: np.ndarray, conv: Conv) -> tuple[np.ndarray, np
             c[start:start + step] += wg[index] @ patch
             a[start:start + step] += wg_abs[index] @ np.abs(patch)
     return c.reshape(n, out_ch, *out), a.reshape(n, out_ch, *out)
+
+
+def _separable(x: np.ndarray, w: np.ndarray, pointwise: np.ndarray | None, conv: Conv) -> tuple[np.ndarray, np.ndarray]:
+    """The depthwise correlation of the padded input, then the pointwise one of its result."""
+    assert pointwise is not None
+    depthwise, one_by_one = ops.separable_stages(conv)
+    z, abs_z = _correlate(x, w, depthwise)
+    pw = pointwise.astype(np.float64)
+    return _correlate(z, pw, one_by_one)[0], _correlate(abs_z, pw, one_by_one)[1]
 
 
 def _transpose(x: np.ndarray, w: np.ndarray, conv: Conv, crops: geometry.Pads) -> tuple[np.ndarray, np.ndarray]:

@@ -54,6 +54,10 @@ VALID_CONFIGS: dict[str, dict[str, Any]] = {
     "transpose-1d-same": {"op": "conv_transpose", "input_size": [5], "stride": 2, "padding": "same"},
     "transpose-3d-same": {"op": "conv_transpose", "input_size": [3, 4, 3], "stride": 2, "padding": "same"},
     "transpose-2d-dilated": {"op": "conv_transpose", "dilation": 2, "padding": 2},
+    "separable-same": {"op": "separable", "in_channels": 3, "out_channels": 4, "depth_multiplier": 2, "padding": "same"},
+    "separable-1d-strided-dilated": {"op": "separable", "input_size": [11], "kernel_size": 3, "stride": 2,
+                                     "dilation": 2, "depth_multiplier": 3, "padding": [[2, 1]]},
+    "separable-reflect-no-bias": {"op": "separable", "padding": 1, "padding_mode": "reflect", "bias": False},
 }
 
 
@@ -88,7 +92,8 @@ def backward_row(adapter: str, fields: dict[str, Any]) -> Row:
     assert outcome.backward is not None
     grads = None
     if ref.out is not None:
-        grads = reference_gradients(case, tensors.input, tensors.weights, cotangent(case, ref.out.shape, case.seed))
+        grads = reference_gradients(case, tensors.input, tensors.weights, cotangent(case, ref.out.shape, case.seed),
+                                    tensors.pointwise)
     return judge_backward(case, bool(ref.invalid), grads, outcome.backward)
 
 

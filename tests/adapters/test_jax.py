@@ -9,7 +9,7 @@ pytest.importorskip("jax")
 from battery import HALF, VALID_CONFIGS, assert_matches, pads_of, run
 
 EMULATED = {"reflect", "reflect-asymmetric", "replicate", "circular", "reflect-same", "convolve-2d-asymmetric",
-            "convolve-1d-full", "convolve-1-tap"}
+            "convolve-1d-full", "convolve-1-tap", "separable-reflect-no-bias"}
 
 
 @pytest.mark.parametrize("name", list(VALID_CONFIGS))

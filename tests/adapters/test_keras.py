@@ -16,7 +16,7 @@ NATIVE = {"valid", "valid-stride2-odd", "same-odd-kernel", "same-even-kernel", "
           "dilation-same", "groups", "depthwise", "depthwise-multiplier", "one-by-one", "no-bias", "float16",
           "bfloat16", "float64", "channels-first-bfloat16", "batch-0", "in-channels-0", "integers", "1d-same-even",
           "1d-causal", "3d-same-stride1", "3d-valid-stride2", "transpose-2d-valid", "transpose-1d-same",
-          "transpose-3d-same"}
+          "transpose-3d-same", "separable-same"}
 DIFFERS = {"replicate", "circular", "batch-0", "in-channels-0"}
 # oneDNN's bfloat16 kernels need AVX512F; elsewhere TensorFlow falls back to Eigen (harness/quiet.py)
 EIGEN_BFLOAT16 = "avx512f" not in cpu_flags()

@@ -10,7 +10,7 @@ pytest.importorskip("onnx")
 from battery import VALID_CONFIGS, assert_matches, pads_of, run
 
 EMULATED = {"reflect", "reflect-asymmetric", "replicate", "circular", "reflect-same", "convolve-2d-asymmetric",
-            "convolve-1d-full", "convolve-1-tap"}
+            "convolve-1d-full", "convolve-1-tap", "separable-reflect-no-bias"}
 REFUSED = {"dilation-same", "bfloat16", "channels-first-bfloat16", "in-channels-0", "float64"}
 
 

@@ -16,7 +16,7 @@ REFUSED = {"float16", "bfloat16", "channels-first-bfloat16"}
 
 
 @pytest.mark.parametrize("name", [n for n in VALID_CONFIGS if n not in SAME_LOWER | REFUSED
-                                  and not n.startswith("transpose")])
+                                  and not n.startswith(("transpose", "separable"))])
 def test_valid_configurations_match(name: str) -> None:
     assert_matches("scipy", VALID_CONFIGS[name], "native" if name in NATIVE else "emulated")
 
@@ -34,10 +34,11 @@ def test_same_with_stride_goes_through_np_pad() -> None:
     assert (row.status, row.realization, pads_of(row)) == ("match", "emulated", (1, 2, 1, 2))
 
 
-def test_float16_is_refused_and_transposed_unsupported() -> None:
+def test_float16_is_refused_and_transposed_and_separable_unsupported() -> None:
     assert run("scipy", dtype="float16").error_message == "Unsupported type"
-    row = run("scipy", op="conv_transpose")
-    assert row.status == "unsupported" and "no conv_transpose" in row.error_message
+    for op in ("conv_transpose", "separable"):
+        row = run("scipy", op=op)
+        assert row.status == "unsupported" and f"no {op}" in row.error_message
 
 
 

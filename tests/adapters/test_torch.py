@@ -9,7 +9,8 @@ pytest.importorskip("torch")
 from battery import HALF, VALID_CONFIGS, assert_matches, pads_of, run
 
 EMULATED = {"same-lower", "asymmetric-pads", "channels-first", "reflect-asymmetric", "circular", "1d-causal",
-            "convolve-2d-asymmetric", "convolve-1d-full", "convolve-1-tap", "transpose-1d-same", "transpose-3d-same"}
+            "convolve-2d-asymmetric", "convolve-1d-full", "convolve-1-tap", "transpose-1d-same", "transpose-3d-same",
+            "separable-1d-strided-dilated"}
 DIFFERS = {"in-channels-0": "shape"}  # torch returns 0 output channels for 0 input channels
 
 

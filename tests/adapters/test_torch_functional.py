@@ -10,7 +10,7 @@ from battery import HALF, VALID_CONFIGS, assert_matches, run
 
 EMULATED = {"same-lower", "asymmetric-pads", "channels-first", "reflect", "reflect-asymmetric", "replicate",
             "circular", "reflect-same", "1d-causal", "convolve-2d-asymmetric", "convolve-1d-full", "convolve-1-tap",
-            "transpose-1d-same", "transpose-3d-same"}
+            "transpose-1d-same", "transpose-3d-same", "separable-1d-strided-dilated", "separable-reflect-no-bias"}
 DIFFERS = {"in-channels-0": "shape"}  # like the modules: 0 output channels for 0 input channels
 
 

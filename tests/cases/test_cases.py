@@ -189,7 +189,15 @@ BROKEN_FIELDS: list[tuple[str, ...]] = [
                                "conv_transpose takes valid, same, same_lower or explicit crops"),
     ("    op: conv_transpose\n    padding_mode: reflect\n", "8: case 'base': padding_mode: conv_transpose crops its "
                                "output; padding_mode applies to conv and convolve only (got 'reflect')"),
-    ("    op: deconv\n", "7: case 'base': op: Input should be 'conv', 'conv_transpose' or 'convolve' (got 'deconv')"),
+    ("    depth_multiplier: 2\n", "7: case 'base': depth_multiplier: depth_multiplier applies to op: separable only (a "
+                                 "depthwise conv is groups: in_channels with out_channels = depth_multiplier * "
+                                 "in_channels) (got 2)"),
+    ("    op: separable\n    groups: 2\n", "8: case 'base': groups: separable has no groups: its depthwise part groups "
+                                         "by input channel, its 1x1 part not at all (Keras' SeparableConv has no groups "
+                                         "argument) (got 2)"),
+    ("    op: separable\n    depth_multiplier: 0\n", "8: case 'base': depth_multiplier: Input should be greater than or "
+                                                   "equal to 1 (got 0)"),
+    ("    op: deconv\n", "7: case 'base': op: Input should be 'conv', 'conv_transpose', 'convolve' or 'separable' (got 'deconv')"),
     ("    expect: {torch: {status: error, message: '(unclosed'}}\n", "7: case 'base': expect.torch.message: not a "
                                "valid regular expression: missing ), unterminated subpattern at position 0 "
                                "(got '(unclosed')"),

@@ -85,6 +85,7 @@ def test_an_npz_beside_the_case_file_is_read_from_any_folder(tmp_path: Path) -> 
     ("{input: arrays/x.npz:w}", 8, "data.input: expected shape 1x2x5x4 for this case, got 3x2x3x3"),
     ("{weights: [[1, 2]]}", 8, "data.weights: expected shape 3x2x3x3 for this case, got 1x2"),
     ("{weights: [[1, true]]}", 8, "data.weights: an inline array holds numbers and lists only, got True"),
+    ("{pointwise: [[1]]}", 8, "data.pointwise: only op: separable has a pointwise kernel; this case is op: conv"),
     ("{input: normall}", 8, "data.input: expected one of normal, uniform, integers, ones, arange, FILE.npz:KEY or "
                             "an inline list, got 'normall' (did you mean 'normal'?)"),
 ])
@@ -94,6 +95,21 @@ def test_what_is_wrong_with_an_array_is_said_at_its_line(tmp_path: Path, data: s
                                        f"data: {data}"))
     problems = [str(p) for p in load_cases([path]).problems]
     assert any(f":{line}: case 'from-npz': {message}" in p for p in problems), problems
+
+
+def test_separable_takes_its_two_kernels_inline_and_computes_them_by_hand(tmp_path: Path) -> None:
+    """Depthwise [1, -1] per channel (multiplier 1), pointwise [2, 3]: y = 2 (x0[i] - x0[i+1]) + 3 (x1[i] - x1[i+1]) + 0.5."""
+    text = INLINE.replace("in_channels: 1", "in_channels: 2").replace("id: inline", "id: sep\n    op: separable").replace(
+        "      input: [[[0, 1, 2, 3]]]\n      weights: [[[1, -1]]]",
+        "      input: [[[0, 1, 2, 3], [0, 2, 4, 6]]]\n      weights: [[[1, -1]], [[1, -1]]]\n      pointwise: [[[2], [3]]]")
+    result = load_cases([write(tmp_path, text)])
+    assert not result.problems, result.problems
+    (case,) = result.cases
+    out = reference(case, make_tensors(case, case.seed)).out
+    assert out is not None and out.tolist() == [[[-7.5, -7.5, -7.5]]]  # 2 * -1 + 3 * -2 + 0.5
+    wrong = write(tmp_path / "wrong", text.replace("pointwise: [[[2], [3]]]", "pointwise: [[2, 3]]"))
+    problems = [str(p) for p in load_cases([wrong]).problems]
+    assert any("data.pointwise: expected shape 1x2x1 for this case, got 1x2" in p for p in problems), problems
 
 
 def test_a_bias_array_for_a_case_without_bias_is_refused(tmp_path: Path) -> None:

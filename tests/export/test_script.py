@@ -36,10 +36,11 @@ if "avx512f" not in cpu_flags():  # TensorFlow's bfloat16 falls back to Eigen, w
 
 
 def operands(case):
+    """The operands as a script gets them from data.npz: bfloat16 as float32, separable's w as its pair."""
     t = make_tensors(case, case.seed)
     plain = [None if a is None else (a.astype(np.float32) if a.dtype.name == "bfloat16" else a)
-             for a in (t.input, t.weights, t.bias)]
-    return t, plain
+             for a in (t.input, t.weights, t.bias, t.pointwise)]
+    return t, plain[:3] if t.pointwise is None else [plain[0], (plain[1], plain[3]), plain[2]]
 
 
 @pytest.mark.parametrize("adapter", [a for a in BUILT_IN if get_adapter(a).available()])
@@ -52,7 +53,7 @@ def test_every_port_program_computes_the_reference(adapter: str) -> None:
         try:
             text = port_program(case, get_adapter(adapter))
         except Unsupported:
-            assert adapter == "scipy" and case.op == "conv_transpose", name
+            assert adapter == "scipy" and case.op in ("conv_transpose", "separable"), name
             continue
         t, plain = operands(case)
         ref = reference(case, t)

@@ -32,7 +32,7 @@ SPEC_COLUMNS = (  # the documented results.csv contract (docs/reports.md), in th
     "pad_top, pad_bottom, pad_left, pad_right, ref_pad_top, ref_pad_bottom, ref_pad_left, ref_pad_right, "
     "pad_asymmetric, param_count, expected_param_count, max_abs_err, max_rel_err, err_bound_ratio, error_type, "
     "error_message, reason, seconds, framework_version, op, rank, pad_front, pad_back, ref_pad_front, ref_pad_back, "
-    "pass, precision, strict_err_bound_ratio, device, dx_err_bound_ratio, dw_err_bound_ratio, db_err_bound_ratio"
+    "pass, precision, strict_err_bound_ratio, device, dx_err_bound_ratio, dw_err_bound_ratio, dpw_err_bound_ratio, db_err_bound_ratio"
 ).split(", ")
 
 
