@@ -82,6 +82,10 @@ def parser() -> argparse.ArgumentParser:
     fuzzing.add_argument("--seed", type=int, default=0, help="the same seed finds the same cases")
     fuzzing.add_argument("-a", "--adapters", help="comma-separated adapters (default: all)")
     fuzzing.add_argument("-o", "--output", default=f"{DEFAULT_CASES}/found", help="where found cases go")
+    fuzzing.add_argument("--from", dest="start", nargs="+", metavar="PATH",
+                         help="search the neighbours of these cases (files or folders): a few fields changed")
+    fuzzing.add_argument("--allow-empty", action="store_true",
+                         help="draw sizes from 0, not 1 (empty tensors: refusals more than wrong values)")
     fuzzing.set_defaults(func=cmd_fuzz)
 
     adapters = sub.add_parser("adapters", help="list the registered adapters (imports no framework)")

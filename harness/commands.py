@@ -120,16 +120,26 @@ def cmd_port(args: argparse.Namespace) -> int:
 
 
 def cmd_fuzz(args: argparse.Namespace) -> int:
-    from .fuzz import fuzz
+    from .fuzz.campaign import fuzz
+    from .fuzz.kinds import SEVERITIES
+    from .fuzz.strategy import base_fields
 
     options.environment_options()
     seconds = options.duration(args.time, "--time")
     assert seconds is not None
     only = _adapters_option(args.adapters)
+    bases: tuple[dict[str, object], ...] = ()
+    if args.start is not None:  # fuzz --from: neighbours of these cases
+        result = _load(args.start)
+        _nothing_selected(result, args.start)
+        if result.problems:
+            return 2
+        bases = tuple(base_fields(case) for case in result.cases)
     with outfolder.locked(Path(args.output)):  # two fuzzers would write the same found-N files
         found = fuzz(seconds, args.seed, only, Path(args.output), [DEFAULT_CASES], Path(DEFAULT_REPORTS) / "repro",
-                     Path(DEFAULT_REPORTS) / "results.csv")
-    print(f"{len(found)} new kind(s) of divergence" + "".join(f"\n  {path}" for path in found))
+                     Path(DEFAULT_REPORTS) / "results.csv", allow_empty=args.allow_empty, bases=bases)
+    print(f"{len(found)} new kind(s) of divergence, worst first"
+          + "".join(f"\n  {f.path}  [{SEVERITIES[f.severity]}] {f.what}" for f in found))
     return 0
 
 

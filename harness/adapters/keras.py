@@ -1,13 +1,12 @@
 """Keras 3 layers, eagerly, on TensorFlow (`keras`), JAX (`keras-jax`) and torch (`keras-torch`).
 
-The layers a Keras user writes: `Conv1D/2D/3D`, `DepthwiseConv1D/2D` when
-`groups == in_channels > 1` (its `depth_multiplier` is out/in), and `Conv1D/2D/3DTranspose`
-(their `output_padding`; they have no `groups`), `SeparableConv1D/2D` for separable. Native: 'valid', 'same' and 1-D 'causal'
-with zero padding; other pads go through `keras.ops.pad`, which on TensorFlow knows only
-the constant, reflect and symmetric modes, so torch's 'replicate' and 'circular' are
-unsupported. Transposed crops other than 'valid' and 'same' are cut from the full output.
-An absent `output_padding` is passed as Keras' default `None`, a given one (0 included) as given. Each backend
-runs in its own worker process (KERAS_BACKEND is read once, when keras is imported).
+The layers a Keras user writes: `Conv1D/2D/3D`, `DepthwiseConv1D/2D` when `groups == in_channels > 1`
+(`depth_multiplier` out/in), `SeparableConv1D/2D`, `Conv1D/2D/3DTranspose` (their `output_padding`,
+absent passed as Keras' `None`; no `groups`). Native: 'valid', 'same' and 1-D 'causal' with zero
+padding; other pads go through `keras.ops.pad`, which on TensorFlow knows only the constant, reflect
+and symmetric modes, so torch's 'replicate' and 'circular' are unsupported. Transposed crops other
+than 'valid' and 'same' are cut from the full output. Each backend runs in its own worker process
+(KERAS_BACKEND is read once, when keras is imported); TensorFlow with oneDNN on, as the harness runs it.
 """
 
 from __future__ import annotations
@@ -17,6 +16,7 @@ import os
 from typing import Any
 
 from ..model.schema import Conv
+from ..quiet import FRAMEWORK_ENV
 from .base import Adapter, kernel_first_axes, kernel_last_axes, out_of_layout, spatial_widths
 from .cache import use_jax_cache
 from .device import device_text, no_device, requested_device
@@ -192,7 +192,9 @@ class KerasAdapter(Adapter):
             forward.append(f"    x = keras.ops.pad(x, {spatial_widths(plan.pre_pad, conv.layout)}, "
                            f"mode={self.pad_mode(conv)!r})")
         forward += ["    if variables is None:", "        return layer(x)", "    return layer.stateless_call(variables, [], x)[0]"]
-        lines = ["import os", "", f"os.environ['KERAS_BACKEND'] = {self.backend!r}", "", "import keras",
+        lines = ["import os", "", f"os.environ['KERAS_BACKEND'] = {self.backend!r}", *(f"os.environ.setdefault({k!r}, {v!r})  # as the harness runs TensorFlow"
+                                            for k, v in FRAMEWORK_ENV.items() if self.backend == "tensorflow"),
+                 "", "import keras",
                  "import numpy as np", self.engine_import, "", f"DEVICE = {('gpu' if kind == 'cuda' else 'cpu') + f':{index}'!r}",
                  f"DTYPE = {conv.dtype!r}"]
         into = "np.ascontiguousarray(np.moveaxis(a, 1, -1))" if last else "a"

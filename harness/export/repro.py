@@ -2,7 +2,7 @@
 
 A folder per case: `case.yaml` (the expanded case, a valid case file with its seed), `data.npz`
 (input, weights, pointwise for separable, bias, the float64 reference output, its bound, and for a grad case the
-cotangent; bfloat16 operands are stored as float32, which holds them exactly) and one standalone
+cotangent and each reference gradient with its bound; no reference for a configuration that has no output; bfloat16 operands are stored as float32, which holds them exactly) and one standalone
 script per adapter, named after it, that calls its framework exactly as the adapter did, with
 no harness import (`script.repro_script`). Writing a bundle imports no framework.
 """
@@ -21,9 +21,10 @@ from ..adapters.errors import Unsupported
 from ..adapters.registry import get_adapter
 from ..atomic import atomic_write
 from ..cases.loading import Case
+from ..model import ops
 from ..model.datasource import is_kind
 from ..model.schema import CONV_FIELDS
-from ..truth.gradients import cotangent
+from ..truth.gradients import cotangent, reference_gradients
 from ..truth.prepare import prepare
 from .script import repro_script
 
@@ -67,8 +68,12 @@ def write_bundle(case: Case, adapters: list[str], folder: Path) -> list[str]:
         arrays["bias"] = _plain(tensors.bias)
     if ref.out is not None and bound is not None:
         arrays.update(reference=ref.out, bound=bound)
-        if case.grad:
-            arrays["cotangent"] = _plain(cotangent(case, ref.out.shape, case.seed))
+        if case.grad:  # the cotangent, and each reference gradient with its bound
+            g = cotangent(case, ref.out.shape, case.seed)
+            arrays["cotangent"] = _plain(g)
+            grads = reference_gradients(case, tensors.input, tensors.weights, g, tensors.pointwise)
+            for name in ops.gradient_names(case):
+                arrays.update({f"reference_{name}": grads[name].value, f"bound_{name}": grads[name].bound(case)})
     folder.mkdir(parents=True, exist_ok=True)
     np.savez(folder / "data.npz", **arrays)
     atomic_write(folder / "case.yaml", case_document(case))

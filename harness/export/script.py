@@ -18,24 +18,43 @@ from ..model.schema import Conv
 
 MAIN = '''
 
+def compared(name, y, reference, bound):
+    """Print how far y is from the reference; the largest |y - reference| / bound (inf: wrong shape)."""
+    y = None if y is None else np.asarray(y, dtype=np.float64)
+    if y is None or y.shape != reference.shape:
+        print(f"{name}: shape {None if y is None else y.shape}, reference {reference.shape}: OUT OF BOUND")
+        return float("inf")
+    diff = np.abs(y - reference)
+    ratio = float(np.max(np.where(diff == 0, 0.0, diff / bound))) if diff.size else 0.0
+    worst = float(diff.max()) if diff.size else 0.0
+    print(f"{name}: largest |y - reference| {worst:.6g}; largest |y - reference| / bound {ratio:.6g}"
+          + (" (within the bound)" if ratio <= 1 else " (OUT OF BOUND)"))
+    return ratio
+
+
 def main() -> int:
+    """Exit 1 when the output or a gradient is out of bound, or an output exists where none should."""
     from pathlib import Path
 
     data = np.load(Path(__file__).with_name("data.npz"))
     x, w = data["input"], data["weights"]
     w = (w, data["pointwise"]) if "pointwise" in data.files else w  # separable: (depthwise, pointwise)
     b = data["bias"] if "bias" in data.files else None
-    y = np.asarray(convolution(x, w, b), dtype=np.float64)
-    reference, bound = data["reference"], data["bound"]
-    if y.shape != reference.shape:
-        print(f"output shape {y.shape}, reference {reference.shape}: out of bound")
+    if "reference" not in data.files:  # a configuration with no output: refusing it is right
+        try:
+            y = convolution(x, w, b)
+        except Exception as exc:
+            print(f"refused ({type(exc).__name__}: {exc}), as it should: this configuration has no output")
+            return 0
+        print(f"returned an output of shape {np.shape(y)} for a configuration that has none: OUT OF BOUND")
         return 1
-    diff = np.abs(y - reference)
-    ratio = float(np.max(np.where(diff == 0, 0.0, diff / bound))) if diff.size else 0.0
-    worst = float(diff.max()) if diff.size else 0.0
-    print(f"largest |y - reference| {worst:.6g}; largest |y - reference| / bound {ratio:.6g}"
-          + (" (within the bound)" if ratio <= 1 else " (OUT OF BOUND)"))
-    return 0 if ratio <= 1 else 1
+    worst = compared("output", convolution(x, w, b), data["reference"], data["bound"])
+    if "cotangent" in data.files and "convolution_gradients" in globals():
+        grads = convolution_gradients(x, w, b, data["cotangent"])
+        for name in ("dx", "dw", "dpw", "db"):
+            if f"reference_{name}" in data.files:
+                worst = max(worst, compared(name, grads.get(name), data[f"reference_{name}"], data[f"bound_{name}"]))
+    return 0 if worst <= 1 else 1
 
 
 if __name__ == "__main__":

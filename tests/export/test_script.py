@@ -142,6 +142,29 @@ def test_repro_bundle_scripts_exit_1_only_for_the_diverging_framework(tmp_path: 
     assert validate.returncode == 0, validate.stderr  # the bundle's case is a valid case file
 
 
+def test_bundle_scripts_check_the_gradients_and_a_configuration_with_no_output(tmp_path: Path) -> None:
+    """The bias-axis bug of Keras on TensorFlow (cases/separable.yaml): its script exits 1 on the forward
+    output and on db, torch's exits 0; an invalid case's script exits 0 when the framework refuses it."""
+    pytest.importorskip("keras")
+    pytest.importorskip("torch")
+    (tmp_path / "cases").mkdir()
+    (tmp_path / "cases" / "c.yaml").write_text(
+        "cases:\n  - id: bias-axis\n    op: separable\n    layout: channels_first\n    in_channels: 5\n"
+        "    out_channels: 5\n    input_size: [7]\n    kernel_size: 3\n    grad: true\n"
+        "  - id: no-output\n    in_channels: 1\n    input_size: [2, 2]\n    out_channels: 1\n    kernel_size: 3\n")
+    for case_id in ("bias-axis", "no-output"):
+        out = subprocess.run([sys.executable, "-m", "harness", "repro", case_id, "-a", "keras,torch", "-o", "b"],
+                             cwd=tmp_path, capture_output=True, text=True, timeout=300)
+        assert out.returncode == 0, out.stderr
+    results = {name: run_blocking_harness(tmp_path / "b" / "bias-axis" / f"{name}.py") for name in ("keras", "torch")}
+    assert {n: r.returncode for n, r in results.items()} == {"keras": 1, "torch": 0}, results
+    keras_lines = dict(line.split(":", 1) for line in results["keras"].stdout.splitlines() if ":" in line)
+    assert "OUT OF BOUND" in keras_lines["output"] and "OUT OF BOUND" in keras_lines["db"]
+    assert "within the bound" in keras_lines["dx"] and "within the bound" in keras_lines["dpw"]
+    refused = run_blocking_harness(tmp_path / "b" / "no-output" / "torch.py")
+    assert refused.returncode == 0 and "as it should" in refused.stdout, refused
+
+
 def test_run_repro_bundles_failing_pairs_and_port_refuses_clearly(tmp_path: Path) -> None:
     pytest.importorskip("scipy")
     (tmp_path / "cases").mkdir()

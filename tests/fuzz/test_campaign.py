@@ -1,4 +1,4 @@
-"""The fuzzer finds a hidden fault, shrinks it, writes a case file that validates and passes."""
+"""The campaign finds a hidden fault, shrinks it, writes a case file that validates and passes."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ from pathlib import Path
 
 import yaml
 from helpers import install_fake
-from hypothesis import given, settings
 
-from harness.fuzz import case_fields, make_case
+from harness.fuzz.campaign import round_severity
 
 
 def test_a_hidden_fault_is_found_shrunk_and_written(tmp_path: Path) -> None:
@@ -22,7 +21,7 @@ def test_a_hidden_fault_is_found_shrunk_and_written(tmp_path: Path) -> None:
     for path in sorted((tmp_path / "found").glob("*.yaml")):
         (case,) = yaml.safe_load(path.read_text())["cases"]
         found[path.name] = case
-    wrong = [c for c in found.values() if "'values'" in c["doc"]]  # the kind: (adapter, pass, mismatch, values, ...)
+    wrong = [c for c in found.values() if "computes values out of bound" in c["doc"]]  # the doc says it in words
     assert wrong, found
     case = wrong[0]
     strides = case.get("stride", [1])
@@ -39,9 +38,20 @@ def test_a_hidden_fault_is_found_shrunk_and_written(tmp_path: Path) -> None:
     assert (tmp_path / "reports" / "repro").is_dir()
 
 
-@settings(max_examples=200, deadline=None)
-@given(case_fields())
-def test_every_drawn_case_is_a_valid_case_within_the_size_limits(fields: dict) -> None:
-    case = make_case(fields)
-    assert case.batch <= 2 and case.in_channels <= 4 and case.out_channels <= 4 and max(case.input_size) <= 10
-    assert case == make_case(fields)  # the same fields, the same case and seed
+def test_rounds_look_for_wrong_values_every_other_round() -> None:
+    assert [round_severity(n) for n in range(10)] == [0, 1, 0, 2, 0, 3, 0, 4, 0, 1]
+
+
+def test_fuzz_from_searches_the_neighbours_of_a_case(tmp_path: Path) -> None:
+    """`--from`: a case just beside the hidden condition (stride 3) is found again among its neighbours."""
+    env = install_fake(tmp_path)
+    (tmp_path / "base.yaml").write_text("cases:\n  - id: base\n    in_channels: 2\n    out_channels: 2\n"
+                                        "    input_size: [7, 7]\n    kernel_size: 2\n    stride: [3, 1]\n")
+    out = subprocess.run([sys.executable, "-m", "harness", "fuzz", "--from", "base.yaml", "--time", "10", "-a",
+                          "numpy-engine", "-o", "found"], cwd=tmp_path, env=env, capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "[wrong values] numpy-engine (forward) computes values out of bound" in out.stdout, out.stdout
+    missing = subprocess.run([sys.executable, "-m", "harness", "fuzz", "--from", "nowhere.yaml", "--time", "1"],
+                             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert missing.returncode == 2 and "no such file or folder: nowhere.yaml" in missing.stderr

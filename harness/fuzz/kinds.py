@@ -1,0 +1,95 @@
+"""What counts as a find, how bad it is, and how it is written down.
+
+A kind is what a person would file one report for: the adapter, the pass, the status, what
+mismatched, the error type, the diagnosis, and the gist of the message (digits dropped, so
+`got 3` and `got 4` are one kind). An adapter-declared `unsupported` is never a find, nor is a
+kind the case library already records (the same key, message gist included).
+
+Severity ranks finds as users suffer them: 0 wrong values on non-empty tensors that no precision
+explains, 1 wrong values a lower precision explains, 2 a wrong shape, 3 a refusal of a valid
+configuration (an error, a crash, a hang), 4 anything else (empty tensors, invalid configurations).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from ..results.rows import Row
+
+Kind = tuple[str, str, str, str, str, str, str]  # adapter, pass, status, mismatch_on, error type, diagnosis, gist
+SEVERITIES = ("wrong values", "wrong values a lower precision explains", "a wrong shape",
+              "a refusal of a valid configuration", "other")
+PRECISION_DIAGNOSES = ("precision", "FFT rounding")
+GIST = 80
+
+
+def informative(message: str | None) -> str:
+    """The first telling line of an error message, past ONNX Runtime's and Keras' generic prefixes."""
+    text = (message or "").split("Status Message:")[-1]
+    text = re.sub(r"^\s*\[ONNXRuntimeError\][^:]*:[^:]*:[^:]*:\s*", "", text)
+    text = re.sub(r"\{\{function_node [^}]*\}\}", "", text)
+    lines = [line.strip() for line in text.splitlines() if line.strip()
+             and not line.strip().startswith(("Exception encountered when calling", "Arguments received"))]
+    return lines[0] if lines else ""
+
+
+def cut(text: str, limit: int = GIST) -> str:
+    """At most `limit` characters, ending at a word boundary."""
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    return head[:head.rfind(" ")] if " " in head else head
+
+
+def gist(message: str | None) -> str:
+    """What makes two messages one kind: the informative part, digits dropped, whole words."""
+    return cut(re.sub(r"\d+", "#", informative(message)))
+
+
+def pinned(message: str | None) -> str | None:
+    """A message fragment to pin (`expect: message:`, a regex): the informative part, whole words."""
+    text = cut(informative(message), 60)
+    return re.escape(text) if text else None
+
+
+def kind_of(row: Row) -> Kind:
+    return (row.adapter, row.pass_, row.status, row.mismatch_on or "", row.error_type or "", row.diagnosis or "",
+            gist(row.error_message) if row.status == "error" else "")
+
+
+def non_empty(row: Row) -> bool:
+    shape = [int(v) for v in re.findall(r"\d+", row.ref_shape or "")]
+    return bool(shape) and math.prod(shape) > 0
+
+
+def severity(row: Row) -> int:
+    values = "values" in (row.mismatch_on or "") or bool({"dx", "dw", "dpw", "db"} & set((row.mismatch_on or "").split(";")))
+    if row.status == "mismatch" and values and non_empty(row):
+        return 1 if row.diagnosis in PRECISION_DIAGNOSES else 0
+    if row.status == "mismatch" and "shape" in (row.mismatch_on or "") and non_empty(row):
+        return 2
+    if row.status == "error" and row.expected == "match" and non_empty(row):
+        return 3
+    return 4
+
+
+def reportable(row: Row) -> bool:
+    """A pair a person would file: not as expected, and not a limit the adapter declares."""
+    return not row.passed and row.status != "unsupported"
+
+
+def describe(row: Row) -> str:
+    """One line in words: what the pair did, for a found case's `doc:` and the summary."""
+    if row.status == "mismatch" and "shape" in (row.mismatch_on or ""):
+        return f"{row.adapter} ({row.pass_}) returns shape {row.out_shape}, the reference {row.ref_shape}"
+    if row.status == "mismatch":
+        what = f"{row.adapter} ({row.pass_}) computes {row.mismatch_on or 'something'} out of bound"
+        if row.err_bound_ratio is not None and math.isfinite(row.err_bound_ratio):
+            what += f" ({row.err_bound_ratio:.3g} times the bound)"
+        if row.diagnosis:
+            what += f"; diagnosis {row.diagnosis}" + (f": {row.diagnosis_detail}" if row.diagnosis_detail else "")
+        return what
+    if row.status == "error":
+        return f"{row.adapter} ({row.pass_}) raises {row.error_type}: {cut(row.error_message or '', 120)}"
+    return f"{row.adapter} ({row.pass_}) is {row.status}, expected {row.expected}"

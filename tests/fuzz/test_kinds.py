@@ -1,0 +1,60 @@
+"""What the fuzzer counts as a find, how bad, and the words and patterns it writes."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from harness.fuzz.kinds import describe, gist, kind_of, pinned, reportable, severity
+from harness.results.rows import Row
+
+ORT = ("[ONNXRuntimeError] : 2 : INVALID_ARGUMENT : Non-zero status code returned while running Conv node. "
+       "Name:'' Status Message: Dilation not supported for AutoPadType::SAME_UPPER or AutoPadType::SAME_LOWER.")
+KERAS = ("Exception encountered when calling Conv2D.call().\n\n{{function_node __wrapped__Conv2D_device_/job:localhost/"
+         "replica:0/task:0/device:CPU:0}} The Conv2D op currently only supports the NHWC tensor format on the CPU. "
+         "The op was given the format: NCHW [Op:Conv2D] name:")
+
+
+def row(**fields) -> Row:
+    return Row(**{"case_id": "c", "file": "f", "adapter": "keras", "status": "mismatch", "expected": "match",
+                  "passed": False, "ref_shape": "1x5x5", **fields})
+
+
+def test_the_informative_part_is_pinned_at_a_word_boundary() -> None:
+    assert gist(ORT) == "Dilation not supported for AutoPadType::SAME_UPPER or AutoPadType::SAME_LOWER."
+    for message in (ORT, KERAS):
+        pattern = pinned(message)
+        assert pattern is not None and re.search(pattern, message), pattern
+        assert not pattern.endswith(("\\", " ")) and "Exception encountered" not in pattern
+    assert pinned(KERAS) == re.escape("The Conv2D op currently only supports the NHWC tensor")
+    assert gist("got 3 channels") == gist("got 14 channels") == "got # channels"  # one kind, not one per number
+
+
+@pytest.mark.parametrize(("fields", "expected"), [
+    ({"mismatch_on": "values", "diagnosis": "bias"}, 0),
+    ({"mismatch_on": "db", "pass_": "backward", "diagnosis": "unexplained"}, 0),
+    ({"mismatch_on": "dtype;values", "diagnosis": "precision"}, 1),
+    ({"mismatch_on": "shape"}, 2),
+    ({"status": "error", "error_type": "ValueError", "error_message": "no"}, 3),
+    ({"mismatch_on": "values", "ref_shape": "0x5x5"}, 4),  # an empty tensor
+    ({"status": "match", "expected": "error", "ref_shape": None}, 4),  # an output for an invalid configuration
+])
+def test_severity_ranks_silent_wrong_values_first(fields: dict, expected: int) -> None:
+    assert severity(row(**fields)) == expected
+
+
+def test_declared_limits_and_expected_pairs_are_never_finds() -> None:
+    assert not reportable(row(status="unsupported", error_message="Keras has no SeparableConv3D"))
+    assert not reportable(row(passed=True))
+    assert reportable(row(mismatch_on="values"))
+    assert kind_of(row(status="error", error_message="got 3")) == kind_of(row(status="error", error_message="got 4"))
+
+
+def test_a_find_is_described_in_words() -> None:
+    assert describe(row(mismatch_on="values", err_bound_ratio=9.88e5, diagnosis="bias",
+                        diagnosis_detail="the bias is added along the last spatial axis instead of the channels")) == (
+        "keras (forward) computes values out of bound (9.88e+05 times the bound); diagnosis bias: the bias is added "
+        "along the last spatial axis instead of the channels")
+    assert describe(row(mismatch_on="shape", out_shape="1x1x2")) == "keras (forward) returns shape 1x1x2, the reference 1x5x5"
+    assert describe(row(status="error", error_type="ValueError", error_message="x " * 100)).endswith("x")
