@@ -189,7 +189,7 @@ class TorchAdapter(Adapter):
         if plan.pre_pad is not None:
             widths = [w for pair in reversed(plan.pre_pad) for w in pair]  # the last axis first
             lines.append(f"    x = torch.nn.functional.pad(x, {widths}, mode={self.pad_mode(conv)!r})")
-        if conv.batch is None:  # batch: none, as torch takes it: C x spatial... in and out, no batch axis
+        if conv.batch is None and self.unbatched:  # batch: none, as torch takes it: C x spatial..., no batch axis
             lines.append(f"    return {self.call(conv, plan, 'x[0]')}[None]")
         else:
             lines.append(f"    return {self.call(conv, plan, 'x')}")

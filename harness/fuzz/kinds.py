@@ -50,7 +50,7 @@ def gist(message: str | None) -> str:
 def pinned(message: str | None) -> str | None:
     """A message fragment to pin (`expect: message:`, a regex): the informative part, whole words."""
     text = cut(informative(message), 60)
-    return re.escape(text) if text else None
+    return re.escape(text).replace("\\ ", " ") if text else None  # spaces need no escape: readable
 
 
 def kind_of(row: Row) -> Kind:

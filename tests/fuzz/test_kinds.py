@@ -27,7 +27,8 @@ def test_the_informative_part_is_pinned_at_a_word_boundary() -> None:
         pattern = pinned(message)
         assert pattern is not None and re.search(pattern, message), pattern
         assert not pattern.endswith(("\\", " ")) and "Exception encountered" not in pattern
-    assert pinned(KERAS) == re.escape("The Conv2D op currently only supports the NHWC tensor")
+    assert pinned(KERAS) == "The Conv2D op currently only supports the NHWC tensor"
+    assert pinned("bad (1, 2) here") == r"bad \(1, 2\) here"
     assert gist("got 3 channels") == gist("got 14 channels") == "got # channels"  # one kind, not one per number
 
 
