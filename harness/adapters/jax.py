@@ -15,7 +15,7 @@ cache lives under `HARNESS_CACHE_DIR`.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import Any, ClassVar
 
 from ..model import geometry
 from ..model.schema import Conv
@@ -26,7 +26,7 @@ from .program import Plan
 
 
 class JaxAdapter(Adapter):
-    requires = ("jax",)
+    requires: ClassVar[tuple[str, ...]] = ("jax",)
     valid_padding = "VALID"
     pad_modes = frozenset({"zeros", "reflect", "replicate", "circular"})
 

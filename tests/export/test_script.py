@@ -29,8 +29,9 @@ CANNOT = {
     "keras-jax": {"in-channels-0", "float64"},
     "keras-torch": {"replicate", "circular", "in-channels-0"},
     "torch": {"in-channels-0"}, "torch-functional": {"in-channels-0"}, "torch-unfold": {"in-channels-0"},
+    "equinox": {"in-channels-0"},
 }
-BUILT_IN = ("torch", "torch-functional", "torch-unfold", "jax", "keras", "scipy", "onnxruntime")
+BUILT_IN = ("torch", "torch-functional", "torch-unfold", "jax", "equinox", "keras", "scipy", "onnxruntime")
 if "avx512f" not in cpu_flags():  # TensorFlow's bfloat16 falls back to Eigen, which takes NHWC only (harness/quiet.py)
     CANNOT["keras"] = CANNOT["keras"] | {"channels-first-bfloat16"}
 
@@ -53,7 +54,7 @@ def test_every_port_program_computes_the_reference(adapter: str) -> None:
         try:
             text = port_program(case, get_adapter(adapter))
         except Unsupported:
-            assert (adapter, case.op) in {("scipy", "conv_transpose"), ("scipy", "separable"),
+            assert (adapter, case.op) in {("scipy", "conv_transpose"), ("scipy", "separable"), ("equinox", "separable"),
                                           ("torch-unfold", "separable")} or case.rank == 3, name
             continue
         t, plain = operands(case)
