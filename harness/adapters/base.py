@@ -36,7 +36,7 @@ class Adapter(ABC):
     """One framework. Subclasses set the class attributes and implement the abstract methods."""
 
     requires: ClassVar[tuple[str, ...]]  # importable top-level modules, checked without importing
-    ops: ClassVar[frozenset[str]] = frozenset(OPS)
+    ops: ClassVar[frozenset[str]] = frozenset(OPS) - {"separable"}  # separable's w is a pair: an adapter opts in
     ranks: ClassVar[frozenset[int]] = frozenset({1, 2, 3})
     dtypes: ClassVar[frozenset[str]] = ALL_DTYPES
     native_convolve: ClassVar[bool] = False  # a true convolution of its own (SciPy)

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 from ..model import geometry
 from ..model.schema import Conv
 from .device import requested_device
-from .jax import JaxAdapter
+from .jax import BACKWARD, JaxAdapter
 from .program import Plan
 
 MODES = {"zeros": "ZEROS", "reflect": "REFLECT", "replicate": "REPLICATE", "circular": "CIRCULAR"}
@@ -86,7 +86,7 @@ class EquinoxAdapter(JaxAdapter):
             lines += ['    """torch\'s (in, out/groups, *k) as the transpose of a convolution in Equinox: flipped on every',
                       "    spatial axis, in and out swapped within each group (Equinox's weight as it is would not be).\"\"\"",
                       f"    w = w.reshape({g}, w.shape[0] // {g}, *w.shape[1:]).swapaxes(1, 2)",
-                      f"    return jnp.flip(w.reshape({shape}), axis=tuple(range(2, w.ndim - 1)))"]
+                      f"    return jnp.flip(w.reshape({shape}), axis={tuple(range(2, 2 + conv.rank))})"]
         else:
             lines += ['    """torch\'s layout, which is Equinox\'s."""', "    return w"]
         lines += ["", "", "@jax.jit", "def call(x, w, b):", '    """The layer with the case\'s weights, vmapped over the batch."""',
@@ -102,9 +102,7 @@ class EquinoxAdapter(JaxAdapter):
                   '    """Counted from the layer\'s own parameters (their shapes)."""',
                   "    return sum(int(np.prod(a.shape)) for a in jax.tree_util.tree_leaves(layer) if hasattr(a, 'shape'))",
                   "", "",
-                  "@jax.jit", "def backward(x, w, b, g):", '    """jax.vjp of the same call."""',
-                  "    if b is None:", "        return jax.vjp(lambda a, k: call(a, k, None), x, w)[1](g)",
-                  "    return jax.vjp(call, x, w, b)[1](g)", "", "",
+                  *BACKWARD,
                   "def gradients(x, w, b, g):", "    with scope():", "        x, w, b = operands(x, w, b)",
                   "        grads = dict(zip(('dx', 'dw', 'db'), backward(x, w, b, np.ascontiguousarray(g, DTYPE))))",
                   "        return {name: np.asarray(value) for name, value in grads.items()}"]

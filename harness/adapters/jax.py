@@ -18,16 +18,23 @@ from dataclasses import replace
 from typing import Any, ClassVar
 
 from ..model import geometry
-from ..model.schema import Conv
+from ..model.schema import OPS, Conv
 from .base import Adapter, dimension_numbers, kernel_first_axes, kernel_last_axes, spatial_widths
 from .cache import use_jax_cache
 from .device import no_device, requested_device
 from .program import Plan
 
+# jax.vjp of a program's jitted `call(x, w, b)`, itself jitted: one compile per shape, as a training step
+BACKWARD = ("@jax.jit", "def backward(x, w, b, g):",
+            '    """jax.vjp of the same call, compiled once per shape as a training step is."""',
+            "    if b is None:", "        return jax.vjp(lambda a, k: call(a, k, None), x, w)[1](g)",
+            "    return jax.vjp(call, x, w, b)[1](g)", "", "")
+
 
 class JaxAdapter(Adapter):
     requires: ClassVar[tuple[str, ...]] = ("jax",)
     valid_padding = "VALID"
+    ops = frozenset(OPS)
     pad_modes = frozenset({"zeros", "reflect", "replicate", "circular"})
 
     def setup(self) -> None:
@@ -123,10 +130,7 @@ class JaxAdapter(Adapter):
                   "    return np.moveaxis(y, -1, 1)" if last else "    return y", "", "",
                   "def parameter_count(x, w, b):",
                   f"    return {'sum(k.size for k in w)' if separable else 'w.size'} + (0 if b is None else b.size)", "", "",
-                  "@jax.jit", "def backward(x, w, b, g):",
-                  '    """jax.vjp of the same call, compiled once per shape as a training step is."""',
-                  "    if b is None:", "        return jax.vjp(lambda a, k: call(a, k, None), x, w)[1](g)",
-                  "    return jax.vjp(call, x, w, b)[1](g)", "", "",
+                  *BACKWARD,
                   "def gradients(x, w, b, g):", "    with scope():",
                   "        x, w, b = operands(x, w, b)",
                   f"        g = np.ascontiguousarray({'np.moveaxis(g, 1, -1)' if last else 'g'}, DTYPE)",

@@ -15,7 +15,7 @@ import importlib
 import os
 from typing import Any
 
-from ..model.schema import Conv
+from ..model.schema import OPS, Conv
 from ..quiet import FRAMEWORK_ENV
 from .base import Adapter, kernel_first_axes, kernel_last_axes, out_of_layout, spatial_widths
 from .cache import use_jax_cache
@@ -64,6 +64,7 @@ class KerasAdapter(Adapter):
     """Keras 3 on TensorFlow; the subclasses are the same layers on the other backends."""
 
     requires = ("keras", "tensorflow")
+    ops = frozenset(OPS)
     valid_padding = "valid"
     pad_modes = frozenset({"zeros", "reflect"})  # keras.ops.pad on TensorFlow
     backend = "tensorflow"
@@ -156,8 +157,7 @@ class KerasAdapter(Adapter):
         return f"keras.layers.Conv{conv.rank}D(filters={conv.out_channels}, groups={conv.groups}, {common})"
 
     def kernel_layout(self, conv: Conv) -> list[str]:
-        """`assign(w, b)` and `named(grads)`: the case's weights as the layer's variables (HWIO, HWOI when
-        transposed, HW I M depthwise, both of separable's) and the gradients back in the neutral layouts."""
+        """`assign(w, b)`, `named(grads)`: weights as the layer's variables (HWIO, HWOI, HW I M), and back."""
         nd = conv.rank + 2
         last, first = f".transpose{kernel_last_axes(nd)}", f".transpose{kernel_first_axes(nd)}"
         per = conv.depth_multiplier if conv.op == "separable" else conv.out_channels // max(conv.in_channels, 1)

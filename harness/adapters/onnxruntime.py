@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..model import geometry
-from ..model.schema import Conv
+from ..model.schema import OPS, Conv
 from .base import Adapter
 from .program import Plan
 
@@ -26,6 +26,7 @@ AUTO_PAD = {"valid": "VALID", "same": "SAME_UPPER", "same_lower": "SAME_LOWER"}
 
 class OnnxRuntimeAdapter(Adapter):
     requires = ("onnx", "onnxruntime")
+    ops = frozenset(OPS)
     dtypes = frozenset({"float16", "float32", "float64"})
     valid_padding = "VALID"
     pad_modes = frozenset({"zeros", "reflect", "replicate", "circular"})

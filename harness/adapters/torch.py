@@ -1,14 +1,13 @@
 """PyTorch: `torch.nn` modules (`torch`) and `torch.nn.functional` calls (`torch-functional`).
 
-Both take NCHW-style inputs and torch's weight layouts, which are the case's own.
-Native: valid, 'same' and symmetric pads ('full' included) for conv; valid and symmetric
-crops (`padding`) with `output_padding` for conv_transpose. The modules also take every
-`padding_mode` natively; the functional calls have no such argument, so other modes go
-through `F.pad` (emulated), as do asymmetric pads, same_lower and causal. Transposed
-'same' crops are cut from the full output (emulated): torch has no 'same' for them.
-`separable` is what torch users write for Keras' SeparableConv: a depthwise module
-(groups=in_channels, bias=False) then a 1x1 module in an `nn.Sequential`, or two functional
-calls. `HARNESS_DEVICE` selects the device (default cpu).
+Both take NCHW-style inputs and torch's weight layouts, which are the case's own. Native: valid,
+'same' and symmetric pads ('full' included) for conv; valid and symmetric crops (`padding`) with
+`output_padding` for conv_transpose. The modules also take every `padding_mode` natively; the
+functional calls have no such argument, so other modes go through `F.pad` (emulated), as do
+asymmetric pads, same_lower and causal. Transposed 'same' crops are cut from the full output
+(emulated): torch has no 'same' for them. `separable` is what torch users write for Keras'
+SeparableConv: a depthwise module (groups=in_channels, bias=False) then a 1x1 module in an
+`nn.Sequential`, or two functional calls. `HARNESS_DEVICE` selects the device (default cpu).
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..model.geometry import conv_pads
-from ..model.schema import Conv
+from ..model.schema import OPS, Conv
 from .base import Adapter, symmetric
 from .device import no_device, requested_device
 from .program import Plan
@@ -38,7 +37,9 @@ def numpy(y):
 def run(x, w, b):
     with torch.inference_mode():
         return call(tensor(x), *parameters(w, b))
+'''
 
+GRADIENTS = '''
 
 def gradients(x, w, b, g):
     """torch.autograd on the same call: dL/dx, dL/dw, dL/db of L = sum(y * g)."""
@@ -128,6 +129,7 @@ class TorchAdapter(Adapter):
 
     requires = ("torch",)
     valid_padding = 0
+    ops = frozenset(OPS)
     pad_modes = frozenset({"zeros", "reflect", "replicate", "circular"})
     pad_op_names = {"zeros": "constant", "reflect": "reflect", "replicate": "replicate", "circular": "circular"}
     native_pad_modes = pad_modes  # the modules' padding_mode
@@ -195,7 +197,7 @@ class TorchAdapter(Adapter):
             lines.append(f"    return {self.call(conv, plan, 'x')}")
         separable = conv.op == "separable"
         parameters = self.separable_parameters_text if separable else self.parameters_text
-        return "\n".join(lines) + "\n" + parameters + TENSOR + (SEPARABLE_GRADIENTS if separable else "")
+        return "\n".join(lines) + "\n" + parameters + TENSOR + (SEPARABLE_GRADIENTS if separable else GRADIENTS)
 
     parameters_text = MODULE_PARAMETERS
     separable_parameters_text = SEPARABLE_MODULE_PARAMETERS

@@ -6,8 +6,9 @@ times the input, then `torch.nn.functional.fold` (col2im) adds the columns back 
 This is the textbook derivation of convolution, and the adapter tests unfold's and fold's own
 `padding`, `stride` and `dilation` arguments against the reference. 2-D natively, 1-D as 2-D with
 a unit axis; no 3-D (unfold and fold take 4-D tensors only). Native: valid and symmetric zero pads
-(`unfold(padding=)`), valid and symmetric crops with output_padding (`fold(padding=,
-output_size=)`); other pads through `F.pad`, other crops cut from the full output (emulated).
+(`unfold(padding=)`), valid and symmetric crops (`fold(padding=, output_size=)`) with
+output_padding below the stride; other pads through `F.pad`, other crops (and an output_padding
+at or above the stride) cut from the full output, extended by zeros (emulated).
 """
 
 from __future__ import annotations
@@ -47,10 +48,15 @@ def fold_conv_transpose(x, w, b):
     n, c, h, width = x.shape
     per_group = w.shape[1] * KERNEL[0] * KERNEL[1]  # out/groups * kh * kw
     cols = w.reshape(GROUPS, c // GROUPS, per_group).transpose(1, 2) @ x.reshape(n, GROUPS, c // GROUPS, h * width)
-    size = [(i - 1) * s - 2 * p + d * (k - 1) + 1 + op
-            for i, s, p, d, k, op in zip((h, width), STRIDE, PADDING, DILATION, KERNEL, OUTPUT_PADDING)]
+    # output_padding goes into fold's output_size where fold crops (it moves the high crop, as torch's rule
+    # does); with no crop it is zeros after the output, where no column reaches (fold would count a window more)
+    inside = [op if p else 0 for p, op in zip(PADDING, OUTPUT_PADDING)]
+    size = [(i - 1) * s - 2 * p + d * (k - 1) + 1 + extra
+            for i, s, p, d, k, extra in zip((h, width), STRIDE, PADDING, DILATION, KERNEL, inside)]
     y = torch.nn.functional.fold(cols.reshape(n, GROUPS * per_group, h * width), size, KERNEL, dilation=DILATION,
                                  padding=PADDING, stride=STRIDE)
+    after = [op - extra for op, extra in zip(OUTPUT_PADDING, inside)]
+    y = torch.nn.functional.pad(y, [0, after[1], 0, after[0]])
     y = y if b is None else y + b.reshape(1, -1, 1, 1)
     return y[:, :, 0] if flat else y
 '''
@@ -75,7 +81,10 @@ class TorchUnfoldAdapter(TorchFunctionalAdapter):
     def native_crop(self, conv: Conv) -> Any | None:
         if conv.padding == "valid":
             return (0,) * conv.rank
-        return symmetric(conv.padding) if isinstance(conv.padding, tuple) else None
+        crops = symmetric(conv.padding) if isinstance(conv.padding, tuple) else None
+        if crops is None or any(c and op >= s for c, op, s in zip(crops, conv.output_padding_axes, conv.stride)):
+            return None  # fold cannot take an output_padding at or above the stride inside its output_size
+        return crops
 
     def construct(self, conv: Conv, plan: Plan) -> list[str]:
         padding = plan.padding if isinstance(plan.padding, tuple) else (plan.padding,) * conv.rank

@@ -29,7 +29,7 @@ def compared(name, y, reference, bound):
     worst = float(diff.max()) if diff.size else 0.0
     print(f"{name}: largest |y - reference| {worst:.6g}; largest |y - reference| / bound {ratio:.6g}"
           + (" (within the bound)" if ratio <= 1 else " (OUT OF BOUND)"))
-    return ratio
+    return ratio if ratio == ratio else float("inf")  # a NaN is out of bound (max() would drop it)
 
 
 def main() -> int:

@@ -125,7 +125,9 @@ class Campaign:
                   if severity(row) == 0 and row.err_bound_ratio is not None and math.isfinite(row.err_bound_ratio)]
         target(math.log10(max(ratios, default=1.0)), label="log10 of the largest err_bound_ratio of a value bug")
         for case, rows in runs:
-            if self.new(rows):
+            new = self.new(rows)
+            if new:  # from here on (shrinking) only as severe a failure counts: a value bug stays a value bug
+                self.level = min(self.level, severity(new[0]))
                 self.last = (case, rows)
                 raise NewKind(case.id)
 

@@ -3,8 +3,9 @@
 Layout and broadcasting bugs stay silent exactly where two axes have the same length: a bias added
 along the wrong axis of an output whose last axis is as long as its channel count, a kernel read
 HWIO as OIHW when in == out, a transposed H and W of a square input. Uniform sizes rarely line
-up, so after the fields are drawn one coincidence (or none) is imposed on them, keeping the case
-valid:
+up, so after the fields are drawn one coincidence (or none) is imposed on them where it can hold
+without breaking the groups (a drawn case may still be invalid, as a kernel larger than its input
+is: the frameworks should refuse those):
 
 - `channels`: in_channels == out_channels
 - `output-channels`: out_channels (or the depthwise channels) == the last axis of the output
@@ -118,7 +119,7 @@ def base_fields(case: Conv) -> dict[str, Any]:
 
 @st.composite
 def mutations(draw: Any, bases: tuple[dict[str, Any], ...]) -> dict[str, Any]:
-    """A neighbour of an existing case (`fuzz --from`): one to three fields changed a little, then a
+    """A neighbour of an existing case (`fuzz --from`): up to three fields changed a little, then a
     coincidence imposed, as for a drawn case. The unchanged case comes first, so shrinking heads back."""
     fields: dict[str, Any] = json.loads(json.dumps(draw(st.sampled_from(bases))))  # a deep copy
     for name in draw(st.lists(st.sampled_from(MUTABLE), max_size=3, unique=True)):

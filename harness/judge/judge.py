@@ -196,12 +196,15 @@ def verdict(row: Row, rule: Expectation, outcome: Outcome) -> bool:
         row.status == rule.status and not (row.status == "error" and error_differs(rule, outcome)))
 
 
-def judge_backward(case: Case, invalid: bool, grads: dict[str, Gradient] | None, outcome: Outcome) -> Row:
-    """The backward row: dx, dw (dpw) and db against the reference gradients, each within its own bound."""
+def judge_backward(case: Case, invalid: bool, grads: dict[str, Gradient] | None, outcome: Outcome,
+                   ref_shape: tuple[int, ...] | None = None) -> Row:
+    """The backward row: dx, dw (dpw) and db against the reference gradients, each within its own bound;
+    `ref_shape` is the forward output's (what the cotangent is shaped like)."""
     rule = expectation(case, invalid, outcome.adapter, "backward", outcome.status)
     row = Row(case_id=case.id, file=case.file, adapter=outcome.adapter, status=outcome.status, pass_="backward",
               expected=rule.status, passed=False, reason=rule.reason, expected_error=pinned_error(rule),
-              dtype=case.dtype, realization=outcome.realization, error_type=outcome.error_type,
+              dtype=case.dtype, ref_shape=shape_text(ref_shape), realization=outcome.realization,
+              error_type=outcome.error_type,
               error_message=outcome.error_message, seconds=outcome.seconds, framework_version=outcome.version,
               op=case.op, rank=case.rank, precision=outcome.precision, device=outcome.device, line=case.line,
               doc=case.doc, case=describe(case), expected_param_count=expected_param_count(case),

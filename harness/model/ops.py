@@ -119,6 +119,8 @@ def invalid_reason(conv: Conv) -> str | None:
     for name, value in sizes.items():
         if value < 1:
             return f"{name} below 1"
+    if conv.op == "separable" and conv.in_channels < 1:
+        return "in_channels below 1: separable's depthwise part has groups = in_channels"
     if conv.in_channels % conv.groups or conv.out_channels % conv.groups:
         return (f"groups={conv.groups} does not divide in_channels={conv.in_channels} and "
                 f"out_channels={conv.out_channels}")

@@ -83,7 +83,7 @@ class Prepared:
                         backward = Outcome(outcome.adapter, "error", error_type=kind,
                                            error_message=f"reference gradients: {message}")
                 rows.append(_guarded(case, backward, lambda: judge_backward(case, bool(made.ref.invalid), grads,
-                                                                            backward), backward=True))
+                                                                            backward, made.ref.shape), backward=True))
         self.remaining[case.id] -= 1
         if self.remaining[case.id] == 0:
             finished = [key for key in self.made if self.remaining.get(key, 0) == 0]

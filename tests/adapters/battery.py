@@ -94,7 +94,7 @@ def backward_row(adapter: str, fields: dict[str, Any]) -> Row:
     if ref.out is not None:
         grads = reference_gradients(case, tensors.input, tensors.weights, cotangent(case, ref.out.shape, case.seed),
                                     tensors.pointwise)
-    return judge_backward(case, bool(ref.invalid), grads, outcome.backward)
+    return judge_backward(case, bool(ref.invalid), grads, outcome.backward, ref.shape)
 
 
 def assert_half_accumulation(adapter: str, fields: dict[str, Any], on: str) -> None:

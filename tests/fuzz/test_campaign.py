@@ -43,10 +43,10 @@ def test_rounds_look_for_wrong_values_every_other_round() -> None:
 
 
 def test_fuzz_from_searches_the_neighbours_of_a_case(tmp_path: Path) -> None:
-    """`--from`: a case just beside the hidden condition (stride 3) is found again among its neighbours."""
+    """`--from`: a case just beside the hidden condition (stride 2, not 3): its neighbours reach it."""
     env = install_fake(tmp_path)
     (tmp_path / "base.yaml").write_text("cases:\n  - id: base\n    in_channels: 2\n    out_channels: 2\n"
-                                        "    input_size: [7, 7]\n    kernel_size: 2\n    stride: [3, 1]\n")
+                                        "    input_size: [7, 7]\n    kernel_size: 2\n    stride: [2, 1]\n")
     out = subprocess.run([sys.executable, "-m", "harness", "fuzz", "--from", "base.yaml", "--time", "10", "-a",
                           "numpy-engine", "-o", "found"], cwd=tmp_path, env=env, capture_output=True, text=True,
                          timeout=300)

@@ -59,3 +59,18 @@ def test_a_find_is_described_in_words() -> None:
         "along the last spatial axis instead of the channels")
     assert describe(row(mismatch_on="shape", out_shape="1x1x2")) == "keras (forward) returns shape 1x1x2, the reference 1x5x5"
     assert describe(row(status="error", error_type="ValueError", error_message="x " * 100)).endswith("x")
+
+
+def test_a_backward_value_bug_is_severity_0() -> None:
+    """A real backward row carries the forward output's shape, so a gradient out of bound on a non-empty
+    case ranks with the forward value bugs (not as 'other')."""
+    pytest.importorskip("torch")
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "adapters"))
+    from battery import backward_row
+
+    row = backward_row("torch", {"input_size": 4})
+    assert row.pass_ == "backward" and row.ref_shape == "1x3x2x2"
+    assert severity(Row(**{**vars(row), "status": "mismatch", "mismatch_on": "db", "passed": False})) == 0

@@ -104,6 +104,28 @@ def test_float32_in_two_roundings_stays_within_the_bound(data: st.DataObject, ra
     assert np.all(np.abs(y - ref.out) <= error_bound(case, ref))
 
 
+def test_the_rounding_between_the_stages_is_what_the_second_stage_term_covers() -> None:
+    """float16 by hand: z1 = (1 + 2^-10)^2 = 1 + 2^-9 + 2^-20 rounds to 1 + 2^-9 = z2, so pw = [1, -1]
+    gives 0 for 2^-20. A one-stage bound (float32 sums, cancellation in |c|) does not allow that error;
+    the two-stage bound does (its (1 + u_out) factor between the sums)."""
+    from harness.truth import bounds
+
+    e = 2.0**-10
+    case = make_case(op="separable", dtype="float16", in_channels=2, out_channels=1, input_size=[1], kernel_size=1,
+                     bias=False, layout="channels_first")
+    t = Tensors(np.array([[[1 + e], [1.0]]], np.float16), np.array([[[1 + e]], [[1 + 2 * e]]], np.float16), None,
+                np.array([[[1.0], [-1.0]]], np.float16))
+    ref = reference(case, t)
+    assert ref.out.ravel().tolist() == [2.0**-20]
+    depthwise, pointwise = ops.separable_stages(case)
+    z = reference(depthwise, Tensors(t.input, t.weights, None)).out.astype(np.float16)  # rounded between the sums
+    y = reference(pointwise, Tensors(z, t.pointwise, None)).out.astype(np.float16)
+    error = np.abs(y - ref.out)
+    assert y.ravel().tolist() == [0.0]
+    one_stage = bounds.forward(ops.terms(case), case.dtype, ref.abs_conv, ref.no_bias, ref.out, stages=1)
+    assert np.all(error > one_stage) and np.all(error <= error_bound(case, ref))
+
+
 def test_shapes_parameters_and_terms_by_hand() -> None:
     """3 channels, multiplier 2, a 3x3 kernel, 4 outputs: 6*9 depthwise + 4*6 pointwise + 4 bias = 82."""
     case = make_case(op="separable", in_channels=3, out_channels=4, depth_multiplier=2, kernel_size=3, input_size=[7, 6])
