@@ -1,9 +1,9 @@
 """One adapter's outcome against the reference -> one typed results row (docs/statuses.md).
 
-The default tolerance is the worst-case rounding bound of a dot product in any order,
-plus at most two roundings to the output dtype, so exceeding it (`err_bound_ratio > 1`)
-is never noise: it means wrong arithmetic or less precision than the dtype promises.
-An expected error may pin its type and a message regex: another error then fails.
+The default tolerance is the worst-case rounding bound of a dot product in any order, plus at most two
+roundings to the output dtype, so exceeding it (`err_bound_ratio > 1`) is never noise: it means wrong
+arithmetic or less precision than the dtype promises. An expected error may pin its type and a message
+regex: another error then fails.
 """
 
 from __future__ import annotations
@@ -31,10 +31,6 @@ from ..truth.reference import Reference
 from .diagnose import diagnose
 from .evidence import Diagnosis
 from .verdict import verdict_of
-
-
-def terms(case: Conv) -> int:
-    return ops.terms(case)
 
 
 def expected_param_count(case: Conv) -> int:
@@ -198,8 +194,7 @@ def verdict(row: Row, rule: Expectation, outcome: Outcome) -> bool:
 
 def judge_backward(case: Case, invalid: bool, grads: dict[str, Gradient] | None, outcome: Outcome,
                    ref_shape: tuple[int, ...] | None = None) -> Row:
-    """The backward row: dx, dw (dpw) and db against the reference gradients, each within its own bound;
-    `ref_shape` is the forward output's (what the cotangent is shaped like)."""
+    """The backward row: dx, dw (dpw), db against the reference gradients; `ref_shape`: the forward output's."""
     rule = expectation(case, invalid, outcome.adapter, "backward", outcome.status)
     row = Row(case_id=case.id, file=case.file, adapter=outcome.adapter, status=outcome.status, pass_="backward",
               expected=rule.status, passed=False, reason=rule.reason, expected_error=pinned_error(rule),
@@ -230,20 +225,24 @@ def judge_backward(case: Case, invalid: bool, grads: dict[str, Gradient] | None,
         row.status = "mismatch" if wrong else "match"
         row.mismatch_on = ";".join(wrong) or None
         if wrong and grads is not None:
-            row.diagnosis, row.diagnosis_detail = half_accumulation(case, grads, got, wrong)
+            row.diagnosis, row.diagnosis_detail = lower_precision(case, grads, got, wrong)
     row.passed = verdict(row, rule, outcome)
     row.verdict = verdict_of(row.passed, row.status, invalid)
     return row
 
 
-def half_accumulation(case: Case, grads: dict[str, Gradient], got: dict[str, np.ndarray],
-                      wrong: list[str]) -> tuple[str, str | None]:
-    """A backward mismatch is diagnosed as a forward one would be: `precision` when every gradient out
-    of bound is within the bound of sums kept in the case's half precision, else `unexplained`."""
-    if case.dtype in ("float16", "bfloat16"):
-        u = UNIT_ROUNDOFF[case.dtype]
-        if all(name in got and got[name].shape == grads[name].value.shape and
-               value_errors(grads[name].value, got[name], grads[name].bound(case, u_acc=u))["err_bound_ratio"] <= 1
-               for name in wrong):
-            return "precision", f"{', '.join(wrong)} within the bound of {case.dtype} accumulation, not float32's"
+def lower_precision(case: Case, grads: dict[str, Gradient], got: dict[str, np.ndarray],
+                    wrong: list[str]) -> tuple[str, str | None]:
+    """A backward mismatch is diagnosed as a forward one would be: `precision` when every gradient out of
+    bound is within the bound of sums kept in the case's half precision, or of a float64 case computed in
+    float32 (sums and results), else `unexplained`."""
+    wide = case.dtype == "float64"
+    if case.dtype in ("float16", "bfloat16", "float64"):
+        u = UNIT_ROUNDOFF["float32" if wide else case.dtype]
+        if all(name in got and got[name].shape == grads[name].value.shape and value_errors(
+                grads[name].value, got[name], grads[name].bound(case, u_acc=u, u_out=u if wide else None))[
+                    "err_bound_ratio"] <= 1 for name in wrong):
+            return "precision", f"{', '.join(wrong)} within the bound of " + (
+                "float32 arithmetic: a float64 case computed in float32" if wide
+                else f"{case.dtype} accumulation, not float32's")
     return "unexplained", None

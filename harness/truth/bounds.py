@@ -56,10 +56,10 @@ def forward(terms: int, dtype: str, abs_conv: np.ndarray, no_bias: np.ndarray, o
 
 
 def gradient(terms: int, dtype: str, value: np.ndarray, abs_value: np.ndarray, folds: int = 1,
-             u_acc: float | None = None, stages: int = 1) -> np.ndarray:
+             u_acc: float | None = None, stages: int = 1, u_out: float | None = None) -> np.ndarray:
     """A gradient's bound, elementwise: gamma_n A + u_out |g| + (folds - 1) u_out A (two stages: the
-    rounding between them as in `forward`)."""
-    u_out = UNIT_ROUNDOFF[dtype]
+    rounding between them as in `forward`); `u_acc`, `u_out` as in `forward`."""
+    u_out = UNIT_ROUNDOFF[dtype] if u_out is None else u_out
     g = gamma(terms, accumulation_roundoff(dtype) if u_acc is None else u_acc)
     relative = g + (1 + g) * ((1 + u_out) ** (stages - 1) - 1)
     return np.asarray(relative * abs_value + u_out * (np.abs(value) + (folds - 1) * abs_value))

@@ -37,9 +37,10 @@ class Gradient:
     folds: int = 1  # pad positions folded into one input position (1 without a pad adjoint)
     stages: int = 1  # sums in turn, the first rounded before the second (separable)
 
-    def bound(self, conv: Conv, u_acc: float | None = None) -> np.ndarray:
+    def bound(self, conv: Conv, u_acc: float | None = None, u_out: float | None = None) -> np.ndarray:
         """`bounds.gradient`: the forward pass's accumulation model, folds counted only where they fold."""
-        return bounds.gradient(self.terms, conv.dtype, self.value, self.abs_value, self.folds, u_acc, self.stages)
+        return bounds.gradient(self.terms, conv.dtype, self.value, self.abs_value, self.folds, u_acc, self.stages,
+                               u_out)
 
 
 def cotangent(conv: Conv, shape: tuple[int, ...], seed: int) -> np.ndarray:

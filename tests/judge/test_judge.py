@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 from helpers import make_case
 
-from harness.judge.judge import expected_param_count, judge, judge_backward, terms
+from harness.judge.judge import expected_param_count, judge, judge_backward
 from harness.model.data import make_tensors
 from harness.model.expectation import Expectation
+from harness.model.ops import terms
 from harness.results.outcome import Outcome, Output
 from harness.truth.bounds import error_bound
 from harness.truth.reference import reference
@@ -203,3 +204,19 @@ def test_tf32_bound_by_hand_and_the_strict_ratio_beside_it() -> None:
     assert row.err_bound_ratio == pytest.approx(10 * strict / relaxed) and row.strict_err_bound_ratio == pytest.approx(10)
     outcome = replace(outcome, precision="float32")
     assert judge(case, ref, outcome).mismatch_on == "values"
+
+
+def test_a_float64_backward_computed_in_float32_is_diagnosed_precision() -> None:
+    """As the forward pass is: gradients within the bound of float32 sums and results (Keras on JAX
+    computes float64 in float32) are `precision`; gradients off by more are `unexplained`."""
+    from harness.judge.judge import lower_precision
+    from harness.truth.gradients import cotangent, reference_gradients
+
+    case = make_case(dtype="float64", grad=True, input_size=7)
+    t = make_tensors(case, case.seed)
+    g = cotangent(case, reference(case, t).out.shape, case.seed)
+    grads = reference_gradients(case, t.input, t.weights, g)
+    as_float32 = {name: grad.value.astype(np.float32).astype(np.float64) for name, grad in grads.items()}
+    assert lower_precision(case, grads, as_float32, ["dx", "dw", "db"])[0] == "precision"
+    off = {**as_float32, "dw": as_float32["dw"] + 1e-3}
+    assert lower_precision(case, grads, off, ["dx", "dw", "db"]) == ("unexplained", None)
