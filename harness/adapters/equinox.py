@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 from ..model import geometry
 from ..model.schema import Conv
 from .device import requested_device
-from .jax import BACKWARD, JaxAdapter
+from .jax import BACKWARD, JaxAdapter, scope_lines
 from .program import Plan
 
 MODES = {"zeros": "ZEROS", "reflect": "REFLECT", "replicate": "REPLICATE", "circular": "CIRCULAR"}
@@ -72,13 +72,7 @@ class EquinoxAdapter(JaxAdapter):
                  "import numpy as np", "", f"DEVICE = jax.devices({'gpu' if kind == 'cuda' else 'cpu'!r})[{index}]",
                  f"DTYPE = jnp.{conv.dtype}",
                  f"PRECISION = {'highest' if conv.precision == 'highest' else None!r}  # precision: {conv.precision}",
-                 "", "", "def scope():", '    """On DEVICE, at PRECISION' + (', with 64-bit types inside this call only."""'
-                                                                           if conv.dtype == "float64" else '."""'),
-                 "    stack = contextlib.ExitStack()"]
-        if conv.dtype == "float64":
-            lines.append("    stack.enter_context(jax.enable_x64(True))")
-        lines += ["    stack.enter_context(jax.default_device(DEVICE))",
-                  "    stack.enter_context(jax.default_matmul_precision(PRECISION))", "    return stack", "", "",
+                 "", "", *scope_lines(conv, ("jax.default_matmul_precision(PRECISION)",), ", at PRECISION"),
                   "with scope():  # built abstractly (its initial weights are replaced by the case's): no compile",
                   f"    layer = eqx.filter_eval_shape({layer})", "", "", "def layer_weight(w):"]
         if transpose:

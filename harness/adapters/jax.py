@@ -31,6 +31,16 @@ BACKWARD = ("@jax.jit", "def backward(x, w, b, g):",
             "    return jax.vjp(call, x, w, b)[1](g)", "", "")
 
 
+def scope_lines(conv: Conv, contexts: tuple[str, ...] = (), doc: str = "") -> list[str]:
+    """A JAX program's `scope()`: on DEVICE, 64-bit types inside the call only for a float64 case (they do
+    not leak into other cases), and any further `contexts` (a program's own, said in `doc`)."""
+    x64 = conv.dtype == "float64"
+    return ["def scope():", f'    """On DEVICE{doc}' + (', with 64-bit types inside this call only."""' if x64 else '."""'),
+            "    stack = contextlib.ExitStack()", *(["    stack.enter_context(jax.enable_x64(True))"] if x64 else []),
+            "    stack.enter_context(jax.default_device(DEVICE))", *(f"    stack.enter_context({c})" for c in contexts),
+            "    return stack", "", ""]
+
+
 class JaxAdapter(Adapter):
     requires: ClassVar[tuple[str, ...]] = ("jax",)
     valid_padding = "VALID"
@@ -108,14 +118,7 @@ class JaxAdapter(Adapter):
             if separable:
                 lines.append(f"    y = jax.lax.conv_general_dilated(y, w[1], window_strides={(1,) * conv.rank}, "
                              f"padding='VALID', dimension_numbers={spec}, precision=PRECISION)  # pointwise")
-        lines += [f"    return y if b is None else y + b.reshape({tuple(channel)})", "", "",
-                  "def scope():",
-                  '    """On DEVICE' + (', with 64-bit types inside this call only."""' if conv.dtype == "float64"
-                                        else '."""'),
-                  "    stack = contextlib.ExitStack()"]
-        if conv.dtype == "float64":
-            lines.append("    stack.enter_context(jax.enable_x64(True))")
-        lines += ["    stack.enter_context(jax.default_device(DEVICE))", "    return stack", "", "",
+        lines += [f"    return y if b is None else y + b.reshape({tuple(channel)})", "", "", *scope_lines(conv),
                   "def operands(x, w, b):",
                   '    """NumPy in the call\'s layouts and dtype: they go in as they are (one transfer)."""']
         kernels = "tuple(np.ascontiguousarray(k, DTYPE) for k in w)" if separable else "np.ascontiguousarray(w, DTYPE)"

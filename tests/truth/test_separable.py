@@ -33,26 +33,29 @@ def direct(case, x: np.ndarray, w: np.ndarray, pw: np.ndarray, b: np.ndarray | N
     return y if b is None else y + b.reshape((1, -1) + (1,) * case.rank)
 
 
-def separable_case(data: st.DataObject, rank: int, dtype: str = "float64"):
+def separable_case(data: st.DataObject, rank: int, seed: int, dtype: str = "float64"):
+    """A drawn separable case, its operands and its reference; None for an invalid configuration."""
     axes = lambda lo, hi: st.lists(st.integers(lo, hi), min_size=rank, max_size=rank)  # noqa: E731
     padding = data.draw(st.one_of(st.sampled_from(["valid", "same", "same_lower", "full", "causal"]),
                                   st.lists(st.lists(st.integers(0, 2), min_size=2, max_size=2), min_size=rank,
                                            max_size=rank)))
-    return make_case(op="separable", dtype=dtype, batch=data.draw(st.integers(1, 2)), in_channels=data.draw(st.integers(1, 3)),
+    case = make_case(op="separable", dtype=dtype, batch=data.draw(st.integers(1, 2)), in_channels=data.draw(st.integers(1, 3)),
                      out_channels=data.draw(st.integers(1, 3)), depth_multiplier=data.draw(st.integers(1, 3)),
                      input_size=data.draw(axes(3, 6)), kernel_size=data.draw(axes(1, 3)), stride=data.draw(axes(1, 2)),
                      dilation=data.draw(axes(1, 2)), padding=padding, bias=data.draw(st.booleans()),
                      padding_mode=data.draw(st.sampled_from(["zeros", "reflect", "replicate", "circular"])))
+    t = make_tensors(case, seed)
+    ref = reference(case, t)
+    return None if ref.invalid else (case, t, ref)
 
 
 @settings(max_examples=40, deadline=None)
 @given(data=st.data(), rank=st.integers(1, 2))
 def test_reference_is_the_direct_sum(data: st.DataObject, rank: int) -> None:
-    case = separable_case(data, rank)
-    t = make_tensors(case, 3)
-    ref = reference(case, t)
-    if ref.invalid:
+    drawn = separable_case(data, rank, 3)
+    if drawn is None:
         return
+    case, t, ref = drawn
     np.testing.assert_allclose(ref.out, direct(case, t.input, t.weights, t.pointwise, t.bias), rtol=1e-12, atol=1e-12)
     no_abs = direct(case, np.abs(t.input), np.abs(t.weights), np.abs(t.pointwise), None if t.bias is None else np.abs(t.bias))
     np.testing.assert_allclose(ref.abs_conv, no_abs, rtol=1e-12, atol=1e-12)  # A through both stages
@@ -66,11 +69,10 @@ def loss(case, t: Tensors, g: np.ndarray) -> float:
 @given(data=st.data(), rank=st.integers(1, 2))
 def test_gradients_match_finite_differences(data: st.DataObject, rank: int) -> None:
     """L is linear in each operand, so a central difference of step 1 is exact up to rounding."""
-    case = separable_case(data, rank)
-    t = make_tensors(case, 5)
-    ref = reference(case, t)
-    if ref.invalid:
+    drawn = separable_case(data, rank, 5)
+    if drawn is None:
         return
+    case, t, ref = drawn
     g = cotangent(case, ref.out.shape, 5)
     grads = reference_gradients(case, t.input, t.weights, g, t.pointwise)
     assert set(grads) == set(ops.gradient_names(case))
@@ -93,11 +95,10 @@ def test_gradients_match_finite_differences(data: st.DataObject, rank: int) -> N
 @given(data=st.data(), rank=st.integers(1, 2))
 def test_float32_in_two_roundings_stays_within_the_bound(data: st.DataObject, rank: int) -> None:
     """The frameworks' way: the depthwise sum in float32, rounded, then the pointwise sum in float32."""
-    case = separable_case(data, rank, "float32")
-    t = make_tensors(case, 7)
-    ref = reference(case, t)
-    if ref.invalid:
+    drawn = separable_case(data, rank, 7, "float32")
+    if drawn is None:
         return
+    case, t, ref = drawn
     depthwise, pointwise = ops.separable_stages(case)
     z = reference(depthwise, Tensors(t.input, t.weights, None)).out.astype(np.float32)
     y = reference(pointwise, Tensors(z, t.pointwise, t.bias)).out.astype(np.float32)
