@@ -75,6 +75,9 @@ def parser() -> argparse.ArgumentParser:
     port.add_argument("case_id")
     port.add_argument("paths", nargs="*", help=f"case files or folders (default {DEFAULT_CASES}/)")
     port.add_argument("--to", required=True, help="a registered adapter, e.g. torch, keras, jax")
+    port.add_argument("--init-from", default="torch", metavar="FRAMEWORK",
+                      help="end with initialisers that give the layer this framework's defaults: torch (default), "
+                           "keras, flax or equinox")
     port.set_defaults(func=cmd_port)
 
     fuzzing = sub.add_parser("fuzz", help="find new kinds of divergence and write them as minimal case files")

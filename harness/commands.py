@@ -10,7 +10,7 @@ from typing import Any
 
 from .cases.keyword import keyword_test
 from .cases.loading import LoadResult, case_files, load_cases
-from .problems import BadInput
+from .problems import BadInput, did_you_mean
 from .run import options, outfolder
 
 DEFAULT_CASES = "cases"
@@ -106,14 +106,18 @@ def cmd_repro(args: argparse.Namespace) -> int:
 
 
 def cmd_port(args: argparse.Namespace) -> int:
+    from .adapters.defaults import RULES
     from .adapters.errors import Unsupported
     from .adapters.registry import get_adapter
     from .export.script import port_program
 
     options.adapter_list([args.to], "--to")
+    if args.init_from not in RULES:
+        raise BadInput(f"--init-from: expected one of {', '.join(RULES)}, got {args.init_from!r}"
+                       + did_you_mean(args.init_from, tuple(RULES)))
     case = _one_case(args)
     try:
-        print(port_program(case, get_adapter(args.to)), end="")
+        print(port_program(case, get_adapter(args.to), args.init_from), end="")
     except Unsupported as exc:
         raise BadInput(f"{case.id} cannot be written for {args.to}: {exc}") from None
     return 0

@@ -77,12 +77,10 @@ class CaseNode(pytest.Collector):
         self.case = case
 
     def collect(self) -> Iterator[pytest.Item]:
-        for adapter in adapters_for(self.case):
-            yield CaseItem.from_parent(self, name=adapter, case=self.case, adapter=adapter)
-        if self.case.grad:  # ids ...::<case>::<adapter>::backward
+        for pass_ in self.case.passes:  # ids ...::<case>::<adapter>, then ::backward and ::init
             for adapter in adapters_for(self.case):
-                yield CaseItem.from_parent(self, name=f"{adapter}::backward", case=self.case, adapter=adapter,
-                                           pass_="backward")
+                name = adapter if pass_ == "forward" else f"{adapter}::{pass_}"
+                yield CaseItem.from_parent(self, name=name, case=self.case, adapter=adapter, pass_=pass_)
 
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, self.case.line - 1, self.case.id

@@ -7,8 +7,9 @@ from typing import Any
 import numpy as np
 from helpers import make_case
 
-from harness.judge.judge import expected_param_count, judge
+from harness.judge.judge import judge
 from harness.model.data import make_tensors
+from harness.model.ops import expected_param_count
 from harness.results.outcome import Outcome, Output
 from harness.truth.bounds import error_bound
 from harness.truth.reference import reference

@@ -147,3 +147,14 @@ def test_an_interrupt_while_loading_is_exit_130_without_a_traceback(monkeypatch:
     monkeypatch.setattr(commands, "load_cases", interrupted)
     assert cli.main(["validate", "cases"]) == 130
     assert capsys.readouterr().err == "interrupted\n"
+
+
+def test_port_prints_torch_initialisers_for_keras_and_refuses_an_unknown_source(tmp_path: Path) -> None:
+    (tmp_path / "cases").mkdir()
+    (tmp_path / "cases" / "c.yaml").write_text(GOOD)
+    out = run_cli(tmp_path, "port", "one[stride=2]", "--to", "keras")
+    assert out.returncode == 0 and "def kernel_initializer(shape, dtype=None):" in out.stdout
+    assert "U(±1/sqrt(fan_in))" in out.stdout
+    out = run_cli(tmp_path, "port", "one[stride=2]", "--to", "keras", "--init-from", "flx")
+    assert (out.returncode, out.stdout) == (2, "") and "Traceback" not in out.stderr
+    assert out.stderr.strip() == "error: --init-from: expected one of torch, keras, flax, equinox, got 'flx' (did you mean 'flax'?)"

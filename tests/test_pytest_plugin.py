@@ -175,3 +175,14 @@ def test_grad_cases_add_backward_items(tmp_path: Path) -> None:
     out = run_pytest(tmp_path, "cases", "-v")
     assert "cases/mine.yaml::g::jax PASSED" in out.stdout and "cases/mine.yaml::g::jax::backward PASSED" in out.stdout
     assert "2 passed" in out.stdout
+
+
+def test_init_cases_add_init_items(tmp_path: Path) -> None:
+    """An init item per adapter: torch's module draws match torch's default; keras' do not, as recorded."""
+    pytest.importorskip("torch")
+    write_cases(tmp_path / "cases", "cases:\n  - id: i\n    in_channels: 2\n    input_size: 5\n    out_channels: 3\n"
+                                   "    kernel_size: 3\n    init: true\n    adapters: [torch, jax]\n")
+    out = run_pytest(tmp_path, "cases", "-v")
+    assert "cases/mine.yaml::i::torch::init PASSED" in out.stdout
+    assert "cases/mine.yaml::i::jax::init PASSED" in out.stdout  # not applicable: no layer of its own
+    assert "4 passed" in out.stdout

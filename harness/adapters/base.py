@@ -46,6 +46,7 @@ class Adapter(ABC):
     native_pad_modes: ClassVar[frozenset[str]] = frozenset({"zeros"})  # the modes its conv call takes itself
     differentiates: ClassVar[bool] = True  # its program defines `gradients` (the framework's autodiff)
     unbatched: ClassVar[bool] = False  # its call takes C x spatial... with no batch axis (`batch: none`)
+    initialiser_rule: ClassVar[str | None] = None  # its layers' documented defaults (defaults.RULES)
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -113,6 +114,11 @@ class Adapter(ABC):
             return "tf32"
         return conv.dtype
 
+    def probes(self, plan: Plan) -> bool:
+        """Whether the zero-padded probe through this plan reads the pads applied (not where the call's own
+        padding word also sets the mode, as flax's 'REFLECT' does: the probe would read reflected values)."""
+        return True
+
     def refuse(self, conv: Conv) -> str | None:
         """Why the framework cannot express this case beyond ops/ranks/dtypes, or None."""
         return None
@@ -122,6 +128,18 @@ class Adapter(ABC):
         """Python source calling the framework for this plan with its public API (program.py says what it
         defines): NumPy operands in the neutral layouts (x N C spatial..., w as `ops.weight_shape`; a
         bfloat16 case's operands may come as float32), results as N C spatial... The worker runs it."""
+
+    def initialiser(self, conv: Conv, plan: Plan) -> str | None:
+        """Text defining `initial_parameters(count, seed)` (draws.py) after `source`; None: no layer of its own."""
+        return None
+
+    def initial_program(self, conv: Conv) -> str:
+        """The program of the init pass: the source with `initial_parameters`, or Unsupported."""
+        plan = self.plan(conv)
+        text = self.initialiser(conv, plan)
+        if text is None:
+            raise Unsupported(f"{self.name} builds no layer of its own: there is no default initialiser to measure")
+        return self.source(conv, plan) + text
 
     def program(self, conv: Conv, plan: Plan) -> str:
         """The code that runs: the adapter's source with the harness's flip and crop around it."""

@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 from ..model import geometry
 from ..model.schema import Conv
 from .device import requested_device
+from .draws import jax_layer_lines
 from .jax import BACKWARD, JaxAdapter, scope_lines
 from .program import Plan
 
@@ -29,6 +30,7 @@ class EquinoxAdapter(JaxAdapter):
     requires: ClassVar[tuple[str, ...]] = ("equinox", "jax")
     ops = frozenset({"conv", "convolve", "conv_transpose"})
     native_pad_modes = frozenset(MODES)  # the layer's padding_mode
+    initialiser_rule = "equinox"
 
     def setup(self) -> None:
         super().setup()
@@ -63,18 +65,18 @@ class EquinoxAdapter(JaxAdapter):
         common = (f"{conv.rank}, {conv.in_channels}, {conv.out_channels}, {conv.kernel_size}, stride={conv.stride}, "
                   f"padding={plan.padding!r}, dilation={conv.dilation}, groups={conv.groups}, use_bias={conv.bias}")
         if transpose:
-            layer = (f"eqx.nn.ConvTranspose, {common}, output_padding={plan.output_padding}, "
-                     f"padding_mode='ZEROS', dtype=DTYPE, key=jax.random.PRNGKey(0)")
+            layer = (f"eqx.nn.ConvTranspose({common}, output_padding={plan.output_padding}, "
+                     f"padding_mode='ZEROS', dtype=DTYPE, key=key)")
         else:
-            layer = (f"eqx.nn.Conv, {common}, padding_mode={MODES[conv.padding_mode]!r}, dtype=DTYPE, "
-                     f"key=jax.random.PRNGKey(0)")
+            layer = f"eqx.nn.Conv({common}, padding_mode={MODES[conv.padding_mode]!r}, dtype=DTYPE, key=key)"
         lines = ["import contextlib", "", "import equinox as eqx", "import jax", "import jax.numpy as jnp",
                  "import numpy as np", "", f"DEVICE = jax.devices({'gpu' if kind == 'cuda' else 'cpu'!r})[{index}]",
                  f"DTYPE = jnp.{conv.dtype}",
                  f"PRECISION = {'highest' if conv.precision == 'highest' else None!r}  # precision: {conv.precision}",
                  "", "", *scope_lines(conv, ("jax.default_matmul_precision(PRECISION)",), ", at PRECISION"),
+                  "def build(key):", f"    return {layer}", "", "",
                   "with scope():  # built abstractly (its initial weights are replaced by the case's): no compile",
-                  f"    layer = eqx.filter_eval_shape({layer})", "", "", "def layer_weight(w):"]
+                  "    layer = eqx.filter_eval_shape(build, jax.random.PRNGKey(0))", "", "", "def layer_weight(w):"]
         if transpose:
             g = conv.groups
             lines += ['    """torch\'s (in, out/groups, *k) as the transpose of a convolution in Equinox: flipped on every',
@@ -101,6 +103,9 @@ class EquinoxAdapter(JaxAdapter):
                   "        grads = dict(zip(('dx', 'dw', 'db'), backward(x, w, b, np.ascontiguousarray(g, DTYPE))))",
                   "        return {name: np.asarray(value) for name, value in grads.items()}"]
         return "\n".join(lines) + "\n"
+
+    def initialiser(self, conv: Conv, plan: Plan) -> str | None:
+        return jax_layer_lines("key", "fresh.weight", "fresh.bias")
 
     def plan(self, conv: Conv) -> Plan:
         return super(JaxAdapter, self).plan(conv)  # Equinox has groups for ConvTranspose: no per-group calls

@@ -118,33 +118,9 @@ class JaxAdapter(Adapter):
             if separable:
                 lines.append(f"    y = jax.lax.conv_general_dilated(y, w[1], window_strides={(1,) * conv.rank}, "
                              f"padding='VALID', dimension_numbers={spec}, precision=PRECISION)  # pointwise")
-        lines += [f"    return y if b is None else y + b.reshape({tuple(channel)})", "", "", *scope_lines(conv),
-                  "def operands(x, w, b):",
-                  '    """NumPy in the call\'s layouts and dtype: they go in as they are (one transfer)."""']
-        kernels = "tuple(np.ascontiguousarray(k, DTYPE) for k in w)" if separable else "np.ascontiguousarray(w, DTYPE)"
-        if last:
-            lines += ["    x = np.moveaxis(x, 1, -1)  # N C spatial -> N spatial C",
-                      (f"    w = tuple(k.transpose{kernel_last_axes(nd)} for k in w)" if separable else
-                       f"    w = w.transpose{kernel_last_axes(nd)}") + "  # (A, B, *k) -> (*k, B, A)"]
-        lines += [f"    return (np.ascontiguousarray(x, DTYPE), {kernels},",
-                  "            None if b is None else np.asarray(b, DTYPE))", "", "",
-                  "def run(x, w, b):", "    with scope():", "        return call(*operands(x, w, b))", "", "",
-                  "def numpy(y):", "    y = np.asarray(y)", "    y = y.astype(np.float32) if y.dtype == jnp.bfloat16 else y",
-                  "    return np.moveaxis(y, -1, 1)" if last else "    return y", "", "",
-                  "def parameter_count(x, w, b):",
-                  f"    return {'sum(k.size for k in w)' if separable else 'w.size'} + (0 if b is None else b.size)", "", "",
-                  *BACKWARD,
-                  "def gradients(x, w, b, g):", "    with scope():",
-                  "        x, w, b = operands(x, w, b)",
-                  f"        g = np.ascontiguousarray({'np.moveaxis(g, 1, -1)' if last else 'g'}, DTYPE)",
-                  "        grads = dict(zip(('dx', 'dw', 'db'), backward(x, w, b, g)))",
-                  *(["        grads['dw'], grads['dpw'] = grads['dw']  # the (depthwise, pointwise) pair"] if separable else []),
-                  "        grads = {name: np.asarray(value) for name, value in grads.items()}"]
-        if last:
-            lines.append("    grads['dx'] = np.moveaxis(grads['dx'], -1, 1)")
-            lines += [f"    grads[{name!r}] = grads[{name!r}].transpose{kernel_first_axes(nd)}  # (*k, B, A) -> (A, B, *k)"
-                      for name in (("dw", "dpw") if separable else ("dw",))]
-        lines.append("    return grads")
+        lines += [f"    return y if b is None else y + b.reshape({tuple(channel)})", "", "", *scope_lines(conv)]
+        count = f"{'sum(k.size for k in w)' if separable else 'w.size'} + (0 if b is None else b.size)"
+        lines += array_lines(conv, last, count)
         return "\n".join(lines) + "\n"
 
     def plan(self, conv: Conv) -> Plan:
@@ -152,6 +128,40 @@ class JaxAdapter(Adapter):
         if conv.op == "conv_transpose" and conv.groups > 1:
             return replace(plan, realization="emulated")  # one lax.conv_transpose per group
         return plan
+
+
+def array_lines(conv: Conv, last: bool, count: str) -> list[str]:
+    """A JAX program's operands, run, numpy, parameter_count and gradients around its jitted `call`: NumPy
+    in and out of the neutral layouts (channels last where `last`), `count` the expression counting the
+    parameters."""
+    nd, separable = conv.rank + 2, conv.op == "separable"
+    lines = ["def operands(x, w, b):",
+             '    """NumPy in the call\'s layouts and dtype: they go in as they are (one transfer)."""']
+    kernels = "tuple(np.ascontiguousarray(k, DTYPE) for k in w)" if separable else "np.ascontiguousarray(w, DTYPE)"
+    if last:
+        lines += ["    x = np.moveaxis(x, 1, -1)  # N C spatial -> N spatial C",
+                  (f"    w = tuple(k.transpose{kernel_last_axes(nd)} for k in w)" if separable else
+                   f"    w = w.transpose{kernel_last_axes(nd)}") + "  # (A, B, *k) -> (*k, B, A)"]
+    lines += [f"    return (np.ascontiguousarray(x, DTYPE), {kernels},",
+              "            None if b is None else np.asarray(b, DTYPE))", "", "",
+              "def run(x, w, b):", "    with scope():", "        return call(*operands(x, w, b))", "", "",
+              "def numpy(y):", "    y = np.asarray(y)", "    y = y.astype(np.float32) if y.dtype == jnp.bfloat16 else y",
+              "    return np.moveaxis(y, -1, 1)" if last else "    return y", "", "",
+              "def parameter_count(x, w, b):",
+              f"    return {count}", "", "",
+              *BACKWARD,
+              "def gradients(x, w, b, g):", "    with scope():",
+              "        x, w, b = operands(x, w, b)",
+              f"        g = np.ascontiguousarray({'np.moveaxis(g, 1, -1)' if last else 'g'}, DTYPE)",
+              "        grads = dict(zip(('dx', 'dw', 'db'), backward(x, w, b, g)))",
+              *(["        grads['dw'], grads['dpw'] = grads['dw']  # the (depthwise, pointwise) pair"] if separable else []),
+              "        grads = {name: np.asarray(value) for name, value in grads.items()}"]
+    if last:
+        lines.append("    grads['dx'] = np.moveaxis(grads['dx'], -1, 1)")
+        lines += [f"    grads[{name!r}] = grads[{name!r}].transpose{kernel_first_axes(nd)}  # (*k, B, A) -> (A, B, *k)"
+                  for name in (("dw", "dpw") if separable else ("dw",))]
+    lines.append("    return grads")
+    return lines
 
 
 def crop_pairs(conv: Conv) -> tuple[tuple[int, int], ...]:

@@ -20,39 +20,9 @@ from ..quiet import FRAMEWORK_ENV
 from .base import Adapter, kernel_first_axes, kernel_last_axes, out_of_layout, spatial_widths
 from .cache import use_jax_cache
 from .device import device_text, no_device, requested_device
+from .draws import keras_lines
+from .keras_helpers import HELPERS
 from .program import Plan
-
-HELPERS = '''
-
-def zeros(shape, dtype=None):
-    """The layer starts from zeros (no random initialiser to run): the case's weights are assigned first."""
-    return np.zeros(shape, "float32" if dtype is None or "bfloat16" in str(dtype) else str(dtype))
-
-
-def tensor(a):
-    """NumPy N C spatial... -> a backend tensor in the case layout and dtype."""
-    return keras.ops.cast(keras.ops.convert_to_tensor(INTO_LAYOUT(a)), DTYPE)
-
-
-def array(y):
-    """A backend tensor as NumPy (bfloat16 as float32, which holds it exactly)."""
-    bf16 = keras.backend.standardize_dtype(y.dtype) == "bfloat16"
-    return keras.ops.convert_to_numpy(keras.ops.cast(y, "float32") if bf16 else y)
-
-
-def numpy(y):
-    return OUT_OF_LAYOUT(array(y))
-
-
-def run(x, w, b):
-    with keras.device(DEVICE):
-        assign(w, b)
-        return forward(tensor(x))
-
-
-def parameter_count(x, w, b):
-    return layer.count_params()
-'''
 
 
 def depthwise(conv: Conv) -> bool:
@@ -67,6 +37,7 @@ class KerasAdapter(Adapter):
     ops = frozenset(OPS)
     valid_padding = "valid"
     pad_modes = frozenset({"zeros", "reflect"})  # keras.ops.pad on TensorFlow
+    initialiser_rule = "keras"
     backend = "tensorflow"
     engine_import = "import tensorflow as tf"
     gradient_lines: tuple[str, ...] = (
@@ -137,12 +108,12 @@ class KerasAdapter(Adapter):
     def native_crop(self, conv: Conv) -> Any | None:
         return conv.padding if conv.padding in ("valid", "same") else None
 
-    def layer(self, conv: Conv, plan: Plan) -> str:
-        """The layer a Keras user writes for the case, starting from zeros."""
+    def layer(self, conv: Conv, plan: Plan, defaults: bool = False) -> str:
+        """The layer a Keras user writes for the case, starting from zeros (or with its default initialisers)."""
         kernel = "depthwise_initializer" if depthwise(conv) or conv.op == "separable" else "kernel_initializer"
         common = (f"kernel_size={conv.kernel_size}, strides={conv.stride}, padding={plan.padding!r}, "
                   f"data_format={conv.layout!r}, dilation_rate={conv.dilation}, use_bias={conv.bias}, "
-                  f"dtype={conv.dtype!r}, {kernel}=zeros, bias_initializer=zeros")
+                  f"dtype={conv.dtype!r}" + ("" if defaults else f", {kernel}=zeros, bias_initializer=zeros"))
         if conv.op == "conv_transpose":
             # a full output to cut takes the plan's; native crops take the case's as written: absent is Keras' None
             output_padding = plan.output_padding if plan.crop is not None else conv.output_padding
@@ -178,14 +149,19 @@ class KerasAdapter(Adapter):
                 "    out = [array(value) for value in grads]",
                 f"    return dict(zip({names}, [{out_of_layout(conv, 'out[0]')}, {grads}]))"]
 
+    def built_shape(self, conv: Conv, plan: Plan) -> tuple[int, ...]:
+        """The input shape the layer is built for: the case's, padded first where the plan pads."""
+        spatial = [size + low + high for size, (low, high) in zip(conv.input_size, plan.pre_pad or ((0, 0),) * conv.rank)]
+        last = conv.layout == "channels_last"
+        return (conv.batch_size, *spatial, conv.in_channels) if last else (conv.batch_size, conv.in_channels, *spatial)
+
+    def initialiser(self, conv: Conv, plan: Plan) -> str | None:
+        kernel = "depthwise_initializer" if depthwise(conv) else "kernel_initializer"
+        return keras_lines(self.layer(conv, plan, defaults=True), self.built_shape(conv, plan), kernel)
+
     def source(self, conv: Conv, plan: Plan) -> str:
         kind, index = requested_device()
-        last = conv.layout == "channels_last"
-        spatial = list(conv.input_size)
-        for a, (low, high) in enumerate(plan.pre_pad or ()):
-            spatial[a] += low + high
-        shape = ((conv.batch_size, *spatial, conv.in_channels) if last else
-                 (conv.batch_size, conv.in_channels, *spatial))
+        last, shape = conv.layout == "channels_last", self.built_shape(conv, plan)
         forward = ["def forward(x, variables=None):",
                    '    """Pad (emulated padding) and call the layer; with `variables`, statelessly (for jax.vjp)."""']
         if plan.pre_pad is not None:

@@ -12,13 +12,15 @@ SeparableConv: a depthwise module (groups=in_channels, bias=False) then a 1x1 mo
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from ..model.geometry import conv_pads
 from ..model.schema import OPS, Conv
 from .base import Adapter, symmetric
 from .device import no_device, requested_device
+from .draws import torch_lines
 from .program import Plan
+from .torch_separable import SEPARABLE_FUNCTIONAL_PARAMETERS, SEPARABLE_GRADIENTS, SEPARABLE_MODULE_PARAMETERS
 
 TENSOR = '''
 
@@ -48,17 +50,6 @@ def gradients(x, w, b, g):
     loss = (call(x, w, b) * tensor(g)).sum()
     grads = torch.autograd.grad(loss, [x, w] if b is None else [x, w, b])
     return {name: numpy(value) for name, value in zip(("dx", "dw", "db"), grads)}
-'''
-
-SEPARABLE_GRADIENTS = '''
-
-def gradients(x, w, b, g):
-    """torch.autograd on the same call: dL/dx, dL/dw (depthwise), dL/dpw (pointwise), dL/db of L = sum(y * g)."""
-    x = tensor(x).requires_grad_()
-    (depthwise, pointwise), b = parameters(w, b, leaves=True)
-    loss = (call(x, (depthwise, pointwise), b) * tensor(g)).sum()
-    grads = torch.autograd.grad(loss, [x, depthwise, pointwise] + ([] if b is None else [b]))
-    return {name: numpy(value) for name, value in zip(("dx", "dw", "dpw", "db"), grads)}
 '''
 
 MODULE_PARAMETERS = '''
@@ -92,38 +83,6 @@ def parameter_count(x, w, b):
     return w.size + (0 if b is None else b.size)
 '''
 
-SEPARABLE_MODULE_PARAMETERS = '''
-
-def parameters(w, b, leaves=False):
-    """The two modules' weights and the pointwise bias, set from w = (depthwise, pointwise) and b."""
-    with torch.no_grad():
-        layer[0].weight.copy_(tensor(w[0]))
-        layer[1].weight.copy_(tensor(w[1]))
-        if b is not None:
-            layer[1].bias.copy_(tensor(b))
-    return (layer[0].weight, layer[1].weight), layer[1].bias
-
-
-def parameter_count(x, w, b):
-    return sum(p.numel() for p in layer.parameters())
-'''
-
-SEPARABLE_FUNCTIONAL_PARAMETERS = '''
-
-def parameters(w, b, leaves=False):
-    """Fresh tensors for the depthwise and pointwise kernels and the bias (leaves of autograd when asked)."""
-    kernels = tuple(tensor(k) for k in w)
-    b = None if b is None else tensor(b)
-    for leaf in (*kernels, *([] if b is None else [b])) if leaves else ():
-        leaf.requires_grad_()
-    return kernels, b
-
-
-def parameter_count(x, w, b):
-    return sum(k.size for k in w) + (0 if b is None else b.size)
-'''
-
-
 class TorchAdapter(Adapter):
     """`torch.nn.Conv{1,2,3}d` and `torch.nn.ConvTranspose{1,2,3}d` modules."""
 
@@ -133,6 +92,12 @@ class TorchAdapter(Adapter):
     pad_modes = frozenset({"zeros", "reflect", "replicate", "circular"})
     pad_op_names = {"zeros": "constant", "reflect": "reflect", "replicate": "replicate", "circular": "circular"}
     native_pad_modes = pad_modes  # the modules' padding_mode
+    initialiser_rule: ClassVar[str | None] = "torch"
+
+    def initialiser(self, conv: Conv, plan: Plan) -> str | None:
+        if self.initialiser_rule is None or conv.op == "separable":  # the functional calls hold no parameters
+            return None
+        return torch_lines(self.construct(conv, plan)[0])
     unbatched = True  # torch takes C x L (x H x W) inputs with no batch axis
 
     def setup(self) -> None:
@@ -232,6 +197,7 @@ class TorchFunctionalAdapter(TorchAdapter):
     """`torch.nn.functional.conv{1,2,3}d` and `conv_transpose{1,2,3}d`: no module, no padding_mode."""
 
     native_pad_modes = frozenset({"zeros"})
+    initialiser_rule = None
     parameters_text = FUNCTIONAL_PARAMETERS
     separable_parameters_text = SEPARABLE_FUNCTIONAL_PARAMETERS
 

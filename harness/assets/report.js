@@ -17,8 +17,10 @@
     if (!cases.has(r.case_id)) cases.set(r.case_id, []);
     cases.get(r.case_id).push(r);
   });
-  cases.forEach(function (list) {  // forward rows first, then the backward rows of a grad case
-    list.sort(function (a, b) { return (a.pass === "backward") - (b.pass === "backward"); });
+  const ORDER = {forward: 0, backward: 1, init: 2};
+  function isForward(r) { return !r.pass || r.pass === "forward"; }
+  cases.forEach(function (list) {  // forward rows first, then the backward rows of a grad case, then init rows
+    list.sort(function (a, b) { return (ORDER[a.pass] || 0) - (ORDER[b.pass] || 0); });
   });
   function label(r) { return r.pass === "backward" ? r.adapter + " ∇" : r.adapter; }
   const SIDES = {1: [["left", "right"]], 2: [["top", "bottom"], ["left", "right"]],
@@ -169,12 +171,22 @@
       });
       return table;
     }
-    const forward = list.filter(function (r) { return r.pass !== "backward"; });
+    const forward = list.filter(isForward);
     const backward = list.filter(function (r) { return r.pass === "backward"; });
     frag.appendChild(side(forward, true));
     if (backward.length) {
       frag.appendChild(el("p", {class: "meta"}, "Gradients of sum(y * g): dL/dx, dL/dw, dL/db against float64 reference gradients"));
       frag.appendChild(side(backward, false));
+    }
+    const init = list.filter(function (r) { return r.pass === "init" && r.init_kernel; });
+    if (init.length) {  // the histograms are in the Default initialisers section
+      frag.appendChild(el("p", {class: "meta"}, "Default initialisers, measured (KS p against torch's default):"));
+      const ul = el("ul", {class: "init"});
+      init.forEach(function (r) {
+        ul.appendChild(el("li", {}, r.adapter + " " + r.status + ": kernel " + r.init_kernel + " (p " + fmt(r.init_kernel_p) + ")"
+          + (r.init_bias ? "; bias " + r.init_bias + " (p " + fmt(r.init_bias_p) + ")" : "")));
+      });
+      frag.appendChild(ul);
     }
     const reasons = new Map();  // one line per recorded reason, naming the adapters it covers
     list.forEach(function (r) { if (r.reason) reasons.set(r.reason, (reasons.get(r.reason) || []).concat([r.adapter])); });
@@ -189,7 +201,7 @@
     const pics = el("div", {class: "pictures"});
     const refBox = transposed ? spatial(first.ref_shape) : sizeOf(first);
     pics.appendChild(picture("reference", refPads, null, refBox, transposed));
-    list.filter(function (r) { return r.pass !== "backward"; }).forEach(function (r) {
+    list.filter(isForward).forEach(function (r) {
       pics.appendChild(picture(r.adapter, pads(r, "pad_"), refPads, transposed ? spatial(r.out_shape) : sizeOf(r), transposed));
     });
     frag.appendChild(pics);

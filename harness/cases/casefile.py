@@ -212,8 +212,8 @@ class DocumentReader(RuleReader):
         for rule in rules:
             if all(when_matches(k, v, data) for k, v in rule.when.items()):
                 for adapter, rule_for in rule.expect.items():
-                    for pass_ in ("forward", "backward") if conv.grad else ("forward",):
-                        if rule_for.pass_ in (None, pass_):
+                    for pass_ in conv.passes:
+                        if rule_for.covers(pass_):
                             expect[expect_key(adapter, pass_)] = rule_for
         seed = conv.seed if conv.seed is not None else stable_seed(case_id)
         return Case.model_construct(  # conv is validated already; the rest is ours

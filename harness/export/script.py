@@ -15,6 +15,7 @@ from ..adapters.base import Adapter
 from ..adapters.program import Plan
 from ..judge.judge import describe
 from ..model.schema import Conv
+from .init_recipe import recipe
 
 MAIN = '''
 
@@ -81,10 +82,11 @@ def repro_script(conv: Conv, adapter: Adapter, plan: Plan, version: str) -> str:
     return program(conv, adapter, plan, title, NOT_ITSELF) + MAIN
 
 
-def port_program(conv: Conv, adapter: Adapter) -> str:
+def port_program(conv: Conv, adapter: Adapter, init_from: str = "torch") -> str:
+    """The faithful program, then the initialisers that give the layer `init_from`'s defaults."""
     title = (f"{conv.id} in {adapter.name}: computes the reference result (explicit pads or crops, the case's "
              "weights in the framework's layout).")
-    return program(conv, adapter, adapter.faithful_plan(conv), title)
+    return program(conv, adapter, adapter.faithful_plan(conv), title) + recipe(conv, adapter, init_from)
 
 
 def load(text: str, path: str = "<program>") -> Any:

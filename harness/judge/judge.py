@@ -33,10 +33,6 @@ from .evidence import Diagnosis
 from .verdict import verdict_of
 
 
-def expected_param_count(case: Conv) -> int:
-    return ops.expected_param_count(case)
-
-
 def value_errors(expected: np.ndarray, y: np.ndarray, bound: np.ndarray) -> dict[str, Any]:
     """max_abs_err, max_rel_err, err_bound_ratio and the worst element's place."""
     same_nonfinite = np.array_equal(~np.isfinite(y), ~np.isfinite(expected)) and np.array_equal(
@@ -143,7 +139,7 @@ def judge(case: Case, ref: Reference, outcome: Outcome, bound: np.ndarray | None
     row = Row(case_id=case.id, file=case.file, adapter=outcome.adapter, status=outcome.status,
               expected=rule.status, passed=False, reason=rule.reason, expected_error=pinned_error(rule),
               dtype=case.dtype, ref_shape=shape_text(ref.shape), realization=outcome.realization,
-              expected_param_count=expected_param_count(case), param_count=outcome.param_count,
+              expected_param_count=ops.expected_param_count(case), param_count=outcome.param_count,
               error_type=outcome.error_type, error_message=outcome.error_message,
               seconds=outcome.seconds, framework_version=outcome.version, op=case.op, rank=case.rank,
               precision=outcome.precision, device=outcome.device, line=case.line, doc=case.doc, case=describe(case),
@@ -192,18 +188,22 @@ def verdict(row: Row, rule: Expectation, outcome: Outcome) -> bool:
         row.status == rule.status and not (row.status == "error" and error_differs(rule, outcome)))
 
 
+def pass_row(case: Case, outcome: Outcome, rule: Expectation, pass_: str, **more: Any) -> Row:
+    """A backward or init row before its judgement: the case's and the outcome's columns."""
+    return Row(case_id=case.id, file=case.file, adapter=outcome.adapter, status=outcome.status, pass_=pass_,
+               expected=rule.status, passed=False, reason=rule.reason, expected_error=pinned_error(rule),
+               dtype=case.dtype, realization=outcome.realization, error_type=outcome.error_type,
+               error_message=outcome.error_message, seconds=outcome.seconds, framework_version=outcome.version,
+               op=case.op, rank=case.rank, precision=outcome.precision, device=outcome.device, line=case.line,
+               doc=case.doc, case=describe(case), expected_param_count=ops.expected_param_count(case),
+               case_hash=fingerprint(case), **more)
+
+
 def judge_backward(case: Case, invalid: bool, grads: dict[str, Gradient] | None, outcome: Outcome,
                    ref_shape: tuple[int, ...] | None = None) -> Row:
     """The backward row: dx, dw (dpw), db against the reference gradients; `ref_shape`: the forward output's."""
     rule = expectation(case, invalid, outcome.adapter, "backward", outcome.status)
-    row = Row(case_id=case.id, file=case.file, adapter=outcome.adapter, status=outcome.status, pass_="backward",
-              expected=rule.status, passed=False, reason=rule.reason, expected_error=pinned_error(rule),
-              dtype=case.dtype, ref_shape=shape_text(ref_shape), realization=outcome.realization,
-              error_type=outcome.error_type,
-              error_message=outcome.error_message, seconds=outcome.seconds, framework_version=outcome.version,
-              op=case.op, rank=case.rank, precision=outcome.precision, device=outcome.device, line=case.line,
-              doc=case.doc, case=describe(case), expected_param_count=expected_param_count(case),
-              case_hash=fingerprint(case))
+    row = pass_row(case, outcome, rule, "backward", ref_shape=shape_text(ref_shape))
     if outcome.status == "ran":
         got = outcome.gradients or {}
         wrong, worst = [], -1.0

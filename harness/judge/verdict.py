@@ -57,7 +57,7 @@ def _plural(n: int, word: str) -> str:
 def verdict_lines(df: pd.DataFrame, note: RunNote | None = None) -> list[str]:
     """The summary's first lines: an interrupted or partial run says so first, then
     `N failing; the frameworks agree on A of B pairs, differ on C (recorded), D not applicable`,
-    then what B counts (forward and backward pairs by name, cases, adapters)."""
+    then what B counts (forward, backward and init pairs by name, cases, adapters)."""
     note = note or RunNote()
     lines: list[str] = []
     if note.interrupted:
@@ -76,6 +76,7 @@ def verdict_lines(df: pd.DataFrame, note: RunNote | None = None) -> list[str]:
         line += f", {counts[SKIPPED]} skipped (not installed)"
     lines.append(line)
     passes = df["pass"].fillna("forward").value_counts().to_dict() if "pass" in df else {"forward": len(df)}
-    lines.append(f"{len(df)} pairs = {passes.get('forward', 0)} forward + {passes.get('backward', 0)} backward, "
+    init = f" + {passes['init']} init" if passes.get("init") else ""
+    lines.append(f"{len(df)} pairs = {passes.get('forward', 0)} forward + {passes.get('backward', 0)} backward{init}, "
                  f"from {_plural(df['case_id'].nunique(), 'case')} and {_plural(df['adapter'].nunique(), 'adapter')}")
     return lines

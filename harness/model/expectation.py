@@ -7,14 +7,14 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 STATUSES: tuple[str, ...] = ("match", "mismatch", "error", "unsupported", "skipped")
-PASSES: tuple[str, ...] = ("forward", "backward")
+PASSES: tuple[str, ...] = ("forward", "backward", "init")
 Status = Literal["match", "mismatch", "error", "unsupported", "skipped"]
 
 
 class Expectation(BaseModel):
     """What one adapter does on a case; `error_type` and `message` (a regex) pin an error;
     `pass` limits it to the forward or the backward pass (both by default: a refused forward
-    pass leaves no gradient either)."""
+    pass leaves no gradient either), or names the init pass, which only `pass: init` covers."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -22,7 +22,10 @@ class Expectation(BaseModel):
     reason: str | None = None
     error_type: str | None = None
     message: str | None = None
-    pass_: Literal["forward", "backward"] | None = Field(default=None, alias="pass")  # None: both passes
+    pass_: Literal["forward", "backward", "init"] | None = Field(default=None, alias="pass")  # None: forward, backward
+
+    def covers(self, pass_: str) -> bool:
+        return self.pass_ == pass_ or (self.pass_ is None and pass_ != "init")
 
     @field_validator("message")
     @classmethod
@@ -38,7 +41,8 @@ class Expectation(BaseModel):
 
 
 def expect_key(adapter: str, pass_: str) -> str:
-    """Case.expect is keyed by adapter for the forward pass, `adapter:backward` for the gradients."""
+    """Case.expect is keyed by adapter for the forward pass, `adapter:backward` for the gradients, `adapter:init`
+    for the initialisers."""
     return adapter if pass_ == "forward" else f"{adapter}:{pass_}"
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -133,6 +134,14 @@ def _groups(value: Any, info: ValidationInfo) -> Any:
     return value
 
 
+def _init(value: bool, info: ValidationInfo) -> bool:
+    if value and info.data.get("op") == "separable":
+        raise ValueError("init measures one kernel: op conv, convolve or conv_transpose (separable has two)")
+    if value and info.data.get("dtype") not in ("float32", "float64", None):  # half draws: too few distinct values
+        raise ValueError(f"init measures float32 or float64 parameters, not {info.data.get('dtype')}")
+    return value
+
+
 def _depth_multiplier(value: Any, info: ValidationInfo) -> Any:
     if value != 1 and info.data.get("op") != "separable":
         raise ValueError("depth_multiplier applies to op: separable only (a depthwise conv is groups: in_channels"
@@ -200,6 +209,7 @@ class Conv(_Frozen):
     layout: Layout = "channels_last"
     precision: Precision = "highest"  # highest: TF32 and similar shortcuts off; default: as each framework ships
     grad: Annotated[bool, Field(strict=True)] = False  # also compare dL/dx, dL/dw, dL/db
+    init: Annotated[bool, Field(strict=True), AfterValidator(_init)] = False  # also measure the default initialisers
     data: Annotated[DataSpec, BeforeValidator(data_spec)] = DataSpec()
     seed: Annotated[int, Field(ge=0, strict=True)] | None = None
     adapters: tuple[str, ...] | None = None  # names checked where case files are read
@@ -208,6 +218,11 @@ class Conv(_Frozen):
     @property
     def rank(self) -> int:
         return len(self.input_size)
+
+    @property
+    def passes(self) -> tuple[str, ...]:
+        """forward, then backward for `grad: true`, then init for `init: true`."""
+        return ("forward",) + (("backward",) if self.grad else ()) + (("init",) if self.init else ())
 
     @property
     def batch_size(self) -> int:

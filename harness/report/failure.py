@@ -16,8 +16,8 @@ def _pads(row: dict[str, Any], prefix: str, count: int) -> str:
 
 def failure_text(case: Case, row: dict[str, Any], others: dict[str, dict[str, Any]]) -> str:
     status, expected = row["status"], row["expected"]
-    backward = row.get("pass") == "backward"
-    lines = [f"{case.file}:{case.line}: {case.id} [{row['adapter']}{', backward pass' if backward else ''}]",
+    backward, init = row.get("pass") == "backward", row.get("pass") == "init"
+    lines = [f"{case.file}:{case.line}: {case.id} [{row['adapter']}" + (f", {row['pass']} pass]" if backward or init else "]"),
              f"  case: {row.get('case')}"]
     if case.doc:
         lines.append(f"  doc: {case.doc}")
@@ -33,6 +33,9 @@ def failure_text(case: Case, row: dict[str, Any], others: dict[str, dict[str, An
         ratios = ", ".join(f"{g} {row[f'{g}_err_bound_ratio']:.3g}" for g in ("dx", "dw", "dpw", "db")
                            if row.get(f"{g}_err_bound_ratio") is not None)
         lines.append(f"  mismatch on: {row['mismatch_on']}  (err_bound_ratio of each gradient: {ratios or 'none'})")
+    elif row.get("mismatch_on") and init:
+        lines.append(f"  mismatch on: {row['mismatch_on']}  (kernel {row.get('init_kernel')}, KS p "
+                     f"{row.get('init_kernel_p')}; bias {row.get('init_bias') or '-'}, KS p {row.get('init_bias_p')})")
     elif row.get("mismatch_on"):
         lines.append(f"  mismatch on: {row['mismatch_on']}  (shape {row.get('out_shape')} vs reference "
                      f"{row.get('ref_shape')}; params {row.get('param_count')} vs {row.get('expected_param_count')})")
@@ -41,6 +44,9 @@ def failure_text(case: Case, row: dict[str, Any], others: dict[str, dict[str, An
     if row.get("error_message"):
         kind = f"{row['error_type']}: " if row.get("error_type") else ""
         lines.append(f"  {row['adapter']} said: {kind}{row['error_message']}")
+    if init:
+        lines.append(f"  documented default: {row.get('init_declared') or '-'}")
+        return "\n".join(lines)
     if backward:
         lines += _worst(row)
         return "\n".join(lines)

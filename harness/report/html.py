@@ -21,6 +21,7 @@ from ..judge.verdict import RunNote
 from ..results.environment import LOG_KEY
 from ..results.rows import COLUMNS, STRING_COLUMNS
 from .firstscreen import differences_section, dropped_section, failing_section, limits_section, verdict_section
+from .initialisers import init_section
 
 # what the page's script shows: a case's own fields once per case, then each pair's, the ones most
 # rows have first (a row's trailing empty fields are left out)
@@ -110,7 +111,7 @@ def render_html(df: pd.DataFrame, env: dict[str, str], note: RunNote | None = No
         parts += [dropped_section(note), environment_block(df, env)]
     else:
         parts += [verdict_section(df, note), dropped_section(note), failing_section(df), differences_section(df),
-                  limits_section(df),
+                  limits_section(df), init_section(df),
                   f'<h2 id="statuses">Statuses per adapter</h2>{counts_table(df)}', environment_block(df, env),
                   '<h2 id="cases">Cases</h2><div id="filters"></div><div id="case-list"></div>',
                   f'<script type="application/json" id="data">{data_block(df)}</script>',

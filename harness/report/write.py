@@ -43,8 +43,8 @@ def summary_text(rows: Sequence[Row] | pd.DataFrame, note: RunNote | None = None
 
 
 def failing_text(r: dict[str, Any]) -> str:
-    """One failing pair in one line: `case::adapter[::backward]: status (expected ...) on ... : error`."""
-    return (f"{r['case_id']}::{r['adapter']}{'::backward' if r.get('pass') == 'backward' else ''}: "
+    """One failing pair in one line: `case::adapter[::backward|::init]: status (expected ...) on ... : error`."""
+    return (f"{r['case_id']}::{r['adapter']}{'::' + r['pass'] if r.get('pass') in ('backward', 'init') else ''}: "
             f"{r['status']} (expected {r['expected']})"
             + (f" on {r['mismatch_on']}" if r.get("mismatch_on") else "")
             + (f": {r['error_type']}: {r['error_message']}" if r.get("error_message") and r["status"] == "error"

@@ -28,3 +28,5 @@ class Outcome:
     device: str | None = None
     gradients: dict[str, np.ndarray] | None = None  # backward: dx, dw, db in the neutral layouts, float64
     backward: Outcome | None = None  # a grad case's backward pass, run by the worker after the forward one
+    samples: dict[str, np.ndarray] | None = None  # init: the kernel's and the bias's default draws, flattened
+    init: Outcome | None = None  # an init case's init pass, run by the worker after the others

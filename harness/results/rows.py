@@ -54,7 +54,7 @@ class Row:
     pad_back: int | None = None
     ref_pad_front: int | None = None
     ref_pad_back: int | None = None
-    pass_: str = "forward"  # the column `pass`: forward, or backward for a grad case's gradients
+    pass_: str = "forward"  # the column `pass`: forward, backward (a grad case's gradients) or init (initialisers)
     precision: str | None = None
     strict_err_bound_ratio: float | None = None
     device: str | None = None
@@ -75,6 +75,13 @@ class Row:
     doc: str | None = None
     case: str | None = None
     case_hash: str | None = None  # what the case computed when the row was made (compare.fingerprint)
+    init_kernel: str | None = None  # init: the kernel draws' measured family and scale, and the fan they imply
+    init_bias: str | None = None
+    init_kernel_p: float | None = None  # init: the KS test's p-value against the reference's (torch's) default
+    init_bias_p: float | None = None
+    init_declared: str | None = None  # init: the framework's documented default and its own KS p-value
+    init_histogram: str | None = None  # init: `kernel=m:counts;bias=m:counts` over [-m, m]
+    init_samples: str | None = None  # init: how many kernel and bias values were drawn, from how many layers
 
     @property
     def key(self) -> tuple[str, str, str]:

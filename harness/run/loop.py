@@ -45,15 +45,15 @@ def run_rows(cases: Iterable[Case], only: Sequence[str] | None, executor: Execut
         if why is not None:
             for name in names:
                 too_large = Outcome(name, "error", error_type="TooLarge", error_message=why)
-                yield refused(case, too_large)
-                if case.grad:
-                    yield refused(case, too_large, backward=True)
+                for pass_ in case.passes:
+                    yield refused(case, too_large, pass_)
             continue
         prepared.remaining[case.id] = prepared.remaining.get(case.id, 0) + len(names)
         for name in names:
             early = availability(name)
             if early is not None:
-                yield from prepared.rows(case, replace(early, backward=early) if case.grad else early)
+                yield from prepared.rows(case, replace(early, backward=early if case.grad else None,
+                                                       init=early if case.init else None))
             else:
                 tasks.append((case, name, None))
     for case, _, _, outcome in executor.run(tasks):
@@ -79,10 +79,6 @@ def write_repros(cases: list[Case], rows: list[Row], folder: Path, limit: int) -
                 print("repro:", line)
 
 
-def passes(case: Case) -> tuple[str, ...]:
-    return ("forward", "backward") if case.grad else ("forward",)
-
-
 def _stop(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
@@ -92,7 +88,7 @@ def run_command(loaded: LoadResult, output: str, only: Sequence[str] | None, arg
                 repro: bool = False) -> int:
     """Rows -> journal -> results.csv and report.html, summary, exit code (130 when interrupted);
     the output folder is locked for the run (a second run into it: one line, exit 2)."""
-    pairs = [(c.id, a, p) for c in loaded.cases for a in adapters_for(c, only) for p in passes(c)]
+    pairs = [(c.id, a, p) for c in loaded.cases for a in adapters_for(c, only) for p in c.passes]
     if not pairs:  # nothing to run never replaces an earlier report
         why = "the case files hold no valid case" if not loaded.cases else "no case has a selected adapter"
         print(f"error: no case selected ({why}); {output}/ left as it was", file=sys.stderr)
@@ -117,7 +113,7 @@ def _run_locked(loaded: LoadResult, folder: Path, only: Sequence[str] | None, ar
     else:
         earlier = {}
         (folder / journal.NAME).unlink(missing_ok=True)
-    runs = {(c.id, a): passes(c) for c in loaded.cases for a in adapters_for(c, only)}
+    runs = {(c.id, a): c.passes for c in loaded.cases for a in adapters_for(c, only)}
     done = frozenset(k for k, ps in runs.items() if all((*k, p) in earlier for p in ps))  # every pass kept
     kept = {key: row for key, row in earlier.items() if key in wanted and key[:2] in done}
     log = journal.Journal(folder)

@@ -7,18 +7,22 @@ the next one.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import replace
 
+import numpy as np
+
 from ..adapters.base import Adapter
 from ..adapters.errors import Unsupported, describe_error
-from ..adapters.program import Realised
+from ..adapters.program import Realised, compiled
 from ..adapters.registry import get_adapter, required_frameworks
 from ..cases.loading import Case, adapters_for
 from ..judge.judge import judge
 from ..model import geometry, ops
 from ..model.data import Tensors, probe_tensors
+from ..model.distributions import draws
 from ..quiet import captured
 from ..results.outcome import Outcome
 from ..results.rows import Row
@@ -65,7 +69,33 @@ def run_adapter(name: str, case: Case, tensors: Tensors) -> Outcome:
             outcome = _run(adapter, case, tensors)
     if case.grad and outcome.backward is None:  # no forward pass, no gradient: the same refusal
         outcome = replace(outcome, backward=replace(outcome, output=None, pads=None, param_count=None))
+    if case.init:
+        if adapter is None:
+            init = replace(outcome, output=None, pads=None, param_count=None, backward=None)
+        else:
+            with captured(name):
+                init = _initial(adapter, case)
+        outcome = replace(outcome, init=init)
     return outcome
+
+
+def _initial(adapter: Adapter, case: Case) -> Outcome:
+    """The init pass: the case's layer built with the framework's defaults as often as the sample sizes need
+    (distributions.draws); its draws ride back as samples."""
+    outcome = Outcome(adapter.name, "ran", realization="native", version=adapter.version(),
+                      device=adapter.device_name(), precision=case.dtype)
+    start = time.perf_counter()
+    try:
+        program = compiled(adapter.initial_program(case))
+        kernels, biases = draws(math.prod(ops.weight_shape(case)), case.out_channels if case.bias else 0)
+        kernel, bias = program.namespace["initial_parameters"](kernels, biases, case.seed)
+        samples = {"kernel": np.asarray(kernel, np.float64)}
+        if bias is not None:
+            samples["bias"] = np.asarray(bias, np.float64)
+        outcome = replace(outcome, samples=samples)
+    except Exception as exc:
+        outcome = _failed(outcome, exc)
+    return replace(outcome, seconds=round(time.perf_counter() - start, 6))
 
 
 def _failed(outcome: Outcome, exc: Exception) -> Outcome:
@@ -122,7 +152,7 @@ def measure_pads(adapter: Adapter, case: Case, realised: Realised) -> geometry.P
     """
     first = geometry.probe_taps(case.kernel_size)
     probe = probe_tensors(case, first[0])
-    if probe is None:
+    if probe is None or not adapter.probes(realised.plan):
         return None
     probe_case = case.model_copy(update={"dtype": probe.input.dtype.name, "padding_mode": "zeros",
                                          "batch": probe.input.shape[0]})

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..adapters.errors import describe_error
 from ..cases.loading import Case
+from ..judge.initial import judge_init
 from ..judge.judge import judge, judge_backward
 from ..model.data import Tensors
 from ..results.outcome import Outcome
@@ -63,10 +64,10 @@ class Prepared:
     def rows(self, case: Case, outcome: Outcome) -> list[Row]:
         """The forward row, and for a grad case the backward row, of one outcome."""
         made = self.get(case)
-        passes = [outcome] + ([outcome.backward] if case.grad and outcome.backward is not None else [])
+        passes = ["forward"] + (["backward"] if case.grad and outcome.backward is not None else [])
         if isinstance(made, Outcome):
             rows = [refused(case, Outcome(outcome.adapter, "error", error_type=made.error_type,
-                                          error_message=made.error_message), p is not outcome) for p in passes]
+                                          error_message=made.error_message), p) for p in passes]
         else:
             with deadline.within(self.timeout):  # the diagnosis' other references
                 rows = [_guarded(case, outcome, lambda: judge(case, made.ref, outcome, made.bound, made.tensors))]
@@ -83,7 +84,10 @@ class Prepared:
                         backward = Outcome(outcome.adapter, "error", error_type=kind,
                                            error_message=f"reference gradients: {message}")
                 rows.append(_guarded(case, backward, lambda: judge_backward(case, bool(made.ref.invalid), grads,
-                                                                            backward, made.ref.shape), backward=True))
+                                                                            backward, made.ref.shape), "backward"))
+        if case.init and outcome.init is not None:  # the initialisers need no reference output
+            init = outcome.init
+            rows.append(_guarded(case, init, lambda: judge_init(case, init), "init"))
         self.remaining[case.id] -= 1
         if self.remaining[case.id] == 0:
             finished = [key for key in self.made if self.remaining.get(key, 0) == 0]
@@ -97,7 +101,7 @@ def _described(exc: Exception) -> tuple[str, str]:
     return ("Timeout", str(exc)) if isinstance(exc, deadline.Overrun) else describe_error(exc)
 
 
-def _guarded(case: Case, outcome: Outcome, judging: Callable[[], Row], backward: bool = False) -> Row:
+def _guarded(case: Case, outcome: Outcome, judging: Callable[[], Row], pass_: str = "forward") -> Row:
     """The judged row, or, when judging or diagnosis itself fails, that pair's row says so (a
     `HarnessError`, failing): one pair never ends the run."""
     try:
@@ -106,11 +110,13 @@ def _guarded(case: Case, outcome: Outcome, judging: Callable[[], Row], backward:
         kind, message = describe_error(exc)
         row = refused(case, Outcome(outcome.adapter, "error", error_type="HarnessError",
                                     error_message=f"judging this pair failed ({kind}: {message}); the framework "
-                                                  f"said {outcome.status}", version=outcome.version), backward)
+                                                  f"said {outcome.status}", version=outcome.version), pass_)
         row.passed = False
         return row
 
 
-def refused(case: Case, outcome: Outcome, backward: bool = False) -> Row:
-    """A row for a pair that never reached a framework (too large, unpreparable)."""
-    return judge_backward(case, False, None, outcome) if backward else judge(case, Reference(), outcome)
+def refused(case: Case, outcome: Outcome, pass_: str = "forward") -> Row:
+    """A row of one pass for a pair that never reached a framework (too large, unpreparable)."""
+    if pass_ == "init":
+        return judge_init(case, outcome)
+    return judge_backward(case, False, None, outcome) if pass_ == "backward" else judge(case, Reference(), outcome)

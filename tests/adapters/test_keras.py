@@ -95,8 +95,17 @@ def test_error_messages_have_no_colour_codes_or_argument_dumps() -> None:
 
 
 GRADIENT_DIFFERS = {"in-channels-0", "batch-0", "replicate", "circular", "float16"}  # forward refusals; float16: dw below
-if EIGEN_BFLOAT16:
-    GRADIENT_DIFFERS |= {"bfloat16", "channels-first-bfloat16"}
+GRADIENT_DIFFERS |= {"bfloat16", "channels-first-bfloat16"}  # BiasAddGrad sums db in bfloat16 (cases/gradients.yaml)
+
+
+@pytest.mark.skipif(EIGEN_BFLOAT16, reason="this CPU has no AVX512F: dx and dw leave the bound too")
+@pytest.mark.parametrize("name", ["bfloat16", "channels-first-bfloat16"])
+def test_bfloat16_bias_gradient_is_summed_in_bfloat16(name: str) -> None:
+    """With oneDNN's bfloat16 kernels dx and dw stay within the bound; TensorFlow's CPU BiasAddGrad promotes
+    only float16 to a float32 accumulator, so db is summed in bfloat16."""
+    from battery import assert_half_accumulation
+
+    assert_half_accumulation("keras", VALID_CONFIGS[name], "db")
 
 
 @pytest.mark.skipif(not EIGEN_BFLOAT16, reason="this CPU has AVX512F: oneDNN's bfloat16 kernels run")

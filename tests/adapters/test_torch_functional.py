@@ -6,7 +6,7 @@ import pytest
 
 pytest.importorskip("torch")
 
-from battery import HALF, VALID_CONFIGS, assert_matches, run
+from battery import TORCH_HALF_DX, VALID_CONFIGS, assert_matches, run
 
 EMULATED = {"same-lower", "asymmetric-pads", "channels-first", "reflect", "reflect-asymmetric", "replicate",
             "circular", "reflect-same", "1d-causal", "convolve-2d-asymmetric", "convolve-1d-full", "convolve-1-tap",
@@ -32,7 +32,7 @@ def test_parameter_count_is_the_arrays_passed() -> None:
 
 
 GRADIENT_DIFFERS = {"in-channels-0"}  # the forward output has 0 channels, so g does not fit it
-GRADIENT_DIFFERS |= set(HALF)  # torch's CPU dx keeps partial sums in the half precision (cases/gradients.yaml)
+GRADIENT_DIFFERS |= set(TORCH_HALF_DX)  # torch's CPU dx keeps partial sums in the half precision
 
 
 @pytest.mark.parametrize("name", [n for n in VALID_CONFIGS if n not in GRADIENT_DIFFERS])
@@ -42,7 +42,7 @@ def test_gradients_match(name: str) -> None:
     assert_gradients_match("torch-functional", VALID_CONFIGS[name])
 
 
-@pytest.mark.parametrize("name", HALF)
+@pytest.mark.parametrize("name", TORCH_HALF_DX)
 def test_half_precision_gradients_are_summed_in_half_precision(name: str) -> None:
     from battery import assert_half_accumulation
 

@@ -153,7 +153,30 @@ def test_expect_can_target_one_pass_of_a_grad_case(tmp_path: Path) -> None:
     assert case.grad is True
     _, problems = load_file(write(tmp_path, BASE + "    expect: {jax: {status: error, pass: sideways}}\n"))
     assert [p.message for p in problems] == [
-        "case 'base': expect.jax.pass: Input should be 'forward' or 'backward' (got 'sideways')"]
+        "case 'base': expect.jax.pass: Input should be 'forward', 'backward' or 'init' (got 'sideways')"]
+
+
+def test_only_pass_init_rules_cover_the_init_pass(tmp_path: Path) -> None:
+    text = BASE + """\
+    grad: true
+    init: true
+    expect:
+      - torch: {status: error, error_type: ValueError}
+        keras: {status: mismatch, pass: init}
+"""
+    (case,), problems = load_file(write(tmp_path, text))
+    assert problems == [] and case.passes == ("forward", "backward", "init")
+    assert {k: v.status for k, v in case.expect.items()} == {
+        "torch": "error", "torch:backward": "error", "keras:init": "mismatch"}
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    ("    dtype: float16\n", "init measures float32 or float64 parameters, not float16"),
+    ("    op: separable\n", "init measures one kernel"),
+])
+def test_init_refuses_what_it_cannot_measure(tmp_path: Path, extra: str, message: str) -> None:
+    _, problems = load_file(write(tmp_path, BASE + extra + "    init: true\n"))
+    assert len(problems) == 1 and message in problems[0].message
 
 
 def test_explicit_seed_is_kept(tmp_path: Path) -> None:

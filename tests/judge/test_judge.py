@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from helpers import make_case
 
-from harness.judge.judge import expected_param_count, judge, judge_backward
+from harness.judge.judge import judge, judge_backward
 from harness.model.data import make_tensors
 from harness.model.expectation import Expectation
-from harness.model.ops import terms
+from harness.model.ops import expected_param_count, terms
 from harness.results.outcome import Outcome, Output
 from harness.truth.bounds import error_bound
 from harness.truth.reference import reference
