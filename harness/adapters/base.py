@@ -137,7 +137,7 @@ class Adapter(ABC):
         """The program of the init pass: the source with `initial_parameters`, or Unsupported."""
         plan = self.plan(conv)
         text = self.initialiser(conv, plan)
-        if text is None:
+        if text is None or self.initialiser_rule is None:  # no documented default to hold its draws to
             raise Unsupported(f"{self.name} builds no layer of its own: there is no default initialiser to measure")
         return self.source(conv, plan) + text
 

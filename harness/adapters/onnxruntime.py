@@ -31,6 +31,7 @@ class OnnxRuntimeAdapter(Adapter):
     valid_padding = "VALID"
     pad_modes = frozenset({"zeros", "reflect", "replicate", "circular"})
     differentiates = False
+    runtime = "onnxruntime"  # the module the program imports to run the model
 
     def setup(self) -> None:
         import onnx
@@ -51,6 +52,14 @@ class OnnxRuntimeAdapter(Adapter):
     def native_crop(self, conv: Conv) -> Any | None:
         return AUTO_PAD.get(str(conv.padding)) or conv.padding
 
+    def runner(self, conv: Conv) -> list[str]:
+        """`run(x, w, b)`: the model in the runtime."""
+        return ["def run(x, w, b):", "    options = onnxruntime.SessionOptions()",
+                "    options.log_severity_level = 4  # errors come back as exceptions",
+                "    session = onnxruntime.InferenceSession(model(x, w, b).SerializeToString(), options,",
+                "                                           providers=['CPUExecutionProvider'])",
+                "    return session.run(None, {'X': x})[0]"]
+
     def source(self, conv: Conv, plan: Plan) -> str:
         attrs = node_attributes(conv, plan)
         kind = "ConvTranspose" if conv.op == "conv_transpose" else "Conv"
@@ -59,7 +68,7 @@ class OnnxRuntimeAdapter(Adapter):
                 else f"One {kind} node")
         kernels = "[numpy_helper.from_array(w[0], 'W'), numpy_helper.from_array(w[1], 'P')]" if separable else \
             "[numpy_helper.from_array(w, 'W')]"
-        lines = ["import numpy as np", "import onnxruntime", "from onnx import helper, numpy_helper", "", "",
+        lines = ["import numpy as np", f"import {self.runtime}", "from onnx import helper, numpy_helper", "", "",
                  "def model(x, w, b):", f'    """{what}; the weights and bias are initializers, as a converter writes them."""',
                  f"    inits = {kernels} + ([] if b is None else [numpy_helper.from_array(b, 'B')])",
                  "    nodes, source = [], 'X'"]
@@ -82,11 +91,7 @@ class OnnxRuntimeAdapter(Adapter):
                   "                              [helper.make_tensor_value_info('Y', elem, None)], initializer=inits)",
                   f"    return helper.make_model(graph, opset_imports=[helper.make_opsetid('', {OPSET})], "
                   f"ir_version={IR_VERSION})", "", "",
-                  "def run(x, w, b):", "    options = onnxruntime.SessionOptions()",
-                  "    options.log_severity_level = 4  # errors come back as exceptions",
-                  "    session = onnxruntime.InferenceSession(model(x, w, b).SerializeToString(), options,",
-                  "                                           providers=['CPUExecutionProvider'])",
-                  "    return session.run(None, {'X': x})[0]", "", "",
+                  *self.runner(conv), "", "",
                   "def numpy(y):", "    return y", "", "",
                   "def parameter_count(x, w, b):", '    """Read back from the graph\'s initializers."""',
                   "    return sum(int(np.prod(t.dims)) for t in model(x, w, b).graph.initializer if t.name in ('W', 'P', 'B'))"]

@@ -157,6 +157,11 @@ class Realised:
         arithmetic = namespace.get("arithmetic")
         return Output(values, self.adapter.dtype_name(result), arithmetic() if arithmetic else None)
 
+    def stage(self) -> str | None:
+        """A route's stage the last call reached (its program's `stage()`), None for a framework."""
+        stage = self.program.namespace.get("stage")
+        return stage() if stage else None
+
     def gradients(self, tensors: Tensors, cotangent: np.ndarray) -> dict[str, np.ndarray]:
         """The framework's own gradients, in the neutral layouts."""
         function = self.program.namespace.get("convolution_gradients")

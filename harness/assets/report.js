@@ -22,7 +22,7 @@
   cases.forEach(function (list) {  // forward rows first, then the backward rows of a grad case, then init rows
     list.sort(function (a, b) { return (ORDER[a.pass] || 0) - (ORDER[b.pass] || 0); });
   });
-  function label(r) { return r.pass === "backward" ? r.adapter + " ∇" : r.adapter; }
+  function label(r) { return r.pass === "backward" ? r.adapter + " ∇" : r.pass === "init" ? r.adapter + " init" : r.adapter; }
   const SIDES = {1: [["left", "right"]], 2: [["top", "bottom"], ["left", "right"]],
     3: [["front", "back"], ["top", "bottom"], ["left", "right"]]};
   const NS = "http://www.w3.org/2000/svg";

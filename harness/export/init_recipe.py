@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from ..adapters.base import Adapter
 from ..adapters.defaults import RULES, Rule
+from ..adapters.keras import depthwise
+from ..adapters.registry import get_adapter
 from ..model.distributions import TRUNCATED_STD, Distribution
 from ..model.schema import Conv
 
@@ -53,14 +55,17 @@ def initialise(layer, key):
 
 def recipe(conv: Conv, target: Adapter, source: str = "torch") -> str:
     """Code for the end of the target's program: `source`'s defaults for this layer; '' where the target holds
-    no parameters of its own, a comment where its defaults already are the source's."""
+    no parameters of its own, a comment where its defaults already are the source's; Unsupported where the
+    source framework has no such layer."""
     if target.initialiser_rule is None or conv.op == "separable":
         return ""
+    get_adapter(source).plan(conv)  # Unsupported where the source framework has no such layer to take defaults from
     wanted, own = RULES[source](conv), RULES[target.initialiser_rule](conv)
     parts: list[tuple[str, Rule]] = [(n, r) for n, r in zip(("kernel", "bias"), wanted) if r is not None]
     if all(mine is not None and mine.distribution == r.distribution for (_, r), mine in zip(parts, own)):
         return f"\n\n# {target.name}'s default initialisers for this layer are {source}'s already.\n"
-    comment = f"# {source}'s default initialisers for this layer in {target.name} (measured by conv-harness's init pass)"
+    comment = (f"# {source}'s documented default initialisers for this layer (the rules the init pass measures), "
+               f"in {target.name}")
     rule_name = target.initialiser_rule
     if rule_name == "torch":
         body = [f"{comment}:", "def initialise(module):",
@@ -70,6 +75,8 @@ def recipe(conv: Conv, target: Adapter, source: str = "torch") -> str:
         return "\n\n" + "\n".join(body) + "\n"
     keras = rule_name == "keras"
     names = {n: (f"{n}_initializer" if keras else f"{n}_init") for n, _ in parts}
+    if keras and depthwise(conv):  # the layer Keras users write for it is DepthwiseConv1D/2D
+        names["kernel"] = "depthwise_initializer"
     args = ", ".join(f"{v}={v}" for v in names.values())
     usage = {"keras": f"; pass {args} to the layer", "flax": f"; pass {args} to the nnx layer",
              "equinox": "; then layer = initialise(layer, key) for each layer built"}[rule_name]

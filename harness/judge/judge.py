@@ -90,11 +90,12 @@ def fingerprint(case: Case) -> str:
 
 
 def rejudged(row: Row, case: Case) -> Row:
-    """A kept row judged again against the case's expectations as they are now."""
-    invalid = ops.invalid_reason(case) is not None
+    """A kept row judged again against the case's expectations as they are now (an init row as judge_init
+    judges it: needing no reference, and failing whatever is expected where its draws were undocumented)."""
+    invalid = row.pass_ != "init" and ops.invalid_reason(case) is not None
     rule = expectation(case, invalid, row.adapter, row.pass_, row.status)
     outcome = Outcome(row.adapter, row.status, error_type=row.error_type, error_message=row.error_message)
-    passed = verdict(row, rule, outcome)
+    passed = verdict(row, rule, outcome) and row.diagnosis != "undocumented"
     return replace(row, expected=rule.status, reason=rule.reason, expected_error=pinned_error(rule),
                    passed=passed, verdict=verdict_of(passed, row.status, invalid))
 
@@ -143,7 +144,7 @@ def judge(case: Case, ref: Reference, outcome: Outcome, bound: np.ndarray | None
               error_type=outcome.error_type, error_message=outcome.error_message,
               seconds=outcome.seconds, framework_version=outcome.version, op=case.op, rank=case.rank,
               precision=outcome.precision, device=outcome.device, line=case.line, doc=case.doc, case=describe(case),
-              case_hash=fingerprint(case))
+              case_hash=fingerprint(case), stage=outcome.stage)
     if outcome.pads is not None:
         set_pads(row, "pad_", outcome.pads)
         row.pad_asymmetric = any(low != high for low, high in outcome.pads)

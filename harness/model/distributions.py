@@ -8,12 +8,13 @@ value). `fit` names the family from the samples alone (the smallest Kolmogorov-S
 each family fitted to them); `p_value` tests samples against a declared distribution.
 
 The test: one-sample Kolmogorov-Smirnov at ALPHA = 1e-6 (a false alarm once in a million tests), on
-at least KERNEL_SAMPLES kernel values and BIAS_SAMPLES bias values (a bias of fewer than 30 channels
-stops at MAX_DRAWS draws; its row says how many values it had). The critical distance is about
+at least KERNEL_SAMPLES kernel values and BIAS_SAMPLES bias values. The critical distance is about
 2.69/sqrt(n): 0.0060 for 200,000 values, 0.0156 for 30,000. A scale 5% off moves a uniform's CDF by
-0.0238, a normal's by 0.0118 and a truncated normal's by 0.0124 (`detectable`), where the statistic's
-spread is under 0.001 at these sizes: a 5% difference in scale is always found (its p-value is below
-1e-15 in tests/model/test_distributions.py).
+0.0238, a normal's by 0.0118 and a truncated normal's by 0.0124 (`detectable`): at these sizes a 5%
+difference in the kernel's scale is always found, and in a uniform bias's (the only non-constant
+bias default: torch's, Equinox's); tests/model/test_distributions.py draws them, p below 1e-12. A
+normal bias of 30,000 values would need about 8%. A layer of fewer than 30 output channels
+stops at MAX_DRAWS biases, so fewer values and a weaker bias test: its row says how many it had.
 """
 
 from __future__ import annotations

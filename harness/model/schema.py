@@ -122,11 +122,6 @@ def _output_size(value: Any, info: ValidationInfo) -> tuple[int, ...] | None:
     return axes
 
 
-def _batch(value: Any) -> Any:
-    """`batch: none` (or null): unbatched inputs, C x spatial... with no batch axis."""
-    return None if value is None or value == "none" else value
-
-
 def _groups(value: Any, info: ValidationInfo) -> Any:
     if value != 1 and info.data.get("op") == "separable":
         raise ValueError("separable has no groups: its depthwise part groups by input channel, its 1x1 part not"
@@ -135,10 +130,13 @@ def _groups(value: Any, info: ValidationInfo) -> Any:
 
 
 def _init(value: bool, info: ValidationInfo) -> bool:
-    if value and info.data.get("op") == "separable":
+    d = info.data
+    if value and 0 in (d.get("in_channels"), d.get("out_channels"), *d.get("kernel_size", ())):
+        raise ValueError("init measures a layer's parameters: in_channels, out_channels and kernel_size of at least 1")
+    if value and d.get("op") == "separable":
         raise ValueError("init measures one kernel: op conv, convolve or conv_transpose (separable has two)")
-    if value and info.data.get("dtype") not in ("float32", "float64", None):  # half draws: too few distinct values
-        raise ValueError(f"init measures float32 or float64 parameters, not {info.data.get('dtype')}")
+    if value and d.get("dtype") in ("float16", "bfloat16"):  # half-precision draws have too few distinct values
+        raise ValueError(f"init measures float32 or float64 parameters, not {d['dtype']}")
     return value
 
 
@@ -190,7 +188,8 @@ class Conv(_Frozen):
     id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")]
     doc: str | None = None
     op: Op = "conv"
-    batch: Annotated[Count | None, BeforeValidator(_batch),
+    # `batch: none` (or null): unbatched inputs, C x spatial... with no batch axis
+    batch: Annotated[Count | None, BeforeValidator(lambda v: None if v is None or v == "none" else v),
                      WithJsonSchema({"oneOf": [{"type": "integer", "minimum": 0}, {"enum": ["none"]}]})] = 1
     in_channels: Count
     input_size: InputSize
@@ -220,8 +219,7 @@ class Conv(_Frozen):
         return len(self.input_size)
 
     @property
-    def passes(self) -> tuple[str, ...]:
-        """forward, then backward for `grad: true`, then init for `init: true`."""
+    def passes(self) -> tuple[str, ...]:  # forward, then backward for `grad: true`, then init for `init: true`
         return ("forward",) + (("backward",) if self.grad else ()) + (("init",) if self.init else ())
 
     @property

@@ -1,8 +1,8 @@
 """`python -m harness diff OLD.csv NEW.csv`: what a framework upgrade (or a change) changed.
 
 One row per change of a pair both runs hold: a field that changed (status, verdict, shape, pads,
-parameter count, realization, error type, version) said in words, and the largest moves of
-err_bound_ratio; every row names its pass (forward or backward). Cases that only one run holds
+parameter count, realization, error type, version, an initialiser's measured family and scale) said
+in words, and the largest moves of err_bound_ratio; every row names its pass (forward, backward or init). Cases that only one run holds
 are one row per case ("the runs cover different cases"), not one per pair. Exit codes, like
 diff(1): 0 when both runs hold the same pairs and no status or verdict changed, 1 otherwise,
 2 for a file that is not a results CSV.
@@ -24,7 +24,7 @@ from .firstscreen import table, text
 
 KEY = ["case_id", "adapter", "pass"]
 WATCHED = ("status", "expected", "passed", "out_shape", *(f"pad_{side}" for side in PAD_SIDES), "param_count",
-           "realization", "error_type", "framework_version")
+           "realization", "error_type", "framework_version", "init_kernel", "init_bias")
 VERDICT_FIELDS = ("status", "passed")
 RATIO_ROWS = 20
 DIFF_COLUMNS = ["case_id", "adapter", "pass", "change", "field", "old", "new", "what"]

@@ -34,8 +34,9 @@ def failure_text(case: Case, row: dict[str, Any], others: dict[str, dict[str, An
                            if row.get(f"{g}_err_bound_ratio") is not None)
         lines.append(f"  mismatch on: {row['mismatch_on']}  (err_bound_ratio of each gradient: {ratios or 'none'})")
     elif row.get("mismatch_on") and init:
-        lines.append(f"  mismatch on: {row['mismatch_on']}  (kernel {row.get('init_kernel')}, KS p "
-                     f"{row.get('init_kernel_p')}; bias {row.get('init_bias') or '-'}, KS p {row.get('init_bias_p')})")
+        p = {part: "-" if row.get(f"init_{part}_p") is None else f"{row[f'init_{part}_p']:.3g}" for part in ("kernel", "bias")}
+        lines.append(f"  mismatch on: {row['mismatch_on']}  (kernel {row.get('init_kernel')}, KS p {p['kernel']}; "
+                     f"bias {row.get('init_bias') or '-'}, KS p {p['bias']})")
     elif row.get("mismatch_on"):
         lines.append(f"  mismatch on: {row['mismatch_on']}  (shape {row.get('out_shape')} vs reference "
                      f"{row.get('ref_shape')}; params {row.get('param_count')} vs {row.get('expected_param_count')})")

@@ -30,3 +30,4 @@ class Outcome:
     backward: Outcome | None = None  # a grad case's backward pass, run by the worker after the forward one
     samples: dict[str, np.ndarray] | None = None  # init: the kernel's and the bias's default draws, flattened
     init: Outcome | None = None  # an init case's init pass, run by the worker after the others
+    stage: str | None = None  # a route's: build, convert or run, where it failed or how far it got

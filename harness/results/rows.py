@@ -75,6 +75,7 @@ class Row:
     doc: str | None = None
     case: str | None = None
     case_hash: str | None = None  # what the case computed when the row was made (compare.fingerprint)
+    stage: str | None = None  # a conversion route's stage reached: build, convert or run (where it failed)
     init_kernel: str | None = None  # init: the kernel draws' measured family and scale, and the fan they imply
     init_bias: str | None = None
     init_kernel_p: float | None = None  # init: the KS test's p-value against the reference's (torch's) default

@@ -62,12 +62,13 @@ def run_rows(cases: Iterable[Case], only: Sequence[str] | None, executor: Execut
 
 def write_repros(cases: list[Case], rows: list[Row], folder: Path, limit: int) -> None:
     """run --repro: a bundle for each case with a failing pair, with scripts for its failing adapters
-    (none for a case over the memory limit: making its data is what the guard refused)."""
+    (none for a case over the memory limit: making its data is what the guard refused; none for an init
+    row: its evidence is the draws' measurements in the row, not operands)."""
     from ..export.repro import bundle_folder, write_bundle
 
     failing: dict[str, list[str]] = {}
     for row in rows:
-        if not row.passed and row.adapter not in failing.setdefault(row.case_id, []):
+        if not row.passed and row.pass_ != "init" and row.adapter not in failing.setdefault(row.case_id, []):
             failing[row.case_id].append(row.adapter)
     for case in cases:
         if failing.get(case.id):

@@ -125,6 +125,7 @@ def _backward(adapter: Adapter, case: Case, realised: Realised, tensors: Tensors
 def _run(adapter: Adapter, case: Case, tensors: Tensors) -> Outcome:
     outcome = Outcome(adapter.name, "ran", version=adapter.version())
     start = time.perf_counter()
+    realised: Realised | None = None
     try:
         outcome = replace(outcome, device=adapter.device_name(), precision=adapter.allowed_precision(case))
         plan = adapter.plan(case)
@@ -135,8 +136,9 @@ def _run(adapter: Adapter, case: Case, tensors: Tensors) -> Outcome:
                           device=realised.placed or outcome.device)  # asked of the result, where the framework tells
     except Exception as exc:
         outcome = _failed(outcome, exc)
-    outcome = replace(outcome, seconds=round(time.perf_counter() - start, 6))
-    if outcome.status != "ran":
+    outcome = replace(outcome, seconds=round(time.perf_counter() - start, 6),
+                      stage=realised.stage() if realised is not None else None)
+    if outcome.status != "ran" or realised is None:
         return outcome
     outcome = replace(outcome, pads=measure_pads(adapter, case, realised))
     if case.grad:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -62,7 +62,7 @@ class Prepared:
         return self.made[case.id]
 
     def rows(self, case: Case, outcome: Outcome) -> list[Row]:
-        """The forward row, and for a grad case the backward row, of one outcome."""
+        """The forward row, for a grad case the backward row, for an init case the init row, of one outcome."""
         made = self.get(case)
         passes = ["forward"] + (["backward"] if case.grad and outcome.backward is not None else [])
         if isinstance(made, Outcome):
@@ -85,8 +85,11 @@ class Prepared:
                                            error_message=f"reference gradients: {message}")
                 rows.append(_guarded(case, backward, lambda: judge_backward(case, bool(made.ref.invalid), grads,
                                                                             backward, made.ref.shape), "backward"))
-        if case.init and outcome.init is not None:  # the initialisers need no reference output
-            init = outcome.init
+        if case.grad and outcome.backward is None:  # the worker gave no backward outcome (a timeout, a crash)
+            rows.append(refused(case, outcome, "backward"))
+        if case.init:  # the initialisers need no reference output; a lost init outcome is the pair's failure
+            init = outcome.init or (replace(outcome, output=None, backward=None) if outcome.status != "ran" else Outcome(
+                outcome.adapter, "error", error_type="HarnessError", error_message="the worker returned no init outcome"))
             rows.append(_guarded(case, init, lambda: judge_init(case, init), "init"))
         self.remaining[case.id] -= 1
         if self.remaining[case.id] == 0:

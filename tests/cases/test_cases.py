@@ -179,6 +179,12 @@ def test_init_refuses_what_it_cannot_measure(tmp_path: Path, extra: str, message
     assert len(problems) == 1 and message in problems[0].message
 
 
+def test_init_refuses_a_layer_without_parameters(tmp_path: Path) -> None:
+    text = BASE.replace("in_channels: 3", "in_channels: 0") + "    init: true\n"
+    _, problems = load_file(write(tmp_path, text))
+    assert len(problems) == 1 and "in_channels, out_channels and kernel_size of at least 1" in problems[0].message
+
+
 def test_explicit_seed_is_kept(tmp_path: Path) -> None:
     (case,), _ = load_file(write(tmp_path, BASE + "    seed: 7\n"))
     assert case.seed == 7

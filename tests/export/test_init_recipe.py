@@ -39,7 +39,8 @@ def assert_draws(case: Any, source: str, kernel: np.ndarray, bias: np.ndarray) -
 def keras_draws(ns: dict[str, Any], case: Any) -> tuple[np.ndarray, np.ndarray]:
     keras = pytest.importorskip("keras")
     shape = (*case.kernel_size, case.in_channels // case.groups, case.out_channels)
-    kernel = np.concatenate([keras.ops.convert_to_numpy(ns["kernel_initializer"](shape)).ravel() for _ in range(45)])
+    draw = ns.get("kernel_initializer") or ns["depthwise_initializer"]
+    kernel = np.concatenate([keras.ops.convert_to_numpy(draw(shape)).ravel() for _ in range(45)])
     bias = np.concatenate([keras.ops.convert_to_numpy(ns["bias_initializer"]((case.out_channels,))) for _ in range(1000)])
     return kernel.astype(np.float64), bias.astype(np.float64)
 
@@ -49,6 +50,25 @@ def test_torch_defaults_in_keras(fields: dict[str, Any]) -> None:
     pytest.importorskip("tensorflow")
     case, ns = namespace(fields, "keras", "torch")
     assert_draws(case, "torch", *keras_draws(ns, case))
+
+
+@pytest.mark.parametrize("source", ["flax", "equinox"])
+def test_jax_layers_defaults_in_keras(source: str) -> None:
+    """flax's truncated normal (keras.random.truncated_normal cuts at two deviations too) and Equinox's bounds."""
+    pytest.importorskip("tensorflow")
+    case, ns = namespace(TRANSPOSED, "keras", source)
+    assert_draws(case, source, *keras_draws(ns, case))
+
+
+def test_keras_defaults_in_flax() -> None:
+    pytest.importorskip("flax")
+    import jax
+
+    case, ns = namespace(SEED, "flax", "keras")
+    keys = jax.random.split(jax.random.key(2), 45)
+    kernel = np.concatenate([np.asarray(ns["kernel_init"](k, (3, 3, 16, 33))).ravel() for k in keys])
+    bias = np.asarray(ns["bias_init"](keys[0], (33,)))
+    assert_draws(case, "keras", kernel.astype(np.float64), bias.astype(np.float64))
 
 
 @pytest.mark.parametrize("fields", [SEED, TRANSPOSED], ids=["conv", "transposed"])
@@ -84,6 +104,28 @@ def test_other_defaults_in_torch(source: str) -> None:
         kernels.append(ns["layer"].weight.detach().double().numpy().ravel())
         biases.append(ns["layer"].bias.detach().double().numpy())
     assert_draws(case, source, np.concatenate(kernels[:200]), np.concatenate(biases))
+
+
+def test_keras_depthwise_layers_take_the_recipe_as_depthwise_initializer() -> None:
+    """Keras users write DepthwiseConv2D for groups == in_channels; it has no kernel_initializer argument."""
+    keras = pytest.importorskip("keras")
+    case, ns = namespace(DEPTHWISE, "keras", "torch")
+    assert "kernel_initializer" not in ns
+    layer = keras.layers.DepthwiseConv2D(3, depth_multiplier=2, depthwise_initializer=ns["depthwise_initializer"],
+                                         bias_initializer=ns["bias_initializer"])
+    layer.build((1, 9, 9, 6))
+    values = np.asarray(keras.ops.convert_to_numpy(layer.kernel), np.float64).ravel()
+    assert np.abs(values).max() <= 1 / 3 and np.abs(values).max() > 0.3  # torch's U(±1/sqrt(9))
+
+
+def test_a_source_without_such_a_layer_is_refused() -> None:
+    from harness.adapters.errors import Unsupported
+
+    grouped = make_case(op="conv_transpose", in_channels=4, out_channels=6, groups=2, kernel_size=3)
+    for source in ("keras", "flax"):
+        with pytest.raises(Unsupported, match="no groups|feature_group_count"):
+            recipe(grouped, get_adapter("torch"), source)
+    assert "def initialise" in recipe(grouped, get_adapter("torch"), "equinox")
 
 
 def test_a_recipe_is_only_written_where_the_defaults_differ() -> None:

@@ -43,6 +43,18 @@ def test_draws_off_their_own_documented_rule_fail_whatever_is_expected() -> None
     assert (row.status, row.mismatch_on, row.diagnosis, row.passed) == ("mismatch", "kernel", "undocumented", False)
 
 
+def test_resume_judges_init_rows_as_the_run_did() -> None:
+    """rejudged keeps an undocumented row failing and needs no valid forward configuration."""
+    from harness.judge.judge import rejudged
+
+    bad = judge_init(CASE, outcome("torch", draws("uniform", 1.05 / 12, 200_000, 3), draws("uniform", 1 / 12, 30_000, 4)))
+    assert rejudged(bad, CASE).passed is False
+    invalid = make_case(in_channels=2, out_channels=3, kernel_size=3, input_size=[2, 2], init=True)
+    good = judge_init(invalid, outcome("torch", draws("uniform", 1 / np.sqrt(18), 200_000, 5),
+                                       draws("uniform", 1 / np.sqrt(18), 30_000, 6)))
+    assert good.passed and rejudged(good, invalid).passed and rejudged(good, invalid).expected == "match"
+
+
 def test_a_refusal_is_a_row_without_draws() -> None:
     row = judge_init(CASE, Outcome("jax", "unsupported", error_message="jax builds no layer of its own"))
     assert (row.status, row.expected, row.passed, row.init_kernel) == ("unsupported", "unsupported", True, None)

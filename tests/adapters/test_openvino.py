@@ -1,0 +1,52 @@
+"""Route ONNX -> OpenVINO through the harness: the ONNX model onnxruntime builds, read and compiled by
+OpenVINO's CPU plugin; where it fails, the row names the stage."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("openvino")
+pytest.importorskip("onnx")
+
+from battery import VALID_CONFIGS, assert_matches, run
+
+from harness.model.machine import cpu_flags
+
+EMULATED = {"reflect", "reflect-asymmetric", "replicate", "circular", "reflect-same", "convolve-2d-asymmetric",
+            "convolve-1d-full", "convolve-1-tap", "separable-reflect-no-bias"}
+NOT_HERE = {"bfloat16", "channels-first-bfloat16"}  # ONNX has no bfloat16 Conv (the ONNX model's limit)
+DIFFERS = {"in-channels-0", "float64", "circular"}  # below
+
+
+@pytest.mark.parametrize("name", [n for n in VALID_CONFIGS if n not in NOT_HERE | DIFFERS])
+def test_valid_configurations_match(name: str) -> None:
+    assert_matches("openvino", VALID_CONFIGS[name], "emulated" if name in EMULATED else "native")
+
+
+def test_auto_pad_same_with_dilation_runs_where_onnx_runtime_refuses() -> None:
+    assert run("openvino", **VALID_CONFIGS["dilation-same"]).status == "match"
+
+
+def test_float64_is_computed_in_float32() -> None:
+    row = run("openvino", **VALID_CONFIGS["float64"])
+    assert (row.status, row.mismatch_on, row.dtype, row.stage) == ("mismatch", "values", "float64", "run")
+    assert 1 < row.err_bound_ratio < 1e12  # float32's error, far beyond float64's bound
+
+
+def test_circular_padding_fails_in_conversion() -> None:
+    row = run("openvino", **VALID_CONFIGS["circular"])
+    assert (row.status, row.error_type, row.stage) == ("error", "RuntimeError", "convert")
+    assert "Model wasn't fully converted" in row.error_message
+
+
+def test_zero_input_channels_fail_in_conversion() -> None:
+    row = run("openvino", **VALID_CONFIGS["in-channels-0"])
+    assert (row.status, row.stage) == ("error", "convert")
+
+
+@pytest.mark.parametrize("precision", ["highest", "default"])
+def test_precision_default_is_the_plugins_own(precision: str) -> None:
+    """f32 for precision: highest; the plugin's default (bf16 on CPUs with native bfloat16) otherwise."""
+    row = run("openvino", precision=precision, in_channels=16, out_channels=8, input_size=8, data="uniform")
+    lowered = precision == "default" and "avx512_bf16" in cpu_flags()
+    assert (row.status, row.mismatch_on) == (("mismatch", "values") if lowered else ("match", None)), row
