@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from ..adapters.base import Adapter
 from ..adapters.defaults import RULES, Rule
+from ..adapters.errors import Unsupported
 from ..adapters.keras import depthwise
 from ..adapters.registry import get_adapter
 from ..model.distributions import TRUNCATED_STD, Distribution
@@ -59,7 +60,10 @@ def recipe(conv: Conv, target: Adapter, source: str = "torch") -> str:
     source framework has no such layer."""
     if target.initialiser_rule is None or conv.op == "separable":
         return ""
-    get_adapter(source).plan(conv)  # Unsupported where the source framework has no such layer to take defaults from
+    try:
+        get_adapter(source).plan(conv)  # the source framework has no such layer to take defaults from
+    except Unsupported as exc:
+        raise Unsupported(f"--init-from {source}: {exc}") from None
     wanted, own = RULES[source](conv), RULES[target.initialiser_rule](conv)
     parts: list[tuple[str, Rule]] = [(n, r) for n, r in zip(("kernel", "bias"), wanted) if r is not None]
     if all(mine is not None and mine.distribution == r.distribution for (_, r), mine in zip(parts, own)):
@@ -79,7 +83,7 @@ def recipe(conv: Conv, target: Adapter, source: str = "torch") -> str:
         names["kernel"] = "depthwise_initializer"
     args = ", ".join(f"{v}={v}" for v in names.values())
     usage = {"keras": f"; pass {args} to the layer", "flax": f"; pass {args} to the nnx layer",
-             "equinox": "; then layer = initialise(layer, key) for each layer built"}[rule_name]
+             "equinox": "; call layer = initialise(layer, key) on each layer built"}[rule_name]
     blocks = [f"{comment}:\n# {usage[2:]}"]
     for name, rule in parts:
         signature = "shape, dtype=None" if keras else "key, shape, dtype=jnp.float32"
