@@ -50,3 +50,28 @@ def test_precision_default_is_the_plugins_own(precision: str) -> None:
     row = run("openvino", precision=precision, in_channels=16, out_channels=8, input_size=8, data="uniform")
     lowered = precision == "default" and "avx512_bf16" in cpu_flags()
     assert (row.status, row.mismatch_on) == (("mismatch", "values") if lowered else ("match", None)), row
+
+
+def test_one_channel_strided_narrow_input_is_computed_wrongly() -> None:
+    """The direct call behind cases/edge_cases.yaml one-channel-strided-narrow-input, f32 hint on."""
+    import numpy as np
+    import onnxruntime
+    import openvino
+    from onnx import helper, numpy_helper
+
+    def conv(x: np.ndarray, w: np.ndarray, strides: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        node = helper.make_node("Conv", ["X", "W"], ["Y"], kernel_shape=[3, 3], pads=[1, 1, 1, 1], strides=strides)
+        graph = helper.make_graph([node], "c", [helper.make_tensor_value_info("X", 1, list(x.shape))],
+                                  [helper.make_tensor_value_info("Y", 1, None)], initializer=[numpy_helper.from_array(w, "W")])
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 21)], ir_version=10).SerializeToString()
+        core = openvino.Core()
+        ov = core.compile_model(core.read_model(model, b""), "CPU", {"INFERENCE_PRECISION_HINT": "f32"})([x])[0]
+        session = onnxruntime.InferenceSession(model, providers=["CPUExecutionProvider"])
+        return ov.ravel(), session.run(None, {"X": x})[0].ravel()
+
+    x = np.arange(1, 4, dtype=np.float32).reshape(1, 1, 3, 1)
+    ov, ort = conv(x, np.ones((1, 1, 3, 3), np.float32), [1, 2])
+    assert ov.tolist() == [3, 0, 5] and ort.tolist() == [3, 6, 5]
+    four = np.ones((1, 4, 3, 1), np.float32)
+    assert np.array_equal(*conv(four, np.ones((1, 4, 3, 3), np.float32), [1, 2]))  # 4 channels: right
+    assert np.array_equal(*conv(x, np.ones((1, 1, 3, 3), np.float32), [2, 2]))  # both axes strided: right
