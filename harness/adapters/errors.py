@@ -16,7 +16,10 @@ _TRAILERS = (
     re.compile(r"\s*Arguments received by .*", re.DOTALL),  # Keras: a dump of the call's arguments
     re.compile(r"\s+at loc\(.*", re.DOTALL),  # JAX/XLA: the harness's own call sites, machine-specific
     re.compile(r"\s*\[Op:\w+\](\s*name:\s*\S*)?\s*$"),  # TensorFlow eager: the op name trailer
-)
+    re.compile(r"Exception from src/[\w/.-]+:\d+:\s*"),  # OpenVINO: the C++ source lines its checks raise from,
+    re.compile(r"^Check 'false' failed at src/[\w/.-]+:\d+:\s*"),  # which push the informative part past
+)  # MAX_MESSAGE (its frontend's reason comes last)
+_OPENVINO_AT = re.compile(r" at src/[\w/.-]+\.[ch]pp:\d+:")
 MAX_MESSAGE = 600
 
 
@@ -29,7 +32,7 @@ def describe_error(exc: BaseException) -> tuple[str, str]:
     message = _ANSI.sub("", str(exc))
     for trailer in _TRAILERS:
         message = trailer.sub("", message)
-    message = " ".join(message.split())
+    message = _OPENVINO_AT.sub(":", " ".join(message.split()))
     if len(message) > MAX_MESSAGE:
         message = message[: MAX_MESSAGE - 3] + "..."
     return type(exc).__name__, message
