@@ -130,7 +130,8 @@ class Adapter(ABC):
         bfloat16 case's operands may come as float32), results as N C spatial... The worker runs it."""
 
     def initialiser(self, conv: Conv, plan: Plan) -> str | None:
-        """Text defining `initial_parameters(count, seed)` (draws.py) after `source`; None: no layer of its own."""
+        """Text defining `initial_parameters(kernels, biases, seed)` (draws.py) after `source`; None: no layer of
+        its own."""
         return None
 
     def initial_program(self, conv: Conv) -> str:

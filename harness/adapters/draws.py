@@ -67,7 +67,7 @@ def initial_parameters(kernels, biases, seed):
 
 
 def torch_lines(construct: str) -> str:
-    """The module's constructor line (`layer = torch.nn.Conv2d(...)`) built `count` times."""
+    """The module's constructor line (`layer = torch.nn.Conv2d(...)`), run once per module drawn."""
     return TORCH.replace("{construct}", construct)
 
 

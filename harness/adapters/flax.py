@@ -22,7 +22,7 @@ from ..model import geometry
 from ..model.schema import Conv
 from .device import requested_device
 from .draws import jax_layer_lines
-from .jax import JaxAdapter, array_lines, crop_pairs, scope_lines
+from .jax import JaxAdapter, array_lines, scope_lines
 from .program import Plan
 
 WORDS = {"reflect": "REFLECT", "circular": "CIRCULAR"}  # padding_mode -> the layer's own padding word
@@ -54,12 +54,6 @@ class FlaxAdapter(JaxAdapter):
         if conv.padding == "same" or (conv.padding == "causal" and conv.rank == 1):
             return str(conv.padding).upper()
         return geometry.conv_pads(conv)
-
-    def native_crop(self, conv: Conv) -> Any | None:
-        if (conv.padding == "valid" and not any(conv.output_padding_axes)) or (
-                conv.padding == "same" and conv.output_padding is None):  # 'SAME' gives in*s: the absent rule
-            return str(conv.padding).upper()
-        return crop_pairs(conv)
 
     def initialiser(self, conv: Conv, plan: Plan) -> str | None:
         return jax_layer_lines("nnx.Rngs(params=key)", "fresh.kernel[...]", "None if fresh.bias is None else fresh.bias[...]")

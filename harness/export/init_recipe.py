@@ -82,9 +82,9 @@ def recipe(conv: Conv, target: Adapter, source: str = "torch") -> str:
     if keras and depthwise(conv):  # the layer Keras users write for it is DepthwiseConv1D/2D
         names["kernel"] = "depthwise_initializer"
     args = ", ".join(f"{v}={v}" for v in names.values())
-    usage = {"keras": f"; pass {args} to the layer", "flax": f"; pass {args} to the nnx layer",
-             "equinox": "; call layer = initialise(layer, key) on each layer built"}[rule_name]
-    blocks = [f"{comment}:\n# {usage[2:]}"]
+    usage = {"keras": f"pass {args} to the layer", "flax": f"pass {args} to the nnx layer",
+             "equinox": "call layer = initialise(layer, key) on each layer built"}[rule_name]
+    blocks = [f"{comment}:\n# {usage}"]
     for name, rule in parts:
         signature = "shape, dtype=None" if keras else "key, shape, dtype=jnp.float32"
         blocks.append("\n".join([

@@ -31,14 +31,16 @@ def judge_init(case: Case, outcome: Outcome) -> Row:
     if outcome.status == "ran":
         samples = outcome.samples or {}
         name = get_adapter(outcome.adapter).initialiser_rule
-        own, reference = RULES[name or REFERENCE_RULE](case), RULES[REFERENCE_RULE](case)
+        assert name is not None  # initial_program refuses an adapter without a documented rule
+        own, reference = RULES[name](case), RULES[REFERENCE_RULE](case)
         wrong, differences, declared, undocumented, histograms = [], [], [], [], []
         for part, mine, theirs in zip(PARTS, own, reference):
             values = samples.get(part)
             if values is None or mine is None or theirs is None:
                 continue
             measured = fit(values)
-            p_theirs, p_mine = p_value(values, theirs.distribution), p_value(values, mine.distribution)
+            p_theirs = p_value(values, theirs.distribution)
+            p_mine = p_theirs if mine.distribution == theirs.distribution else p_value(values, mine.distribution)
             setattr(row, f"init_{part}", f"{measured.text()}{implied_fan(mine, measured.family, measured.scale)}")
             setattr(row, f"init_{part}_p", p_theirs)
             declared.append(f"{part} {mine.text()} (KS p {p_mine:.3g})")

@@ -30,7 +30,6 @@ KERNEL_SAMPLES = 200_000
 BIAS_SAMPLES = 30_000
 MAX_DRAWS = 1000  # biases drawn per case and adapter at most: one of few channels gets fewer samples
 TRUNCATED_STD = 0.87962566103423978  # the standard deviation of a standard normal cut at +-2
-FAMILIES = ("uniform", "normal", "truncated_normal", "constant")
 
 
 @dataclass(frozen=True)

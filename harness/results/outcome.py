@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -31,3 +31,15 @@ class Outcome:
     samples: dict[str, np.ndarray] | None = None  # init: the kernel's and the bias's default draws, flattened
     init: Outcome | None = None  # an init case's init pass, run by the worker after the others
     stage: str | None = None  # a route's: build, convert or run, where it failed or how far it got
+
+    def for_passes(self, grad: bool, init: bool) -> Outcome:
+        """This forward outcome with one for each further pass the case has: where a pass has none (the
+        framework refused before any call, the worker crashed or timed out), that refusal is the pass's
+        too; a forward pass that ran but left a pass without an outcome is the harness's error."""
+        if self.status == "ran":
+            lost = Outcome(self.adapter, "error", error_type="HarnessError",
+                           error_message="the worker returned no outcome for this pass")
+        else:
+            lost = replace(self, output=None, pads=None, param_count=None, backward=None, init=None)
+        return replace(self, backward=(self.backward or lost) if grad else self.backward,
+                       init=(self.init or lost) if init else self.init)

@@ -14,7 +14,6 @@ import signal
 import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 
@@ -52,8 +51,7 @@ def run_rows(cases: Iterable[Case], only: Sequence[str] | None, executor: Execut
         for name in names:
             early = availability(name)
             if early is not None:
-                yield from prepared.rows(case, replace(early, backward=early if case.grad else None,
-                                                       init=early if case.init else None))
+                yield from prepared.rows(case, early)
             else:
                 tasks.append((case, name, None))
     for case, _, _, outcome in executor.run(tasks):

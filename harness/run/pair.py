@@ -59,7 +59,7 @@ def _ready(name: str) -> tuple[Adapter | None, Outcome | None]:
 
 
 def run_adapter(name: str, case: Case, tensors: Tensors) -> Outcome:
-    """The forward outcome; for a grad case, the backward one rides along in `backward`."""
+    """The forward outcome; a grad case's backward one rides along in `backward`, an init case's in `init`."""
     adapter, refusal = _ready(name)
     if adapter is None:
         assert refusal is not None
@@ -67,16 +67,10 @@ def run_adapter(name: str, case: Case, tensors: Tensors) -> Outcome:
     else:
         with captured(name):  # frameworks warn about odd configurations; the row says what happened
             outcome = _run(adapter, case, tensors)
-    if case.grad and outcome.backward is None:  # no forward pass, no gradient: the same refusal
-        outcome = replace(outcome, backward=replace(outcome, output=None, pads=None, param_count=None))
-    if case.init:
-        if adapter is None:
-            init = replace(outcome, output=None, pads=None, param_count=None, backward=None)
-        else:
-            with captured(name):
-                init = _initial(adapter, case)
-        outcome = replace(outcome, init=init)
-    return outcome
+    if case.init and adapter is not None:
+        with captured(name):
+            outcome = replace(outcome, init=_initial(adapter, case))
+    return outcome.for_passes(case.grad, case.init)  # no forward pass, no gradient: the same refusal
 
 
 def _initial(adapter: Adapter, case: Case) -> Outcome:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -64,7 +64,8 @@ class Prepared:
     def rows(self, case: Case, outcome: Outcome) -> list[Row]:
         """The forward row, for a grad case the backward row, for an init case the init row, of one outcome."""
         made = self.get(case)
-        passes = ["forward"] + (["backward"] if case.grad and outcome.backward is not None else [])
+        outcome = outcome.for_passes(case.grad, case.init)  # one from a crashed or timed-out worker has none
+        passes = ["forward"] + (["backward"] if case.grad else [])
         if isinstance(made, Outcome):
             rows = [refused(case, Outcome(outcome.adapter, "error", error_type=made.error_type,
                                           error_message=made.error_message), p) for p in passes]
@@ -85,11 +86,8 @@ class Prepared:
                                            error_message=f"reference gradients: {message}")
                 rows.append(_guarded(case, backward, lambda: judge_backward(case, bool(made.ref.invalid), grads,
                                                                             backward, made.ref.shape), "backward"))
-        if case.grad and outcome.backward is None:  # the worker gave no backward outcome (a timeout, a crash)
-            rows.append(refused(case, outcome, "backward"))
-        if case.init:  # the initialisers need no reference output; a lost init outcome is the pair's failure
-            init = outcome.init or (replace(outcome, output=None, backward=None) if outcome.status != "ran" else Outcome(
-                outcome.adapter, "error", error_type="HarnessError", error_message="the worker returned no init outcome"))
+        if outcome.init is not None:  # an init case's: the initialisers need no reference output
+            init = outcome.init
             rows.append(_guarded(case, init, lambda: judge_init(case, init), "init"))
         self.remaining[case.id] -= 1
         if self.remaining[case.id] == 0:
