@@ -45,21 +45,26 @@ def prepare_environment() -> None:
 
 @contextlib.contextmanager
 def captured(source: str) -> Iterator[None]:
-    """Send fd 2 and Python warnings raised inside to the log (tagged with `source`)."""
+    """Send fds 1 and 2 and Python warnings raised inside to the log (tagged with `source`): converters
+    print their progress to stdout (TFLiteConverter its signatures, torch.onnx.export its steps)."""
     if verbose():
         yield
         return
-    sys.stderr.flush()
-    saved = os.dup(2)
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    saved = [os.dup(fd) for fd in (1, 2)]
     with tempfile.TemporaryFile(mode="w+b") as sink, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        os.dup2(sink.fileno(), 2)
+        for fd in (1, 2):
+            os.dup2(sink.fileno(), fd)
         try:
             yield
         finally:
-            sys.stderr.flush()
-            os.dup2(saved, 2)
-            os.close(saved)
+            for stream in (sys.stdout, sys.stderr):
+                stream.flush()
+            for fd, copy in zip((1, 2), saved):
+                os.dup2(copy, fd)
+                os.close(copy)
             sink.seek(0)
             for line in sink.read().decode("utf-8", "replace").splitlines():
                 if line.strip():

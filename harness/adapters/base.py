@@ -25,6 +25,7 @@ import numpy as np
 from ..model import geometry, ops
 from ..model.ops import NUMPY_PAD_MODES
 from ..model.schema import OPS, Conv
+from .device import requested_device
 from .errors import Unsupported
 from .program import Plan, Realised, wrap
 
@@ -47,6 +48,7 @@ class Adapter(ABC):
     differentiates: ClassVar[bool] = True  # its program defines `gradients` (the framework's autodiff)
     unbatched: ClassVar[bool] = False  # its call takes C x spatial... with no batch axis (`batch: none`)
     initialiser_rule: ClassVar[str | None] = None  # its layers' documented defaults (defaults.RULES)
+    builds_as: ClassVar[str | None] = None  # a route: the adapter whose model it builds (registry.builds_as)
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -94,6 +96,14 @@ class Adapter(ABC):
     def device_name(self) -> str:
         """Where this adapter's work runs (the device column)."""
         return "cpu"
+
+    def requested_device(self) -> tuple[str, int]:
+        """Where the program runs its framework (HARNESS_DEVICE; a route converts on the CPU)."""
+        return requested_device()
+
+    def fingerprint(self) -> str:
+        """What a route's converted artifacts depend on besides its program (route.py); nothing here."""
+        return ""
 
     def placed(self, result: Any) -> str | None:
         """Where the framework says it put a result, if it says (else the device column stays)."""

@@ -13,15 +13,15 @@ from __future__ import annotations
 
 import importlib
 import os
-from typing import Any
+from typing import Any, ClassVar
 
 from ..model.schema import OPS, Conv
 from ..quiet import FRAMEWORK_ENV
 from .base import Adapter, kernel_first_axes, kernel_last_axes, out_of_layout, spatial_widths
 from .cache import use_jax_cache
-from .device import device_text, no_device, requested_device
+from .device import device_text, no_device
 from .draws import keras_lines
-from .keras_helpers import HELPERS
+from .keras_helpers import COUNT, HELPERS, NUMPY_RUN
 from .program import Plan
 
 
@@ -33,11 +33,11 @@ def depthwise(conv: Conv) -> bool:
 class KerasAdapter(Adapter):
     """Keras 3 on TensorFlow; the subclasses are the same layers on the other backends."""
 
-    requires = ("keras", "tensorflow")
+    requires: ClassVar[tuple[str, ...]] = ("keras", "tensorflow")
     ops = frozenset(OPS)
     valid_padding = "valid"
     pad_modes = frozenset({"zeros", "reflect"})  # keras.ops.pad on TensorFlow
-    initialiser_rule = "keras"
+    initialiser_rule: ClassVar[str | None] = "keras"
     backend = "tensorflow"
     engine_import = "import tensorflow as tf"
     gradient_lines: tuple[str, ...] = (
@@ -58,7 +58,7 @@ class KerasAdapter(Adapter):
             raise RuntimeError(f"keras was imported on {keras.backend.backend()!r} in this process; "
                                f"{self.name} needs {self.backend} (run it in its own process)")
         self.keras = keras
-        kind, index = requested_device()
+        kind, index = self.requested_device()
         if kind == "cuda" and not self.sees_gpu(index):
             raise no_device(f"Keras on {self.backend}", kind, index)
         self.device = f"{'gpu' if kind == 'cuda' else 'cpu'}:{index}"
@@ -160,7 +160,13 @@ class KerasAdapter(Adapter):
         return keras_lines(self.layer(conv, plan, defaults=True), self.built_shape(conv, plan), kernel)
 
     def source(self, conv: Conv, plan: Plan) -> str:
-        kind, index = requested_device()
+        return self.layer_text(conv, plan, NUMPY_RUN + COUNT) + "\n\n\n" + "\n".join([
+            "def gradients(x, w, b, g):", f'    """The backend\'s own autodiff ({self.autodiff})."""',
+            "    with keras.device(DEVICE):", "        assign(w, b)", *self.gradient_lines]) + "\n"
+
+    def layer_text(self, conv: Conv, plan: Plan, helpers: str = COUNT) -> str:
+        """The layer built for the case, `assign(w, b)` and `forward(x)`, with the fixed helpers."""
+        kind, index = self.requested_device()
         last, shape = conv.layout == "channels_last", self.built_shape(conv, plan)
         forward = ["def forward(x, variables=None):",
                    '    """Pad (emulated padding) and call the layer; with `variables`, statelessly (for jax.vjp)."""']
@@ -174,13 +180,11 @@ class KerasAdapter(Adapter):
                  "import numpy as np", self.engine_import, "", f"DEVICE = {('gpu' if kind == 'cuda' else 'cpu') + f':{index}'!r}",
                  f"DTYPE = {conv.dtype!r}"]
         into = "np.ascontiguousarray(np.moveaxis(a, 1, -1))" if last else "a"
-        helpers = HELPERS.replace("INTO_LAYOUT(a)", into).replace("OUT_OF_LAYOUT(array(y))", out_of_layout(conv, "array(y)"))
-        text = "\n".join(lines) + helpers + "\n\n" + "\n".join([
+        helpers = (HELPERS + helpers).replace("INTO_LAYOUT(a)", into).replace(
+            "OUT_OF_LAYOUT(array(y))", out_of_layout(conv, "array(y)"))
+        return "\n".join(lines) + helpers + "\n\n" + "\n".join([
             "with keras.device(DEVICE):", f"    layer = {self.layer(conv, plan)}", f"    layer.build({shape})", "", "",
-            *self.kernel_layout(conv), "", "", *forward, "", "",
-            "def gradients(x, w, b, g):", f'    """The backend\'s own autodiff ({self.autodiff})."""',
-            "    with keras.device(DEVICE):", "        assign(w, b)", *self.gradient_lines])
-        return text + "\n"
+            *self.kernel_layout(conv), "", "", *forward])
 
 
 class KerasJaxAdapter(KerasAdapter):

@@ -1,5 +1,6 @@
 """The fixed helpers of every Keras program: tensors in and out of the case layout, the call, the parameter
-count (keras.py writes the layer, its weights' layouts and the gradients around them)."""
+count (keras.py writes the layer, its weights' layouts and the gradients around them; a route keeps all
+but `numpy` and `run`)."""
 
 HELPERS = '''
 
@@ -17,7 +18,9 @@ def array(y):
     """A backend tensor as NumPy (bfloat16 as float32, which holds it exactly)."""
     bf16 = keras.backend.standardize_dtype(y.dtype) == "bfloat16"
     return keras.ops.convert_to_numpy(keras.ops.cast(y, "float32") if bf16 else y)
+'''
 
+NUMPY_RUN = '''
 
 def numpy(y):
     return OUT_OF_LAYOUT(array(y))
@@ -27,7 +30,9 @@ def run(x, w, b):
     with keras.device(DEVICE):
         assign(w, b)
         return forward(tensor(x))
+'''
 
+COUNT = '''
 
 def parameter_count(x, w, b):
     return layer.count_params()

@@ -12,7 +12,7 @@ channels-first only and has no bfloat16 convolution.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from ..model import geometry
 from ..model.schema import OPS, Conv
@@ -21,11 +21,17 @@ from .program import Plan
 
 OPSET = 21
 IR_VERSION = 10  # what ONNX Runtime 1.31 reads; onnx 1.23 would write a newer one by default
+COUNT = '''
+
+def parameter_count(x, w, b):
+    """Read back from the graph's initializers."""
+    return sum(int(np.prod(t.dims)) for t in model(x, w, b).graph.initializer if t.name in ('W', 'P', 'B'))
+'''
 AUTO_PAD = {"valid": "VALID", "same": "SAME_UPPER", "same_lower": "SAME_LOWER"}
 
 
 class OnnxRuntimeAdapter(Adapter):
-    requires = ("onnx", "onnxruntime")
+    requires: ClassVar[tuple[str, ...]] = ("onnx", "onnxruntime")
     ops = frozenset(OPS)
     dtypes = frozenset({"float16", "float32", "float64"})
     valid_padding = "VALID"
@@ -61,6 +67,11 @@ class OnnxRuntimeAdapter(Adapter):
                 "    return session.run(None, {'X': x})[0]"]
 
     def source(self, conv: Conv, plan: Plan) -> str:
+        return self.model_text(conv, plan, f"import {self.runtime}") + "\n\n\n" + "\n".join([
+            *self.runner(conv), "", "", "def numpy(y):", "    return y"]) + "\n" + COUNT
+
+    def model_text(self, conv: Conv, plan: Plan, runtime_import: str = "") -> str:
+        """`model(x, w, b)`: the case's ONNX model, built with onnx.helper (no runtime needed)."""
         attrs = node_attributes(conv, plan)
         kind = "ConvTranspose" if conv.op == "conv_transpose" else "Conv"
         separable = conv.op == "separable"
@@ -68,7 +79,7 @@ class OnnxRuntimeAdapter(Adapter):
                 else f"One {kind} node")
         kernels = "[numpy_helper.from_array(w[0], 'W'), numpy_helper.from_array(w[1], 'P')]" if separable else \
             "[numpy_helper.from_array(w, 'W')]"
-        lines = ["import numpy as np", f"import {self.runtime}", "from onnx import helper, numpy_helper", "", "",
+        lines = ["import numpy as np", *([runtime_import] if runtime_import else []), "from onnx import helper, numpy_helper", "", "",
                  "def model(x, w, b):", f'    """{what}; the weights and bias are initializers, as a converter writes them."""',
                  f"    inits = {kernels} + ([] if b is None else [numpy_helper.from_array(b, 'B')])",
                  "    nodes, source = [], 'X'"]
@@ -90,12 +101,8 @@ class OnnxRuntimeAdapter(Adapter):
                   "    graph = helper.make_graph(nodes, 'conv', [helper.make_tensor_value_info('X', elem, list(x.shape))],",
                   "                              [helper.make_tensor_value_info('Y', elem, None)], initializer=inits)",
                   f"    return helper.make_model(graph, opset_imports=[helper.make_opsetid('', {OPSET})], "
-                  f"ir_version={IR_VERSION})", "", "",
-                  *self.runner(conv), "", "",
-                  "def numpy(y):", "    return y", "", "",
-                  "def parameter_count(x, w, b):", '    """Read back from the graph\'s initializers."""',
-                  "    return sum(int(np.prod(t.dims)) for t in model(x, w, b).graph.initializer if t.name in ('W', 'P', 'B'))"]
-        return "\n".join(lines) + "\n"
+                  f"ir_version={IR_VERSION})"]
+        return "\n".join(lines)
 
 
 def node_attributes(conv: Conv, plan: Plan) -> dict[str, Any]:

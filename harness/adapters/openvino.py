@@ -1,22 +1,32 @@
 """Route ONNX -> OpenVINO: the case's ONNX model (the one the `onnxruntime` adapter builds) read by
 OpenVINO and compiled for its CPU plugin.
 
-A route fails in one of three stages, which its rows name (`stage`): `build` (the ONNX model),
-`convert` (`Core.read_model`, OpenVINO's ONNX frontend, and `compile_model`) or `run` (the inference).
-`precision: highest` compiles with INFERENCE_PRECISION_HINT f32; `precision: default` leaves the CPU
-plugin's own default, which is bf16 on CPUs with native bfloat16 (AVX512_BF16, AMX), f32 elsewhere.
-No gradients (an inference engine).
+Stages (route.py): `build` (the ONNX model, the route's artifact), `convert` (`Core.read_model`, OpenVINO's
+ONNX frontend, and `compile_model`) and `run` (the inference). `precision: highest` compiles with
+INFERENCE_PRECISION_HINT f32; `precision: default` leaves the CPU plugin's own default, which is bf16 on
+CPUs with native bfloat16 (AVX512_BF16, AMX), f32 elsewhere.
 """
 
 from __future__ import annotations
 
 from ..model.schema import Conv
-from .onnxruntime import OPSET, OnnxRuntimeAdapter
+from .onnxruntime import COUNT, OPSET, OnnxRuntimeAdapter
+from .program import Plan
+from .route import Route
+
+SERIALISE = '''
+
+def convert(x, w, b):
+    """The ONNX model OpenVINO is given (its ONNX frontend converts it as it reads it)."""
+    STAGES.append("build")
+    return model(x, w, b).SerializeToString()
+'''
 
 
-class OpenVinoAdapter(OnnxRuntimeAdapter):
+class OpenVinoAdapter(Route, OnnxRuntimeAdapter):
     requires = ("onnx", "openvino")
-    runtime = "openvino"
+    converts_with = ("onnx",)
+    artifact_suffix = ".onnx"
 
     def setup(self) -> None:
         import onnx
@@ -32,13 +42,16 @@ class OpenVinoAdapter(OnnxRuntimeAdapter):
         return {"openvino CPU inference precision": f"f32 (precision: highest), the plugin's default "
                                                     f"{self.default_precision} (precision: default)"}
 
-    def runner(self, conv: Conv) -> list[str]:
+    def converter_text(self, conv: Conv, plan: Plan) -> str:
+        return self.model_text(conv, plan) + "\n" + SERIALISE + COUNT
+
+    def runtime_text(self, conv: Conv, plan: Plan) -> str:
         config = {"INFERENCE_PRECISION_HINT": "f32"} if conv.precision == "highest" else {}
-        return ["CORE = openvino.Core()", f"CONFIG = {config!r}  # precision: {conv.precision}",
-                "STAGES = []  # how far the last call got: build, convert, run", "", "",
-                "def stage():", '    """The stage the last call reached (where it failed, if it did)."""',
-                "    return STAGES[-1] if STAGES else None", "", "",
-                "def run(x, w, b):", '    STAGES[:] = ["build"]', "    onnx_model = model(x, w, b).SerializeToString()",
-                '    STAGES.append("convert")',
-                '    compiled = CORE.compile_model(CORE.read_model(onnx_model, b""), "CPU", CONFIG)',
-                '    STAGES.append("run")', "    return compiled([x])[0]"]
+        return "\n".join(["", "", "import numpy as np", "import openvino", "", "CORE = openvino.Core()",
+                          f"CONFIG = {config!r}  # precision: {conv.precision}", "", "",
+                          "def execute(artifact, x):",
+                          '    """OpenVINO reads the ONNX model (read_model), compiles it for its CPU plugin, runs it."""',
+                          '    STAGES.append("convert")',
+                          '    compiled = CORE.compile_model(CORE.read_model(artifact, b""), "CPU", CONFIG)',
+                          '    STAGES.append("run")', "    return compiled([x])[0]", "", "",
+                          "def numpy(y):", "    return y", ""])

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from .artifacts import memoised
 from .errors import Unsupported
 
 if TYPE_CHECKING:  # the program reads a case and its operands; it makes neither
@@ -52,6 +53,8 @@ class Writer(Protocol):
     def placed(self, result: Any) -> str | None: ...
 
     def dtype_name(self, result: Any) -> str: ...
+
+    def fingerprint(self) -> str: ...
 
 
 FLIP = "np.flip({0}, axis=tuple(range(2, {0}.ndim))).copy()"  # a copy: torch refuses negative strides
@@ -122,12 +125,15 @@ def _chunks(text: str) -> list[CodeType]:
 
 
 @functools.lru_cache(maxsize=64)
-def compiled(text: str) -> Compiled:
+def compiled(text: str, fingerprint: str = "") -> Compiled:
     """Execute a program once; the same text (a configuration, not a case) reuses its objects (a
-    module, a layer, a jitted function). `run` is wrapped to remember its result, nothing else."""
+    module, a layer, a jitted function). `run` is wrapped to remember its result; a route's `convert`
+    to answer repeated operands with the artifact it made (artifacts.py, keyed by `fingerprint` too)."""
     namespace: dict[str, Any] = {"__name__": "harness_program"}
     for code in _chunks(text):
         exec(code, namespace)
+    if "convert" in namespace:
+        namespace["convert"] = memoised(namespace["convert"], text, fingerprint, namespace["STAGES"])
     last: list[Any] = []
     run = namespace["run"]
 
@@ -144,7 +150,7 @@ class Realised:
 
     def __init__(self, adapter: Writer, conv: Conv, plan: Plan) -> None:
         self.adapter, self.plan = adapter, plan
-        self.program = compiled(adapter.program(conv, plan))
+        self.program = compiled(adapter.program(conv, plan), adapter.fingerprint())
         self.param_count: int | None = None
         self.placed: str | None = None  # the device the last result was on, where the framework says
 

@@ -41,6 +41,11 @@ def get_adapter(name: str) -> Adapter:
     return _instances[name]
 
 
+def builds_as(name: str) -> str | None:
+    """A route's source adapter, whose model it builds exactly (its build-time refusals are that adapter's)."""
+    return getattr(get_adapter(name), "builds_as", None) if name in _entry_points() else None
+
+
 def split_names(text: str | None) -> list[str]:
     """'torch, jax' -> ['torch', 'jax']: commas separate, spaces around names do not count."""
     return [part.strip() for part in (text or "").split(",") if part.strip()]

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 from ..model.geometry import conv_pads
 from ..model.schema import OPS, Conv
 from .base import Adapter, symmetric
-from .device import no_device, requested_device
+from .device import no_device
 from .draws import torch_lines
 from .program import Plan
 from .torch_separable import SEPARABLE_FUNCTIONAL_PARAMETERS, SEPARABLE_GRADIENTS, SEPARABLE_MODULE_PARAMETERS
@@ -28,7 +28,9 @@ def tensor(a):
     """NumPy -> torch on DEVICE in DTYPE (bfloat16 through float32: torch cannot read ml_dtypes; exact)."""
     a = np.ascontiguousarray(a.astype(np.float32) if a.dtype.name == "bfloat16" else a)
     return torch.from_numpy(a).to(DEVICE, DTYPE)
+'''
 
+NUMPY_RUN = '''
 
 def numpy(y):
     """A torch result as NumPy (bfloat16 as float32, which holds it exactly)."""
@@ -86,7 +88,7 @@ def parameter_count(x, w, b):
 class TorchAdapter(Adapter):
     """`torch.nn.Conv{1,2,3}d` and `torch.nn.ConvTranspose{1,2,3}d` modules."""
 
-    requires = ("torch",)
+    requires: ClassVar[tuple[str, ...]] = ("torch",)
     valid_padding = 0
     ops = frozenset(OPS)
     pad_modes = frozenset({"zeros", "reflect", "replicate", "circular"})
@@ -104,7 +106,7 @@ class TorchAdapter(Adapter):
         import torch
 
         self.torch = torch
-        kind, index = requested_device()
+        kind, index = self.requested_device()
         if kind == "cuda" and not (torch.cuda.is_available() and torch.cuda.device_count() > index):
             raise no_device(f"torch {torch.__version__}", kind, index)
         self.device = torch.device(kind, index)
@@ -145,7 +147,12 @@ class TorchAdapter(Adapter):
         return symmetric(conv.padding) if isinstance(conv.padding, tuple) else None
 
     def source(self, conv: Conv, plan: Plan) -> str:
-        kind, index = requested_device()
+        separable = conv.op == "separable"
+        return self.module_text(conv, plan) + NUMPY_RUN + (SEPARABLE_GRADIENTS if separable else GRADIENTS)
+
+    def module_text(self, conv: Conv, plan: Plan) -> str:
+        """The module (or functional call) as `call(x, w, b)`, its `parameters`, and `tensor` for operands."""
+        kind, index = self.requested_device()
         lines = ["import numpy as np", "import torch", "", f"DEVICE = torch.device({kind!r}, {index})",
                  f"DTYPE = torch.{conv.dtype}"]
         lines += self.construct(conv, plan)
@@ -162,7 +169,7 @@ class TorchAdapter(Adapter):
             lines.append(f"    return {self.call(conv, plan, 'x')}")
         separable = conv.op == "separable"
         parameters = self.separable_parameters_text if separable else self.parameters_text
-        return "\n".join(lines) + "\n" + parameters + TENSOR + (SEPARABLE_GRADIENTS if separable else GRADIENTS)
+        return "\n".join(lines) + "\n" + parameters + TENSOR
 
     parameters_text = MODULE_PARAMETERS
     separable_parameters_text = SEPARABLE_MODULE_PARAMETERS

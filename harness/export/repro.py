@@ -4,13 +4,19 @@ A folder per case: `case.yaml` (the expanded case, a valid case file with its se
 (input, weights, pointwise for separable, bias, the float64 reference output, its bound, and for a grad case the
 cotangent and each reference gradient with its bound; no reference for a configuration that has no output; bfloat16 operands are stored as float32, which holds them exactly) and one standalone
 script per adapter, named after it, that calls its framework exactly as the adapter did, with
-no harness import (`script.repro_script`). Writing a bundle imports no framework.
+no harness import (`script.repro_script`). A route's script also saves its converted artifact
+(`torch-onnx.onnx`, `onnx2tf.tflite`), and `NAME-artifact.py` runs the runtime alone on it; the bundle
+runs the route's script once, in a fresh process, to leave the artifact there. Writing a bundle imports
+no framework.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib.metadata
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,14 +25,16 @@ import yaml
 
 from ..adapters.errors import Unsupported
 from ..adapters.registry import get_adapter
+from ..adapters.route import Route
 from ..atomic import atomic_write
 from ..cases.loading import Case
 from ..model import ops
 from ..model.datasource import is_kind
 from ..model.schema import CONV_FIELDS
+from ..quiet import QUIET_ENV
 from ..truth.gradients import cotangent, reference_gradients
 from ..truth.prepare import prepare
-from .script import repro_script
+from .script import repro_script, route_scripts
 
 
 def _plain(array: np.ndarray | None) -> np.ndarray | None:
@@ -82,13 +90,39 @@ def write_bundle(case: Case, adapters: list[str], folder: Path) -> list[str]:
     for name in adapters:
         adapter = get_adapter(name)
         try:
-            text = repro_script(case, adapter, adapter.plan(case), _version(adapter.requires))
+            plan = adapter.plan(case)
         except Unsupported as exc:
             said.append(f"{name}: no script ({exc})")
             continue
-        atomic_write(folder / f"{name}.py", text)
+        version = _version(adapter.requires)
+        if isinstance(adapter, Route):
+            scripts = route_scripts(case, adapter, plan, version)
+            for file, text in scripts.items():
+                atomic_write(folder / file, text)
+            said += [str(folder / file) for file in scripts] + [saved_artifact(folder, adapter)]
+            continue
+        atomic_write(folder / f"{name}.py", repro_script(case, adapter, plan, version))
         said.append(f"{folder / name}.py")
     return said
+
+
+ARTIFACT_TIMEOUT = 600  # seconds for a route's script to convert (onnx2tf and TensorFlow start slowly)
+
+
+def saved_artifact(folder: Path, adapter: Route) -> str:
+    """Run the route's own script once, in a fresh process, so its converted artifact lies in the bundle."""
+    artifact = folder / adapter.artifact_name()
+    artifact.unlink(missing_ok=True)
+    env = {**os.environ, **QUIET_ENV}
+    try:
+        ran = subprocess.run([sys.executable, f"{adapter.name}.py"], cwd=folder, env=env, capture_output=True,
+                             text=True, timeout=ARTIFACT_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        return f"{adapter.name}: no artifact (its script ran past {ARTIFACT_TIMEOUT} s)"
+    if artifact.is_file():
+        return f"{artifact} (the converted model {adapter.name}-artifact.py runs)"
+    last = (ran.stderr.strip().splitlines() or ran.stdout.strip().splitlines() or ["no output"])[-1]
+    return f"{adapter.name}: no artifact, the conversion did not finish: {last}"
 
 
 MAX_NAME = 120  # file systems allow 255 bytes a name; a long id is cut and keeps a hash to stay unique

@@ -4,7 +4,8 @@
 the worker executed, under a docstring that describes the case. A repro script is that program plus a
 `main()` that loads `data.npz`, compares with the stored reference and bound, prints the largest
 difference and exits 1 when out of bound. `port` prints the program for a plan that computes
-the reference's own semantics. The tests execute exactly these texts, so a hint cannot be wrong.
+the reference's own semantics. A route gets a second script, its runtime alone on the artifact the first
+one saves (`route_scripts`). The tests execute exactly these texts, so a hint cannot be wrong.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 from ..adapters.base import Adapter
 from ..adapters.program import Plan
+from ..adapters.route import Route
 from ..judge.judge import describe
 from ..model.schema import Conv
 from .init_recipe import recipe
@@ -80,6 +82,33 @@ def repro_script(conv: Conv, adapter: Adapter, plan: Plan, version: str) -> str:
     title = (f"Repro of {conv.id} in {adapter.name} ({version}), as conv-harness called it "
              f"({plan.realization}). Needs only {', '.join(adapter.requires)} and NumPy: python {adapter.name}.py")
     return program(conv, adapter, plan, title, NOT_ITSELF) + MAIN
+
+
+SAVE_ARTIFACT = '''
+
+_convert = convert
+
+
+def convert(x, w, b):
+    """The converter's artifact, also saved beside this script as ARTIFACT_FILE for ARTIFACT_SCRIPT."""
+    from pathlib import Path
+
+    artifact = _convert(x, w, b)
+    Path(__file__).with_name(ARTIFACT).write_bytes(artifact)
+    return artifact
+'''
+
+
+def route_scripts(conv: Conv, adapter: Route, plan: Plan, version: str) -> dict[str, str]:
+    """A route's two scripts: the whole route (saving its artifact as it converts), and the runtime alone
+    on that artifact, which needs only the runtime and NumPy: what an upstream report attaches."""
+    artifact, runtime = adapter.artifact_name(), f"{adapter.name}-artifact.py"
+    save = SAVE_ARTIFACT.replace("ARTIFACT_FILE", artifact).replace("ARTIFACT_SCRIPT", runtime)
+    whole = repro_script(conv, adapter, plan, version).replace(MAIN, f"\n\nARTIFACT = {artifact!r}" + save + MAIN)
+    title = (f"Repro of {conv.id} in {adapter.name}'s runtime alone, on the artifact {artifact} that "
+             f"python {adapter.name}.py writes ({version}). Needs only the runtime and NumPy: python {runtime}")
+    alone = "\n".join([f'"""{title}', "", describe(conv), '"""', NOT_ITSELF]) + adapter.artifact_program(conv, plan)
+    return {f"{adapter.name}.py": whole, runtime: alone + MAIN}
 
 
 def port_program(conv: Conv, adapter: Adapter, init_from: str = "torch") -> str:

@@ -17,7 +17,8 @@ from ..model.distributions import ALPHA, fit, histogram, p_value
 from ..model.schema import Case
 from ..results.outcome import Outcome
 from ..results.rows import Row
-from .judge import expectation, pass_row, verdict
+from .expected import expectation
+from .judge import pass_row, verdict
 from .verdict import verdict_of
 
 PARTS = ("kernel", "bias")

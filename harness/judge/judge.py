@@ -19,7 +19,7 @@ import numpy as np
 from ..model import ops
 from ..model.data import Tensors
 from ..model.dtypes import INPUT_ROUNDOFF, UNIT_ROUNDOFF
-from ..model.expectation import Expectation, expect_key
+from ..model.expectation import Expectation
 from ..model.ops import gradient_names
 from ..model.schema import CONV_FIELDS, Case, Conv
 from ..results.outcome import Outcome
@@ -30,6 +30,7 @@ from ..truth.gradients import Gradient
 from ..truth.reference import Reference
 from .diagnose import diagnose
 from .evidence import Diagnosis
+from .expected import expectation, pinned_error
 from .verdict import verdict_of
 
 
@@ -93,30 +94,11 @@ def rejudged(row: Row, case: Case) -> Row:
     """A kept row judged again against the case's expectations as they are now (an init row as judge_init
     judges it: needing no reference, and failing whatever is expected where its draws were undocumented)."""
     invalid = row.pass_ != "init" and ops.invalid_reason(case) is not None
-    rule = expectation(case, invalid, row.adapter, row.pass_, row.status)
+    rule = expectation(case, invalid, row.adapter, row.pass_, row.status, row.stage)
     outcome = Outcome(row.adapter, row.status, error_type=row.error_type, error_message=row.error_message)
     passed = verdict(row, rule, outcome) and row.diagnosis != "undocumented"
     return replace(row, expected=rule.status, reason=rule.reason, expected_error=pinned_error(rule),
                    passed=passed, verdict=verdict_of(passed, row.status, invalid))
-
-
-def expectation(case: Case, invalid: bool, adapter: str, pass_: str = "forward", status: str | None = None) -> Expectation:
-    """The case's rule for this pair, else the default: `match` (`error` for an invalid configuration),
-    or, when the adapter declared the case unsupported before any framework call, `unsupported`
-    (not applicable: a declared limitation is a fact, not a failure, unless a rule expects a run)."""
-    rule = case.expect.get(expect_key(adapter, pass_))
-    if rule is not None:
-        return rule
-    if status == "unsupported":
-        return Expectation(status="unsupported")
-    return Expectation(status="error" if invalid else "match")
-
-
-def pinned_error(rule: Expectation) -> str | None:
-    """The pinned error as text (`Type: /regex/`), or None when the rule pins none."""
-    if rule.error_type is None and rule.message is None:
-        return None
-    return f"{rule.error_type or '*'}: /{rule.message or ''}/"
 
 
 def error_differs(rule: Expectation, outcome: Outcome) -> bool:
@@ -136,7 +118,7 @@ def judge(case: Case, ref: Reference, outcome: Outcome, bound: np.ndarray | None
 
     `bound` is the case's error bound when the caller computed it once for all adapters; with the
     case's `tensors`, a mismatch on shape or values gets a diagnosis."""
-    rule = expectation(case, bool(ref.invalid), outcome.adapter, status=outcome.status)
+    rule = expectation(case, bool(ref.invalid), outcome.adapter, status=outcome.status, stage=outcome.stage)
     row = Row(case_id=case.id, file=case.file, adapter=outcome.adapter, status=outcome.status,
               expected=rule.status, passed=False, reason=rule.reason, expected_error=pinned_error(rule),
               dtype=case.dtype, ref_shape=shape_text(ref.shape), realization=outcome.realization,
@@ -197,13 +179,13 @@ def pass_row(case: Case, outcome: Outcome, rule: Expectation, pass_: str, **more
                error_message=outcome.error_message, seconds=outcome.seconds, framework_version=outcome.version,
                op=case.op, rank=case.rank, precision=outcome.precision, device=outcome.device, line=case.line,
                doc=case.doc, case=describe(case), expected_param_count=ops.expected_param_count(case),
-               case_hash=fingerprint(case), **more)
+               case_hash=fingerprint(case), stage=outcome.stage, **more)
 
 
 def judge_backward(case: Case, invalid: bool, grads: dict[str, Gradient] | None, outcome: Outcome,
                    ref_shape: tuple[int, ...] | None = None) -> Row:
     """The backward row: dx, dw (dpw), db against the reference gradients; `ref_shape`: the forward output's."""
-    rule = expectation(case, invalid, outcome.adapter, "backward", outcome.status)
+    rule = expectation(case, invalid, outcome.adapter, "backward", outcome.status, outcome.stage)
     row = pass_row(case, outcome, rule, "backward", ref_shape=shape_text(ref_shape))
     if outcome.status == "ran":
         got = outcome.gradients or {}

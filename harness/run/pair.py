@@ -18,6 +18,7 @@ from ..adapters.base import Adapter
 from ..adapters.errors import Unsupported, describe_error
 from ..adapters.program import Realised, compiled
 from ..adapters.registry import get_adapter, required_frameworks
+from ..adapters.route import Route
 from ..cases.loading import Case, adapters_for
 from ..judge.judge import judge
 from ..model import geometry, ops
@@ -130,14 +131,20 @@ def _run(adapter: Adapter, case: Case, tensors: Tensors) -> Outcome:
                           device=realised.placed or outcome.device)  # asked of the result, where the framework tells
     except Exception as exc:
         outcome = _failed(outcome, exc)
-    outcome = replace(outcome, seconds=round(time.perf_counter() - start, 6),
-                      stage=realised.stage() if realised is not None else None)
+    outcome = replace(outcome, seconds=round(time.perf_counter() - start, 6), stage=_stage(adapter, outcome, realised))
     if outcome.status != "ran" or realised is None:
         return outcome
     outcome = replace(outcome, pads=measure_pads(adapter, case, realised))
     if case.grad:
         outcome = replace(outcome, backward=_backward(adapter, case, realised, tensors, output.values.shape))
     return outcome
+
+
+def _stage(adapter: Adapter, outcome: Outcome, realised: Realised | None) -> str | None:
+    """A route's stage reached; one whose program failed as it was set up failed building its source model."""
+    if realised is not None:
+        return realised.stage()
+    return "build" if isinstance(adapter, Route) and outcome.realization is not None else None
 
 
 def measure_pads(adapter: Adapter, case: Case, realised: Realised) -> geometry.Pads | None:
