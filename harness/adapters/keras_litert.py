@@ -41,9 +41,6 @@ class KerasLiteRtAdapter(Route, KerasAdapter):
 
         self.litert = importlib.metadata.version("ai-edge-litert")
 
-    def requested_device(self) -> tuple[str, int]:
-        return "cpu", 0
-
     def version(self) -> str:
         return f"keras {self.keras.__version__} (tensorflow {self.engine.__version__}) -> ai-edge-litert {self.litert}"
 

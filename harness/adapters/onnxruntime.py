@@ -21,6 +21,20 @@ from .program import Plan
 
 OPSET = 21
 IR_VERSION = 10  # what ONNX Runtime 1.31 reads; onnx 1.23 would write a newer one by default
+RUN = '''
+
+
+def run(x, w, b):
+    options = onnxruntime.SessionOptions()
+    options.log_severity_level = 4  # errors come back as exceptions
+    session = onnxruntime.InferenceSession(model(x, w, b).SerializeToString(), options,
+                                           providers=['CPUExecutionProvider'])
+    return session.run(None, {'X': x})[0]
+
+
+def numpy(y):
+    return y
+'''
 COUNT = '''
 
 def parameter_count(x, w, b):
@@ -37,7 +51,6 @@ class OnnxRuntimeAdapter(Adapter):
     valid_padding = "VALID"
     pad_modes = frozenset({"zeros", "reflect", "replicate", "circular"})
     differentiates = False
-    runtime = "onnxruntime"  # the module the program imports to run the model
 
     def setup(self) -> None:
         import onnx
@@ -58,17 +71,8 @@ class OnnxRuntimeAdapter(Adapter):
     def native_crop(self, conv: Conv) -> Any | None:
         return AUTO_PAD.get(str(conv.padding)) or conv.padding
 
-    def runner(self, conv: Conv) -> list[str]:
-        """`run(x, w, b)`: the model in the runtime."""
-        return ["def run(x, w, b):", "    options = onnxruntime.SessionOptions()",
-                "    options.log_severity_level = 4  # errors come back as exceptions",
-                "    session = onnxruntime.InferenceSession(model(x, w, b).SerializeToString(), options,",
-                "                                           providers=['CPUExecutionProvider'])",
-                "    return session.run(None, {'X': x})[0]"]
-
     def source(self, conv: Conv, plan: Plan) -> str:
-        return self.model_text(conv, plan, f"import {self.runtime}") + "\n\n\n" + "\n".join([
-            *self.runner(conv), "", "", "def numpy(y):", "    return y"]) + "\n" + COUNT
+        return self.model_text(conv, plan, "import onnxruntime") + RUN + COUNT
 
     def model_text(self, conv: Conv, plan: Plan, runtime_import: str = "") -> str:
         """`model(x, w, b)`: the case's ONNX model, built with onnx.helper (no runtime needed)."""

@@ -43,7 +43,7 @@ def get_adapter(name: str) -> Adapter:
 
 def builds_as(name: str) -> str | None:
     """A route's source adapter, whose model it builds exactly (its build-time refusals are that adapter's)."""
-    return getattr(get_adapter(name), "builds_as", None) if name in _entry_points() else None
+    return get_adapter(name).builds_as if name in _entry_points() else None
 
 
 def split_names(text: str | None) -> list[str]:

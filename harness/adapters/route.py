@@ -111,6 +111,10 @@ class Route(Adapter):
         """Text defining `execute(artifact, x)` (stage run) and `numpy(y)`, importing only the runtime."""
         raise NotImplementedError
 
+    def requested_device(self) -> tuple[str, int]:
+        """A route converts and runs on the CPU whatever HARNESS_DEVICE says (its runtimes' CPU providers)."""
+        return "cpu", 0
+
     def source(self, conv: Conv, plan: Plan) -> str:
         return self.converter_text(conv, plan) + STAGES + self.runtime_text(conv, plan) + RUN
 

@@ -57,9 +57,6 @@ class TorchOnnxAdapter(Route, TorchAdapter):
         onnxruntime.set_default_logger_severity(4)
         self.ort, self.onnxscript = onnxruntime, onnxscript
 
-    def requested_device(self) -> tuple[str, int]:
-        return "cpu", 0
-
     def version(self) -> str:
         return (f"torch {self.torch.__version__} -> onnxruntime {self.ort.__version__} "
                 f"(torch.onnx.export dynamo=True, onnxscript {self.onnxscript.__version__})")
