@@ -21,6 +21,7 @@ from .commands import (
     cmd_fuzz,
     cmd_list,
     cmd_merge,
+    cmd_model,
     cmd_port,
     cmd_report,
     cmd_repro,
@@ -52,6 +53,26 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("-v", "--verbose", action="store_true",
                      help="let framework log lines and warnings through (they go to the report's log otherwise)")
     run.set_defaults(func=cmd_run)
+
+    model = sub.add_parser("model", help="every convolution of a torch, Keras or ONNX model as a case with its real "
+                           "weights, run layer by layer (docs/models.md)")
+    model.add_argument("source", help="a model file (.onnx, .keras, .h5, .pt2) or package.module:factory returning a "
+                                      "torch.nn.Module or a Keras model")
+    model.add_argument("--input-shape", action="append", metavar="N,C,H,W",
+                       help="a model input's full shape in the model's own layout, once per input (a torch module "
+                            "needs it; Keras and ONNX only where a size is not fixed)")
+    model.add_argument("-o", "--output", default=f"{DEFAULT_REPORTS}/model", help="report folder")
+    model.add_argument("-a", "--adapters", help="comma-separated adapters (default: all)")
+    model.add_argument("--write-cases", metavar="FILE.yaml",
+                       help="write the cases here (their .npz beside it) to keep them; default OUTPUT/<model>.yaml")
+    model.add_argument("--inputs", metavar="FILE.npz",
+                       help="captured activations: an array per layer, keyed by the layer's name in the model, in "
+                            "the model's layout; the other layers' inputs are drawn from their seed")
+    model.add_argument("--timeout", default=None, metavar="SECONDS", help="as run's")
+    model.add_argument("--max-memory", default=None, metavar="SIZE", help="as run's")
+    model.add_argument("--repro", action="store_true", help="also write a repro bundle for every failing pair")
+    model.add_argument("-v", "--verbose", action="store_true", help="as run's")
+    model.set_defaults(func=cmd_model)
 
     validate = sub.add_parser("validate", help="check case files only (imports no framework)")
     validate.add_argument("paths", nargs="*")

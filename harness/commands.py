@@ -42,6 +42,16 @@ def _nothing_selected(result: LoadResult, paths: Sequence[str], keep: str | None
                        f"no case in {where}" + ("" if found else " (no *.yaml or *.yml case file there)"))
 
 
+def cmd_model(args: argparse.Namespace) -> int:
+    from .intake.command import model_command
+
+    options.environment_options()
+    timeout = options.duration(args.timeout, "--timeout")
+    options.size(args.max_memory, "--max-memory")
+    return model_command(args.source, args.input_shape or [], args.output, _adapters_option(args.adapters),
+                         args.write_cases, args.inputs, sys.argv, timeout, args.max_memory, args.repro)
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     result = _load(args.paths)
     _nothing_selected(result, args.paths)

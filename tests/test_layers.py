@@ -19,6 +19,8 @@ STAGES = ("utilities", "model", "adapters", "truth", "cases", "results", "judge"
 UTILITIES = {"harness", "harness.problems", "harness.quiet", "harness.atomic"}
 COMMANDS = {"harness.cli", "harness.commands", "harness.fuzz", "harness.fuzz.strategy", "harness.fuzz.kinds",
             "harness.fuzz.campaign", "harness.pytest_plugin", "harness.__main__"}
+# a command's own package: models in reads a model, writes cases, runs them and reports, as fuzz does
+COMMAND_PACKAGES = ("intake",)
 MAX_LAYERS = 10
 MAX_LINES = 250
 
@@ -67,7 +69,7 @@ def graph(at_import: bool = False) -> dict[str, frozenset[str]]:
 def stage(name: str) -> str:
     if name in UTILITIES:
         return "utilities"
-    if name in COMMANDS:
+    if name in COMMANDS or name.split(".")[1] in COMMAND_PACKAGES:
         return "commands"
     return name.split(".")[1]
 

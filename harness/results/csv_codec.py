@@ -67,7 +67,8 @@ REQUIRED = ("case_id", "adapter", "status", "expected", "passed")
 def read_csv(path: str | os.PathLike[str]) -> pd.DataFrame:
     """One results CSV, or BadInput saying why the file is not one."""
     try:
-        df = pd.read_csv(path, dtype={c: str for c in BOOLEAN_COLUMNS}, keep_default_na=False, na_values=[""])
+        df = pd.read_csv(path, dtype={c: str for c in (*BOOLEAN_COLUMNS, *STRING_COLUMNS)}, keep_default_na=False,
+                         na_values=[""])  # a case id 007 stays 007, not 7
     except FileNotFoundError:
         raise BadInput(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:

@@ -80,9 +80,12 @@ def assert_matches(adapter: str, fields: dict[str, Any], realization: str) -> No
 
 
 HALF = ("float16", "bfloat16", "channels-first-bfloat16")  # configurations in a half precision
-# torch's CPU dx keeps partial sums in float16 everywhere, in bfloat16 where oneDNN has no bfloat16 kernel
-# (AVX512BW, VL and DQ: torch.ops.mkldnn._is_mkldnn_bf16_supported; cases/gradients.yaml)
-TORCH_HALF_DX = tuple(n for n in HALF if n == "float16" or "avx512bw" not in cpu_flags())
+# torch's CPU dx keeps partial sums in a half precision where oneDNN has no kernel for it: bfloat16 needs
+# AVX512BW, VL and DQ (torch.ops.mkldnn._is_mkldnn_bf16_supported), float16 AVX512_FP16 or AMX-FP16
+# (_is_mkldnn_fp16_supported; cases/gradients.yaml)
+ONEDNN_FLOAT16 = "avx512_fp16" in cpu_flags() or "amx_fp16" in cpu_flags()
+TORCH_HALF_DX = tuple(n for n in HALF if (n == "float16" and not ONEDNN_FLOAT16)
+                      or (n != "float16" and "avx512bw" not in cpu_flags()))
 
 
 def backward_row(adapter: str, fields: dict[str, Any]) -> Row:

@@ -7,7 +7,7 @@ import pytest
 pytest.importorskip("keras")
 pytest.importorskip("tensorflow")
 
-from battery import VALID_CONFIGS, assert_matches, pads_of, run
+from battery import ONEDNN_FLOAT16, VALID_CONFIGS, assert_matches, pads_of, run
 from helpers import make_case
 
 from harness.model.machine import cpu_flags
@@ -46,11 +46,17 @@ def test_stride_with_dilation_is_refused() -> None:
     assert row.error_message.startswith("`strides > 1` not supported in conjunction with `dilation_rate > 1`")
 
 
-@pytest.mark.parametrize("dtype", ["float16", "float64"])
+@pytest.mark.parametrize("dtype", ["float64", *(() if ONEDNN_FLOAT16 else ("float16",))])
 def test_channels_first_half_and_double_are_refused_on_cpu(dtype: str) -> None:
     row = run("keras", layout="channels_first", dtype=dtype)
     assert row.status == "error" and row.error_type == "UnimplementedError"
     assert "only supports the NHWC tensor format on the CPU" in row.error_message
+
+
+@pytest.mark.skipif(not ONEDNN_FLOAT16, reason="this CPU has no AVX512_FP16: float16 NCHW goes to Eigen")
+def test_with_onednn_float16_kernels_channels_first_float16_runs() -> None:
+    row = run("keras", layout="channels_first", dtype="float16")
+    assert (row.status, row.realization) == ("match", "native"), row
 
 
 def test_batch_0_fails_in_the_bias_add() -> None:
@@ -94,7 +100,8 @@ def test_error_messages_have_no_colour_codes_or_argument_dumps() -> None:
     assert "\x1b" not in row.error_message and "Arguments received" not in row.error_message
 
 
-GRADIENT_DIFFERS = {"in-channels-0", "batch-0", "replicate", "circular", "float16"}  # forward refusals; float16: dw below
+GRADIENT_DIFFERS = {"in-channels-0", "batch-0", "replicate", "circular"}  # forward refusals
+GRADIENT_DIFFERS |= set() if ONEDNN_FLOAT16 else {"float16"}  # Eigen's float16 gradients: below
 GRADIENT_DIFFERS |= {"bfloat16", "channels-first-bfloat16"}  # BiasAddGrad sums db in bfloat16 (cases/gradients.yaml)
 
 
@@ -127,6 +134,7 @@ def test_gradients_match(name: str) -> None:
     assert_gradients_match("keras", VALID_CONFIGS[name])
 
 
+@pytest.mark.skipif(ONEDNN_FLOAT16, reason="this CPU has AVX512_FP16: oneDNN's float16 kernels run")
 def test_float16_gradients_exceed_float32_accumulation() -> None:
     """TensorFlow's float16 Conv2DBackpropInput and Conv2DBackpropFilter on the CPU: dx and dw beyond the
     float32-accumulation bound (cases/gradients.yaml)."""

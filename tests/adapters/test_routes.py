@@ -3,9 +3,15 @@ the stage a failure names, the source adapter's build-time refusals, and the dir
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from battery import VALID_CONFIGS, run
 
+ROOT = Path(__file__).resolve().parents[2]
 ROUTES = {"torch-onnx": ("torch", "onnxscript", "onnxruntime"), "keras-litert": ("tensorflow", "ai_edge_litert"),
           "onnx2tf": ("onnx2tf", "ai_edge_litert")}
 # what each route records differently from the reference on the battery (reasons in the case files)
@@ -121,3 +127,21 @@ def test_litert_cannot_convert_a_channels_first_conv1d() -> None:
         return True
 
     assert converts("channels_last") and not converts("channels_first")
+
+
+def test_a_route_failures_bundle_reproduces_standalone_from_its_artifact(tmp_path: Path) -> None:
+    """repro of the 3-D ConvTranspose whose bias onnx2tf drops: the .tflite and a runtime-only script that
+    exits 1 on it, run in a fresh process from the bundle's folder with no harness on the path."""
+    needs("onnx2tf")
+    case = "transpose-3d[padding=valid]"
+    done = subprocess.run([sys.executable, "-m", "harness", "repro", case, "-a", "onnx2tf", "-o", str(tmp_path)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr
+    [bundle] = [p for p in tmp_path.iterdir() if p.is_dir()]
+    assert (bundle / "onnx2tf.tflite").is_file()
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    standalone = subprocess.run([sys.executable, "onnx2tf-artifact.py"], cwd=bundle, capture_output=True, text=True,
+                                timeout=300, env=env)
+    assert standalone.returncode == 1, standalone.stdout + standalone.stderr
+    script = (bundle / "onnx2tf-artifact.py").read_text()
+    assert "import harness" not in script and "from harness" not in script and "import onnx2tf" not in script

@@ -42,7 +42,9 @@ def test_gradients_match(name: str) -> None:
     assert_gradients_match("torch-functional", VALID_CONFIGS[name])
 
 
-@pytest.mark.parametrize("name", TORCH_HALF_DX)
+@pytest.mark.skipif(not TORCH_HALF_DX, reason="oneDNN has float16 and bfloat16 kernels on this CPU: no half "
+                    "precision takes the slow path")
+@pytest.mark.parametrize("name", TORCH_HALF_DX or ("float16",))
 def test_half_precision_gradients_are_summed_in_half_precision(name: str) -> None:
     from battery import assert_half_accumulation
 
