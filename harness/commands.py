@@ -15,6 +15,15 @@ from .run import options, outfolder
 
 DEFAULT_CASES = "cases"
 DEFAULT_REPORTS = "reports"
+LIBRARY_RESULTS = f"{DEFAULT_REPORTS}/results.csv"  # what the README's first command writes
+
+
+def shipped(relative: str) -> Path:
+    """A path of the case library: here, else in the checkout the harness was installed from, so that
+    `fuzz` and `model` run from any folder know what the library already records."""
+    here = Path(relative)
+    there = Path(__file__).resolve().parents[1] / relative
+    return here if here.exists() or not there.exists() else there
 
 
 def _load(paths: Sequence[str], keep: str | None = None) -> LoadResult:
@@ -49,7 +58,8 @@ def cmd_model(args: argparse.Namespace) -> int:
     timeout = options.duration(args.timeout, "--timeout")
     options.size(args.max_memory, "--max-memory")
     return model_command(args.source, args.input_shape or [], args.output, _adapters_option(args.adapters),
-                         args.write_cases, args.inputs, sys.argv, timeout, args.max_memory, args.repro)
+                         args.write_cases, args.inputs, sys.argv, timeout, args.max_memory, args.repro,
+                         shipped(LIBRARY_RESULTS))
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -150,8 +160,9 @@ def cmd_fuzz(args: argparse.Namespace) -> int:
             return 2
         bases = tuple(base_fields(case) for case in result.cases)
     with outfolder.locked(Path(args.output)):  # two fuzzers would write the same found-N files
-        found = fuzz(seconds, args.seed, only, Path(args.output), [DEFAULT_CASES], Path(DEFAULT_REPORTS) / "repro",
-                     Path(DEFAULT_REPORTS) / "results.csv", allow_empty=args.allow_empty, bases=bases)
+        found = fuzz(seconds, args.seed, only, Path(args.output), [str(shipped(DEFAULT_CASES))],
+                     Path(DEFAULT_REPORTS) / "repro", shipped(LIBRARY_RESULTS), allow_empty=args.allow_empty,
+                     bases=bases)
     print(f"{len(found)} new kind(s) of divergence, worst first"
           + "".join(f"\n  {f.path}  [{SEVERITIES[f.severity]}] {f.what}" for f in found))
     return 0

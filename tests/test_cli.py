@@ -158,3 +158,14 @@ def test_port_prints_torch_initialisers_for_keras_and_refuses_an_unknown_source(
     out = run_cli(tmp_path, "port", "one[stride=2]", "--to", "keras", "--init-from", "flx")
     assert (out.returncode, out.stdout) == (2, "") and "Traceback" not in out.stderr
     assert out.stderr.strip() == "error: --init-from: expected one of torch, keras, flax, equinox, got 'flx' (did you mean 'flax'?)"
+
+
+def test_the_case_library_is_found_from_any_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """fuzz and model from an empty folder know what the shipped library records; a folder's own wins."""
+    from harness.commands import shipped
+
+    monkeypatch.chdir(tmp_path)
+    assert shipped("cases") == Path(__file__).resolve().parents[1] / "cases"
+    (tmp_path / "cases").mkdir()
+    assert shipped("cases") == Path("cases")
+    assert shipped("no-such-thing") == Path("no-such-thing")

@@ -4,6 +4,7 @@ Identical configurations (every case field but the weights) run once, as the fir
 has them; the other layers get its rows. The run is `run`'s own (workers, memory guard,
 timeouts, journal, --resume-safe results.csv and report.html in the output folder), so the exit
 code is run's: 0 every layer computes the same, 1 some pair failed, 2 bad input, 130 interrupted.
+`library_results`: a results.csv of the case library, whose recorded divergences the report names.
 """
 
 from __future__ import annotations
@@ -29,19 +30,13 @@ def _activations(path: str | None) -> dict[str, np.ndarray] | None:
         raise BadInput(f"--inputs {path}: not an .npz archive of arrays ({exc})") from None
 
 
-def _library(results: str) -> Path:
-    """The case library's results: here, or where the harness was installed from (a checkout)."""
-    here = Path(results)
-    return here if here.is_file() else Path(__file__).resolve().parents[2] / results
-
-
 def default_cases_path(output: str, model: str) -> Path:
     return Path(output) / f"{re.sub(r'[^A-Za-z0-9_.-]+', '-', model).strip('-') or 'model'}.yaml"
 
 
 def model_command(source: str, shapes: Sequence[str], output: str, only: Sequence[str] | None,
                   write_cases: str | None, inputs: str | None, argv: Sequence[str], timeout: float | None,
-                  max_memory: str | None, repro: bool, library_results: str = "reports/results.csv") -> int:
+                  max_memory: str | None, repro: bool, library_results: Path) -> int:
     from ..adapters.registry import adapter_names
     from ..cases.loading import LoadResult, load_cases
     from ..results.csv_codec import read_csv
@@ -76,7 +71,7 @@ def model_command(source: str, shapes: Sequence[str], output: str, only: Sequenc
     rows = read_csv(results)
     ran = set(rows["adapter"])
     adapters = [name for name in adapter_names() if name in ran]
-    df = layer_report.table(layers, rows, adapters, layer_report.library_reasons(_library(library_results)))
+    df = layer_report.table(layers, rows, adapters, layer_report.library_reasons(library_results))
     lines = layer_report.summary(extraction, df, len(first))
     written = layer_report.write(extraction, df, lines, Path(output))
     print("\n".join(["", *lines, f"wrote {', '.join(str(p) for p in written)}"]))
