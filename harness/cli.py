@@ -68,6 +68,8 @@ def parser() -> argparse.ArgumentParser:
     model.add_argument("--inputs", metavar="FILE.npz",
                        help="captured activations: an array per layer, keyed by the layer's name in the model, in "
                             "the model's layout; the other layers' inputs are drawn from their seed")
+    model.add_argument("--resume", action="store_true",
+                       help="keep the pairs an interrupted model run already has (same layers, same weights)")
     model.add_argument("--timeout", default=None, metavar="SECONDS", help="as run's")
     model.add_argument("--max-memory", default=None, metavar="SIZE", help="as run's")
     model.add_argument("--repro", action="store_true", help="also write a repro bundle for every failing pair")

@@ -59,7 +59,7 @@ def cmd_model(args: argparse.Namespace) -> int:
     options.size(args.max_memory, "--max-memory")
     return model_command(args.source, args.input_shape or [], args.output, _adapters_option(args.adapters),
                          args.write_cases, args.inputs, sys.argv, timeout, args.max_memory, args.repro,
-                         shipped(LIBRARY_RESULTS))
+                         shipped(LIBRARY_RESULTS), args.resume)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

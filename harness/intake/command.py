@@ -36,7 +36,7 @@ def default_cases_path(output: str, model: str) -> Path:
 
 def model_command(source: str, shapes: Sequence[str], output: str, only: Sequence[str] | None,
                   write_cases: str | None, inputs: str | None, argv: Sequence[str], timeout: float | None,
-                  max_memory: str | None, repro: bool, library_results: Path) -> int:
+                  max_memory: str | None, repro: bool, library_results: Path, resume: bool = False) -> int:
     from ..adapters.registry import adapter_names
     from ..cases.loading import LoadResult, load_cases
     from ..results.csv_codec import read_csv
@@ -63,7 +63,7 @@ def model_command(source: str, shapes: Sequence[str], output: str, only: Sequenc
     runs = [by_id[i] for i in dict.fromkeys(layer.ran_as for layer in layers) if i in by_id]
     print(f"{extraction.model}: {len(layers)} convolutions, {len(first)} distinct configurations; "
           f"wrote {cases_path} and {cases_path.with_suffix('.npz')}")
-    code = run_command(LoadResult(cases=runs, problems=loaded.problems), output, only, argv=argv,
+    code = run_command(LoadResult(cases=runs, problems=loaded.problems), output, only, argv=argv, resume=resume,
                        timeout=timeout, max_memory=max_memory, repro=repro)
     results = Path(output) / "results.csv"
     if not results.is_file():
@@ -72,7 +72,7 @@ def model_command(source: str, shapes: Sequence[str], output: str, only: Sequenc
     ran = set(rows["adapter"])
     adapters = [name for name in adapter_names() if name in ran]
     df = layer_report.table(layers, rows, adapters, layer_report.library_reasons(library_results))
-    lines = layer_report.summary(extraction, df, len(first))
+    lines = layer_report.summary(extraction, df, len(first), interrupted=code == 130)
     written = layer_report.write(extraction, df, lines, Path(output))
     print("\n".join(["", *lines, f"wrote {', '.join(str(p) for p in written)}"]))
     return code

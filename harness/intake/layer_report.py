@@ -139,18 +139,22 @@ def _first_sentence(text: str) -> str:
     return head if len(head) <= 120 else head[:117].rsplit(" ", 1)[0] + " ..."
 
 
-def summary(extraction: Extraction, df: pd.DataFrame, distinct: int) -> list[str]:
-    """'MobileNetV2: 52 convolutions (38 distinct), 49 compute the same in keras, 3 do not: ...' per adapter."""
+def summary(extraction: Extraction, df: pd.DataFrame, distinct: int, interrupted: bool = False) -> list[str]:
+    """'MobileNetV2: 52 convolutions (38 distinct), 49 compute the same in keras, 3 do not: ...' per adapter;
+    an interrupted run says so first."""
     count = df["layer"].nunique() if not df.empty else len(extraction.layers)
     head = (f"{extraction.model}: {count} convolution{'s' if count != 1 else ''} ({distinct} distinct "
             f"configuration{'s' if distinct != 1 else ''})")
     if extraction.unexpressed:
         head += f"; {len(extraction.unexpressed)} more the harness cannot express (listed below)"
     lines = [head]
+    if interrupted:
+        lines.insert(0, f"INTERRUPTED: {int((df['outcome'] == NOT_RUN).sum())} layer x adapter pairs did not run; "
+                        "the same command with --resume runs only those")
     for adapter, group in df.groupby("adapter", sort=False):
         same = group[group["outcome"] == SAME]
         bad = group[group["outcome"] == DIFFERENT]
-        na = group[group["outcome"].isin((NOT_APPLICABLE, NOT_RUN))]
+        na, missing = group[group["outcome"] == NOT_APPLICABLE], group[group["outcome"] == NOT_RUN]
         text = f"  {adapter}: {len(same)} compute the same"
         if not bad.empty:
             names = ", ".join(f"{r.layer} ({r.status})" for r in bad.head(4).itertuples())
@@ -160,7 +164,9 @@ def summary(extraction: Extraction, df: pd.DataFrame, distinct: int) -> list[str
                 text += (f" ({'all' if len(recorded) == len(bad) else len(recorded)} as the case library records: "
                          f"{_first_sentence(recorded.iloc[0]['known'])})")
         if not na.empty:
-            text += f", {len(na)} not applicable or not run"
+            text += f", {len(na)} not applicable"
+        if not missing.empty:
+            text += f", {len(missing)} not run"
         lines.append(text)
     lines += [f"  cannot express {u.name} ({u.kind}): {u.why}" for u in extraction.unexpressed]
     return lines

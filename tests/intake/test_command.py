@@ -91,3 +91,15 @@ def test_an_onnx_file_through_onnx_runtime(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "3 convolutions (2 distinct configurations)" in done.stdout
     assert (tmp_path / "out" / "layers.md").read_text().count("| onnxruntime |") == 1
+
+
+def test_resume_keeps_the_layers_an_earlier_run_of_the_same_file_judged(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    pytest.importorskip("onnxscript")
+    from models import onnx_file, torch_twins
+
+    path = onnx_file(torch_twins(), (1, 4, 6, 6), tmp_path / "twins.onnx")
+    first = harness("model", str(path), "-o", str(tmp_path / "out"), "-a", "onnxruntime")
+    again = harness("model", str(path), "-o", str(tmp_path / "out"), "-a", "onnxruntime", "--resume")
+    assert first.returncode == again.returncode == 0, again.stderr
+    assert "(2 kept from the earlier run)" in again.stdout

@@ -56,3 +56,12 @@ def test_a_divergence_the_library_records_is_named_with_its_reason(tmp_path: Pat
     lines = summary(Extraction("Net", "n"), df, 2)
     assert lines[1].endswith("(all as the case library records: torch has no strided 'same')")
     assert "(known: torch has no strided 'same')" in markdown(Extraction("Net", "n"), df, lines)
+
+
+def test_an_interrupted_run_says_so_first_and_counts_what_did_not_run() -> None:
+    rows = _rows()
+    rows = rows[~((rows["case_id"] == "up") & (rows["adapter"] == "keras"))]  # the run stopped before it
+    df = table(LAYERS, rows, ["torch", "keras"])
+    lines = summary(Extraction("Net", "n"), df, 2, interrupted=True)
+    assert lines[0].startswith("INTERRUPTED: 1 layer x adapter pairs did not run; the same command with --resume")
+    assert lines[-1] == "  keras: 2 compute the same, 1 not run"
