@@ -56,8 +56,8 @@ def parser() -> argparse.ArgumentParser:
 
     model = sub.add_parser("model", help="every convolution of a torch, Keras or ONNX model as a case with its real "
                            "weights, run layer by layer (docs/models.md)")
-    model.add_argument("source", help="a model file (.onnx, .keras, .h5, .pt2) or package.module:factory returning a "
-                                      "torch.nn.Module or a Keras model")
+    model.add_argument("source", help="a model file (.onnx, .keras, .h5, .pt2), or package.module:factory (or file.py:factory) "
+                                      "returning a torch.nn.Module or a Keras model")
     model.add_argument("--input-shape", action="append", metavar="N,C,H,W",
                        help="a model input's full shape in the model's own layout, once per input (a torch module "
                             "needs it; Keras and ONNX only where a size is not fixed)")

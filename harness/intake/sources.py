@@ -1,8 +1,8 @@
 """What `harness model SOURCE` names -> an Extraction, read with the framework that wrote it.
 
 SOURCE is an ONNX file (`.onnx`), a Keras model file (`.keras`, `.h5`), a torch.export
-ExportedProgram (`.pt2`), or `package.module:factory`: a function (or class) importable from
-the current folder that returns a `torch.nn.Module` or a Keras model. `--input-shape` gives a
+ExportedProgram (`.pt2`), or `package.module:factory` (or `path/to/file.py:factory`): a function
+(or class) importable from the current folder that returns a `torch.nn.Module` or a Keras model. `--input-shape` gives a
 model input's full shape in the model's own layout (N,C,H,W for torch and ONNX, Keras' own
 data_format), once per input: a torch module needs it; Keras and ONNX models only where a size
 is not fixed. Every fault is a BadInput naming SOURCE or the option, never a traceback.
@@ -11,6 +11,7 @@ is not fixed. Every fault is a BadInput naming SOURCE or the option, never a tra
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import re
 import sys
 from collections.abc import Sequence
@@ -20,7 +21,7 @@ from typing import Any
 from ..problems import BadInput
 from .layer import Extraction
 
-FACTORY = re.compile(r"(?P<module>[A-Za-z_][\w.]*):(?P<name>[A-Za-z_][\w.]*)")
+FACTORY = re.compile(r"(?P<module>[A-Za-z_][\w.]*|[^:]+\.py):(?P<name>[A-Za-z_][\w.]*)")
 SUFFIXES = (".onnx", ".keras", ".h5", ".pt2")
 
 
@@ -35,13 +36,28 @@ def input_shape(text: str) -> tuple[int, ...]:
     return shape
 
 
+def _module(name: str) -> Any:
+    """`package.module`, imported; or `path/to/file.py`, loaded from that file."""
+    if not name.endswith(".py"):
+        return importlib.import_module(name)
+    path = Path(name)
+    if not path.is_file():
+        raise FileNotFoundError(f"no such file {name}")
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[path.stem] = module  # torch.export and pickling look classes up by their module
+    spec.loader.exec_module(module)
+    return module
+
+
 def _factory(source: str) -> Any:
     match = FACTORY.fullmatch(source)
     assert match is not None
     if "" not in sys.path and str(Path.cwd()) not in sys.path:
         sys.path.insert(0, str(Path.cwd()))  # `mypackage.models:build` from where the user stands
     try:
-        found: Any = importlib.import_module(match["module"])
+        found: Any = _module(match["module"])
     except Exception as exc:  # ModuleNotFoundError, or the module's own fault while importing
         raise BadInput(f"{source}: cannot import {match['module']} ({type(exc).__name__}: {exc})") from None
     for part in match["name"].split("."):

@@ -103,3 +103,14 @@ def test_resume_keeps_the_layers_an_earlier_run_of_the_same_file_judged(tmp_path
     again = harness("model", str(path), "-o", str(tmp_path / "out"), "-a", "onnxruntime", "--resume")
     assert first.returncode == again.returncode == 0, again.stderr
     assert "(2 kept from the earlier run)" in again.stdout
+
+
+def test_a_factory_in_a_file_outside_any_package(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    (tmp_path / "net.py").write_text("import torch\n\ndef build():\n    return torch.nn.Conv1d(2, 3, 3)\n")
+    done = harness("model", f"{tmp_path / 'net.py'}:build", "--input-shape", "1,2,9", "-o", str(tmp_path / "out"),
+                   "-a", "torch")
+    assert done.returncode == 0, done.stderr
+    assert "Conv1d: 1 convolution (1 distinct configuration)" in done.stdout
+    missing = harness("model", f"{tmp_path / 'nothere.py'}:build", "-o", str(tmp_path / "out2"))
+    assert missing.returncode == 2 and "cannot import" in missing.stderr and "no such file" in missing.stderr
