@@ -7,6 +7,8 @@ operand's shape for this case (after the matrix: a matrix over sizes needs array
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -71,3 +73,21 @@ def read_explicit(conv: Conv, folder: Path) -> tuple[Conv, list[tuple[str, str]]
     if resolved:
         conv = conv.model_copy(update={"data": conv.data.model_copy(update=resolved)})
     return conv, problems
+
+
+@functools.cache
+def _file_digest(path: str, mtime_ns: int, size: int) -> str:
+    """One file's content digest, read once per (path, mtime, size): a model's weights are megabytes."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+
+
+def data_digest(conv: Conv) -> str:
+    """What the case's `.npz` files hold, so a row of a case whose arrays changed (a model retrained, an
+    archive rewritten) is never kept by --resume; '' for a case with no array files."""
+    digests = []
+    for name in shapes(conv):
+        match = NPZ_KEY.fullmatch(source) if isinstance(source := getattr(conv.data, name), str) else None
+        if match is not None and Path(match["path"]).is_file():
+            stat = Path(match["path"]).stat()
+            digests.append(_file_digest(match["path"], stat.st_mtime_ns, stat.st_size))
+    return ",".join(digests)

@@ -58,15 +58,18 @@ def model_command(source: str, shapes: Sequence[str], output: str, only: Sequenc
     layers = []
     for case_id, layer in zip(ids, extraction.layers, strict=True):
         fields = casewriter.case_fields(layer)
-        ran_as = first.setdefault(casewriter.configuration(fields), case_id)
+        own_input = activations is not None and layer.name in activations  # a captured input: its own run
+        key = casewriter.configuration({**fields, **({"input": case_id} if own_input else {})})
+        ran_as = first.setdefault(key, case_id) if case_id in by_id else case_id
         layers.append(layer_report.LayerRun(case_id, layer.name, layer.kind, fields, ran_as))
     runs = [by_id[i] for i in dict.fromkeys(layer.ran_as for layer in layers) if i in by_id]
     print(f"{extraction.model}: {len(layers)} convolutions, {len(first)} distinct configurations; "
           f"wrote {cases_path} and {cases_path.with_suffix('.npz')}")
+    results = Path(output) / "results.csv"
+    before = results.stat().st_mtime_ns if results.is_file() else None
     code = run_command(LoadResult(cases=runs, problems=loaded.problems), output, only, argv=argv, resume=resume,
                        timeout=timeout, max_memory=max_memory, repro=repro)
-    results = Path(output) / "results.csv"
-    if not results.is_file():
+    if not results.is_file() or results.stat().st_mtime_ns == before:  # nothing ran: an older report stays
         return code
     rows = read_csv(results)
     ran = set(rows["adapter"])

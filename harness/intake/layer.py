@@ -51,9 +51,7 @@ def case_ids(names: Iterable[str]) -> list[str]:
     ids: list[str] = []
     seen: set[str] = set()
     for name in names:
-        base = _NOT_ID.sub("-", name.lower()).strip("-._") or "layer"
-        if not base[0].isalnum():
-            base = "layer-" + base
+        base = _NOT_ID.sub("-", name.lower()).strip("-._") or "layer"  # what is left starts alphanumeric
         candidate, n = base, 1
         while candidate in seen:
             n += 1

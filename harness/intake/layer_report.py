@@ -52,8 +52,8 @@ def _pads(row: Mapping[str, Any], rank: int) -> str:
     got, want = ([row.get(f"{prefix}pad_{s}") for s in names] for prefix in ("", "ref_"))
     if any(v is None or pd.isna(v) for v in (*got, *want)) or got == want:
         return ""
-    return (f"pads {','.join(s[0] for s in names)} {','.join(str(int(v)) for v in got if v is not None)} "
-            f"(reference {','.join(str(int(v)) for v in want if v is not None)})")
+    return (f"pads {','.join(s[0] for s in names)} {','.join(str(int(v)) for v in got)} "  # type: ignore[arg-type]
+            f"(reference {','.join(str(int(v)) for v in want)})")  # type: ignore[arg-type]
 
 
 def _cell(row: Mapping[str, Any], rank: int) -> str:
@@ -128,7 +128,7 @@ def table(layers: Sequence[LayerRun], rows: pd.DataFrame, adapters: Sequence[str
                 "same_as": "" if layer.ran_as == layer.case_id else layer.ran_as, "adapter": adapter,
                 "outcome": outcome(str(row["status"])) if row else NOT_RUN,
                 "status": row["status"] if row else "", "err_bound_ratio": row.get("err_bound_ratio") if row else None,
-                "detail": _cell(row, rank) if row else "not run (interrupted, or the adapter was not selected)",
+                "detail": _cell(row, rank) if row else "not run (the run was interrupted, or the case did not load)",
                 "diagnosis": (row.get("diagnosis") or "") if row else "",
                 "known": _known(row, known or {}) if row else ""})
     return pd.DataFrame.from_records(records)
@@ -142,7 +142,7 @@ def _first_sentence(text: str) -> str:
 def summary(extraction: Extraction, df: pd.DataFrame, distinct: int, interrupted: bool = False) -> list[str]:
     """'MobileNetV2: 52 convolutions (38 distinct), 49 compute the same in keras, 3 do not: ...' per adapter;
     an interrupted run says so first."""
-    count = df["layer"].nunique() if not df.empty else len(extraction.layers)
+    count = df["index"].nunique() if not df.empty else len(extraction.layers)
     head = (f"{extraction.model}: {count} convolution{'s' if count != 1 else ''} ({distinct} distinct "
             f"configuration{'s' if distinct != 1 else ''})")
     if extraction.unexpressed:

@@ -150,7 +150,7 @@ def extract(path: Path, input_shapes: Sequence[tuple[int, ...]] = ()) -> Extract
     model = onnx.shape_inference.infer_shapes(model)
     graph = model.graph
     constants, values = _constants(graph), _values(graph)
-    extraction = Extraction(model=graph.name or path.stem, source=str(path))
+    extraction = Extraction(model=path.stem, source=str(path))  # graph names are generic: torch's main_graph
     for index, node in enumerate(graph.node):
         name = node.name or f"{node.op_type}_{index}"
         if node.op_type in ("Conv", "ConvTranspose") and node.domain in ("", "ai.onnx"):

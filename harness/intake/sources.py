@@ -43,6 +43,10 @@ def _module(name: str) -> Any:
     path = Path(name)
     if not path.is_file():
         raise FileNotFoundError(f"no such file {name}")
+    if str(path.resolve().parent) not in sys.path:
+        sys.path.insert(0, str(path.resolve().parent))  # the file imports its neighbours as it would when run
+    if path.stem in sys.modules:
+        raise ImportError(f"a module named {path.stem} is already loaded: name the file's package.module instead")
     spec = importlib.util.spec_from_file_location(path.stem, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -75,11 +79,20 @@ def _is_torch(model: Any) -> bool:
     return torch is not None and isinstance(model, torch.nn.Module)
 
 
-def _torch_inputs(shapes: Sequence[tuple[int, ...]], dtype: Any) -> list[Any]:
-    import torch
+def _framework(name: str, extra: str) -> Any:
+    """The framework a source needs, or BadInput saying how to install it."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        raise BadInput(f"reading this model needs {name}: pip install -c constraints.txt -e '.[{extra}]'") from None
 
+
+def _torch_inputs(shapes: Sequence[tuple[int, ...]], dtypes: Sequence[Any]) -> list[Any]:
+    """Seeded example inputs: normal draws for floating dtypes, zeros for integer ones (indices)."""
+    torch = _framework("torch", "torch")
     generator = torch.Generator().manual_seed(0)
-    return [torch.randn(shape, generator=generator).to(dtype) for shape in shapes]
+    return [torch.randn(shape, generator=generator).to(dtype) if dtype is None or dtype.is_floating_point
+            else torch.zeros(shape, dtype=dtype) for shape, dtype in zip(shapes, dtypes, strict=True)]
 
 
 def _torch_module(model: Any, source: str, shapes: Sequence[tuple[int, ...]]) -> Extraction:
@@ -89,8 +102,8 @@ def _torch_module(model: Any, source: str, shapes: Sequence[tuple[int, ...]]) ->
         raise BadInput(f"{source} is a torch module: give its input's shape, e.g. --input-shape 1,3,224,224 "
                        "(once per input)")
     parameter = next(iter(model.parameters()), None)
-    inputs = _torch_inputs(shapes, parameter.dtype if parameter is not None and parameter.is_floating_point()
-                           else None)
+    dtype = parameter.dtype if parameter is not None and parameter.is_floating_point() else None
+    inputs = _torch_inputs(shapes, [dtype] * len(shapes))
     try:
         return extract_module(model, type(model).__name__, source, inputs)
     except ValueError as exc:
@@ -98,22 +111,24 @@ def _torch_module(model: Any, source: str, shapes: Sequence[tuple[int, ...]]) ->
 
 
 def _program(path: Path, shapes: Sequence[tuple[int, ...]]) -> Extraction:
-    import torch
-
+    torch = _framework("torch", "torch")
     from .torch_graph import extract_program
 
     try:
         program = torch.export.load(str(path))
     except Exception as exc:
         raise BadInput(f"{path}: torch.export.load cannot read it ({type(exc).__name__}: {exc})") from None
+    placeholders = {n.name: n for n in program.graph.nodes if n.op == "placeholder"}
+    values = [placeholders[name].meta.get("val") for name in program.graph_signature.user_inputs]
     if not shapes:
-        placeholders = {n.name: n for n in program.graph.nodes if n.op == "placeholder"}
-        values = [placeholders[name].meta.get("val") for name in program.graph_signature.user_inputs]
         if any(v is None or not all(isinstance(d, int) for d in v.shape) for v in values):
             raise BadInput(f"{path}: its inputs' sizes are not fixed: give --input-shape (once per input)")
         shapes = [tuple(v.shape) for v in values]
+    if len(shapes) != len(values):
+        raise BadInput(f"{path}: --input-shape given {len(shapes)} time(s); the program has {len(values)} input(s)")
     try:
-        return extract_program(program, path.stem, str(path), _torch_inputs(shapes, None))
+        return extract_program(program, path.stem, str(path),
+                               _torch_inputs(shapes, [getattr(v, "dtype", None) for v in values]))
     except ValueError as exc:
         raise BadInput(f"{path}: {exc} (torch.export fixes sizes unless the program was exported with "
                        "dynamic_shapes)") from None
@@ -124,8 +139,9 @@ def _keras(model: Any, source: str, shapes: Sequence[tuple[int, ...]]) -> Extrac
 
     try:
         return extract(model, model.name, source, shapes)
-    except ValueError as exc:  # a call on --input-shape inputs that do not fit the model
-        raise BadInput(f"{source}: --input-shape does not fit the model ({exc})") from None
+    except ValueError as exc:  # a run on --input-shape inputs that the model refuses
+        raise BadInput(f"{source}: the model does not run on --input-shape {', '.join(map(str, shapes))} ({exc})") \
+            from None
 
 
 def read(source: str, shapes: Sequence[tuple[int, ...]] = ()) -> Extraction:
@@ -136,6 +152,7 @@ def read(source: str, shapes: Sequence[tuple[int, ...]] = ()) -> Extraction:
             raise BadInput(f"no such file: {source}")
         suffix = path.suffix.lower()
         if suffix == ".onnx":
+            _framework("onnx", "onnxruntime")
             from .onnx_graph import extract as onnx_extract
 
             try:
@@ -144,8 +161,7 @@ def read(source: str, shapes: Sequence[tuple[int, ...]] = ()) -> Extraction:
                 raise BadInput(f"{source}: {type(exc).__name__}: {exc}") from None
         if suffix == ".pt2":
             return _program(path, shapes)
-        import keras
-
+        keras = _framework("keras", "keras")
         try:
             model = keras.models.load_model(path, compile=False)
         except Exception as exc:

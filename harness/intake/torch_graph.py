@@ -5,13 +5,15 @@ node, so both count. The graph is run once (torch.fx's Interpreter, in eval mode
 node's real weight and bias tensors, whether they are parameters or computed (weight norm and
 other parametrisations). A `F.pad` feeding a convolution is folded into it: that is how
 `nn.Conv*(padding_mode='reflect')` computes, and a converter that turns the reflect into zeros
-is a bug worth finding. A node is named by the module that made it (`features.3.conv`); a
-functional call by its module and the op (`block.conv2d`). torch stores kernels as the case
+is a bug worth finding. A node is named by the convolution module that made it (`features.3.conv`);
+a functional call by its module and the op (`block.conv2d`). Convolutions inside higher-order ops
+(a `torch.no_grad()` or autocast region) are inlined first; they lose their module path. torch stores kernels as the case
 model does.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -29,10 +31,6 @@ _PAD_OPS = {"aten::constant_pad_nd": "zeros", "aten::reflection_pad1d": "reflect
             "aten::_pad_circular": "circular"}
 
 
-class _Cannot(Exception):
-    """This node is a convolution no case can describe (the message says why)."""
-
-
 def _op_name(node: Any) -> str | None:
     schema = getattr(node.target, "_schema", None)
     return schema.name if schema is not None else None
@@ -48,14 +46,24 @@ def _arguments(node: Any, args: Sequence[Any] | None = None, kwargs: dict[str, A
     return dict(pair.kwargs)
 
 
-def _module_of(node: Any) -> tuple[str, str]:
-    """(the path of the innermost module that made the node, its class name); the model itself: ('', '')."""
+def _module_of(node: Any) -> tuple[str, bool]:
+    """(the path of the innermost module that made the node, whether that module is a torch convolution
+    module, nn.Conv2d or a subclass of one); the model itself has the path ''."""
+    import torch
+
     stack = node.meta.get("nn_module_stack") or {}
     if not stack:
-        return "", ""
+        return "", False
     path, kind = list(stack.values())[-1]
-    kind_name = kind if isinstance(kind, str) else kind.__name__
-    return str(path), kind_name.rsplit(".", 1)[-1]
+    if isinstance(kind, str):  # "torch.nn.modules.conv.Conv2d", "mypackage.blocks.MyConv"
+        module, _, name = kind.rpartition(".")
+        kind = getattr(sys.modules.get(module), name, None)
+    return str(path), isinstance(kind, type) and issubclass(kind, torch.nn.modules.conv._ConvNd)
+
+
+def _class_name(node: Any) -> str:
+    kind = list(node.meta["nn_module_stack"].values())[-1][1]
+    return (kind if isinstance(kind, str) else kind.__name__).rsplit(".", 1)[-1]
 
 
 def _pad_before(node: Any) -> tuple[Any, str, list[int]] | None:
@@ -158,6 +166,10 @@ def _captured(module: Any, nodes: set[Any], inputs: Sequence[Any]) -> dict[Any, 
 
 def extract_program(program: Any, name: str, source: str, inputs: Sequence[Any]) -> Extraction:
     """Every convolution node of an ExportedProgram, run once on `inputs` to read its weights."""
+    import torch
+
+    if any(isinstance(n.target, torch._ops.HigherOrderOperator) for n in program.graph.nodes):
+        program = program.run_decompositions({})  # no_grad, autocast regions: their convolutions inlined
     module = program.module()
     extraction = Extraction(model=name, source=source)
     convs = [n for n in module.graph.nodes if n.op == "call_function" and _op_name(n) in _CONVOLUTIONS]
@@ -167,12 +179,12 @@ def extract_program(program: Any, name: str, source: str, inputs: Sequence[Any])
         op = _op_name(node) if node.op == "call_function" else None
         if op is None or (op not in _CONVOLUTIONS and "conv" not in op):
             continue
-        path, module_kind = _module_of(node)
-        functional = not module_kind.startswith(("Conv", "LazyConv"))
+        path, is_module = _module_of(node)
+        functional = not is_module
         label = (f"{path}.{op.split('::')[1]}" if path else op.split("::")[1]) if functional else path
         counts[label] = counts.get(label, 0) + 1
         label = label if counts[label] == 1 else f"{label}_{counts[label] - 1}"
-        kind = f"F.{op.split('::')[1]}" if functional else f"nn.{module_kind}"
+        kind = f"F.{op.split('::')[1]}" if functional else f"nn.{_class_name(node)}"
         if op not in _CONVOLUTIONS:
             extraction.unexpressed.append(Unexpressed(label, op, f"{op} is not a float convolution the harness "
                                                       "models (quantised, or a backend's own kernel)"))

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ..cases.arrays import data_digest
 from ..model import ops
 from ..model.data import Tensors
 from ..model.dtypes import INPUT_ROUNDOFF, UNIT_ROUNDOFF
@@ -87,7 +88,9 @@ def fingerprint(case: Case) -> str:
     """Everything that decides what a pair computes and how it is judged, apart from `expect:`
     (a row stays true while this is unchanged; --resume re-judges its expectation)."""
     fields = case.model_dump(mode="json", include=set(CONV_FIELDS) - {"id", "doc", "adapters"})
-    return hashlib.sha256(json.dumps({**fields, "seed": case.seed}, sort_keys=True).encode()).hexdigest()[:16]
+    arrays = data_digest(case)  # the .npz files' contents, not only their names
+    return hashlib.sha256(json.dumps({**fields, "seed": case.seed, **({"arrays": arrays} if arrays else {})},
+                                     sort_keys=True).encode()).hexdigest()[:16]
 
 
 def rejudged(row: Row, case: Case) -> Row:

@@ -33,7 +33,7 @@ def test_every_layer_kind_comes_out(every: tuple[Any, Any]) -> None:
 
 def test_fields_are_the_layers_config(every: tuple[Any, Any]) -> None:
     layers = {layer.name: layer.fields for layer in every[1].layers}
-    assert layers["dw"] | {} == {
+    assert layers["dw"] == {
         "batch": 1, "in_channels": 4, "input_size": [5, 6], "kernel_size": [3, 3], "stride": [1, 1],
         "dilation": [1, 1], "padding": "same", "bias": True, "dtype": "float32", "layout": "channels_last",
         "op": "conv", "out_channels": 8, "groups": 4}
@@ -119,3 +119,60 @@ def test_a_saved_model_file_reads_as_the_model(suffix: str, every: tuple[Any, An
     assert [(a.name, a.fields) for a in again.layers] == [(b.name, b.fields) for b in extraction.layers]
     assert all(np.array_equal(a.arrays["weights"], b.arrays["weights"])
                for a, b in zip(again.layers, extraction.layers, strict=True))
+
+
+def test_input_shape_sizes_an_unbuilt_sequential_and_a_subclassed_model() -> None:
+    sequential = keras.Sequential([keras.layers.Conv2D(2, 3, name="a"), keras.layers.Conv2D(2, 3, name="b")])
+    assert [u.name for u in extract(sequential, "s", "test").unexpressed] == ["a", "b"]  # never called: no size
+    assert [layer.fields["input_size"] for layer in extract(sequential, "s", "test", [(1, 9, 8, 3)]).layers] == [
+        [9, 8], [7, 6]]
+
+    class Sub(keras.Model):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv = keras.layers.Conv1D(4, 3, name="inner")
+
+        def call(self, x: Any) -> Any:
+            return self.conv(x)
+
+    [layer] = extract(Sub(), "sub", "test", [(2, 11, 3)]).layers
+    assert (layer.name, layer.fields["batch"], layer.fields["input_size"], layer.fields["in_channels"]) == (
+        "inner", 2, [11], 3)
+    with pytest.raises(ValueError, match="ValueError"):  # sizes that do not fit: the model's own message
+        extract(keras.Sequential([keras.layers.Conv2D(2, 5)]), "s", "test", [(1, 3, 3, 1)])
+
+
+def test_a_shared_layer_is_one_case_per_input_size() -> None:
+    small, large = keras.Input((8, 8, 2)), keras.Input((16, 16, 2))
+    shared = keras.layers.Conv2D(3, 3, name="shared")
+    model = keras.Model([small, large], [shared(small), shared(large)])
+    assert [(layer.name, layer.fields["input_size"]) for layer in extract(model, "m", "test").layers] == [
+        ("shared", [8, 8]), ("shared_call2", [16, 16])]
+
+
+def test_transposed_layers_are_written_as_the_output_keras_computes(tmp_path: Path) -> None:
+    """valid with a stride above the kernel (in*s long) and same with an output_padding and an even kernel
+    (one row short of the adjoint): the case is the layer, checked against the layer itself."""
+    keras.utils.set_random_seed(1)
+    line, image = keras.Input((5, 3)), keras.Input((4, 5, 2))
+    wide = keras.layers.Conv1DTranspose(2, 2, strides=3, name="wide")
+    even = keras.layers.Conv2DTranspose(2, (2, 3), strides=2, padding="same", output_padding=1, name="even")
+    model = keras.Model([line, image], [wide(line), even(image)])
+    extraction = extract(model, "m", "test")
+    fields = {layer.name: layer.fields for layer in extraction.layers}
+    assert (fields["wide"]["padding"], fields["wide"]["output_padding"]) == ("valid", [1])
+    assert isinstance(fields["even"]["padding"], list)  # explicit crops
+    for name, (case, x, want) in written(extraction, tmp_path).items():
+        got = keras.ops.convert_to_numpy(model.get_layer(name)(_layout(x.astype(np.float32), case.layout)))
+        assert close(np.moveaxis(got, -1, 1), want), name
+
+
+def test_a_subclass_that_changes_its_convolution_is_listed() -> None:
+    class Standardised(keras.layers.Conv2D):
+        def convolution_op(self, inputs: Any, kernel: Any) -> Any:
+            return super().convolution_op(inputs, kernel - keras.ops.mean(kernel))
+
+    inputs = keras.Input((6, 6, 2))
+    model = keras.Model(inputs, Standardised(2, 3, name="ws")(inputs))
+    extraction = extract(model, "m", "test")
+    assert extraction.layers == [] and "overrides its convolution" in extraction.unexpressed[0].why

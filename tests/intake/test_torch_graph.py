@@ -90,3 +90,31 @@ def test_an_exported_program_file_reads_as_its_module(tmp_path: Path) -> None:
     assert np.array_equal(extraction.layers[0].arrays["weights"], model.stem.weight.detach().numpy())
     with pytest.raises(BadInput, match=r"every.pt2: running the program on inputs of shape \(2, 3, 12, 12\) failed"):
         read(str(path), [(2, 3, 12, 12)])  # exported without dynamic_shapes: its sizes are fixed
+
+
+def test_a_convolution_in_a_no_grad_region_is_not_dropped() -> None:
+    class Frozen(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.a, self.b = torch.nn.Conv2d(2, 2, 3), torch.nn.Conv2d(2, 2, 3)
+
+        def forward(self, x: object) -> object:
+            y = self.a(x)
+            with torch.no_grad():  # torch.export wraps this region in a higher-order op
+                return self.b(y)
+
+    extraction = extract_module(Frozen(), "Frozen", "test", [torch.randn(1, 2, 9, 9)])
+    assert [layer.fields["input_size"] for layer in extraction.layers] == [[9, 9], [7, 7]]
+
+
+def test_a_functional_call_in_a_module_named_like_a_convolution_is_functional() -> None:
+    class ConvNet(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.kernel = torch.nn.Parameter(torch.randn(3, 2, 3, 3))
+
+        def forward(self, x: object) -> object:
+            return torch.nn.functional.conv2d(x, self.kernel)  # type: ignore[arg-type]
+
+    [layer] = extract_module(ConvNet(), "ConvNet", "test", [torch.randn(1, 2, 6, 6)]).layers
+    assert (layer.name, layer.kind) == ("conv2d", "F.conv2d")
