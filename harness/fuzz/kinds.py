@@ -47,10 +47,18 @@ def gist(message: str | None) -> str:
     return cut(re.sub(r"\d+", "#", informative(message)))
 
 
+# a decimal number as re.escape writes it (0\.925, \-1\.5e\-07): a data value, not part of the message's rule
+ESCAPED_DECIMAL = re.compile(r"(?:\\-)?\d+\\\.\d+(?:e(?:\\-|\\\+)?\d+)?")
+
+
 def pinned(message: str | None) -> str | None:
-    """A message fragment to pin (`expect: message:`, a regex): the informative part, whole words."""
+    """A message fragment to pin (`expect: message:`, a regex): the informative part, whole words; the values
+    of the data it quotes (decimals) match any number, so the pin holds for the rule, not for one draw."""
     text = cut(informative(message), 60)
-    return re.escape(text).replace("\\ ", " ") if text else None  # spaces need no escape: readable
+    if not text:
+        return None
+    escaped = re.escape(text).replace("\\ ", " ")  # spaces need no escape: readable
+    return ESCAPED_DECIMAL.sub(lambda _: r"[-+.0-9e]+", escaped)
 
 
 def kind_of(row: Row) -> Kind:

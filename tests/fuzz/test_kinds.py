@@ -28,7 +28,11 @@ def test_the_informative_part_is_pinned_at_a_word_boundary() -> None:
         assert pattern is not None and re.search(pattern, message), pattern
         assert not pattern.endswith(("\\", " ")) and "Exception encountered" not in pattern
     assert pinned(KERAS) == "The Conv2D op currently only supports the NHWC tensor"
-    assert pinned("bad (1, 2) here") == r"bad \(1, 2\) here"
+    assert pinned("bad (1, 2) here") == r"bad \(1, 2\) here"  # integers (sizes, counts) are the rule
+    data = "Expected tensor [[[[ 0.92531764 -0.74309354]]]] with dtype tf.float32, but got dtype tf.float64."
+    pattern = pinned(data)
+    assert pattern == r"Expected tensor \[\[\[\[ [-+.0-9e]+ [-+.0-9e]+\]\]\]\] with dtype"
+    assert re.search(pattern, data) and re.search(pattern, data.replace("0.92531764", "-1.5e-07"))
     assert gist("got 3 channels") == gist("got 14 channels") == "got # channels"  # one kind, not one per number
 
 
