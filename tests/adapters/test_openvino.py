@@ -73,7 +73,8 @@ def test_one_channel_strided_narrow_input_is_computed_wrongly() -> None:
 
     x = np.arange(1, 4, dtype=np.float32).reshape(1, 1, 3, 1)
     ov, ort = conv(x, np.ones((1, 1, 3, 3), np.float32), [1, 2])
-    assert ov.tolist() == [3, 0, 5] and ort.tolist() == [3, 6, 5]
+    assert ort.tolist() == [3, 6, 5]
+    assert (ov[0], ov[2]) == (3, 5) and ov[1] != 6  # the middle value: 0 in every run here, 1.96e31 in one CI run
     four = np.ones((1, 4, 3, 1), np.float32)
     assert np.array_equal(*conv(four, np.ones((1, 4, 3, 3), np.float32), [1, 2]))  # 4 channels: right
     assert np.array_equal(*conv(x, np.ones((1, 1, 3, 3), np.float32), [2, 2]))  # both axes strided: right
