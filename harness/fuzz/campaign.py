@@ -34,7 +34,7 @@ from ..results.rows import Row
 from ..run.loop import run_rows
 from ..run.prepared import Prepared
 from ..run.workers import Executor, timeout_seconds
-from .kinds import Kind, describe, kind_of, pinned, reportable, severity
+from .kinds import Kind, describe, kind_of, pinned, recorded_reasons, reportable, severity
 from .strategy import case_fields, make_case, mutations
 
 EXAMPLES_PER_ROUND = 40
@@ -52,12 +52,8 @@ def recorded_kinds(paths: Sequence[str], results: Path | None, executor: Executo
                    adapters: list[str] | None) -> set[Kind]:
     """The kinds of divergence the case library already records: from a results CSV of it when there
     is one (reports/results.csv), else by running its cases that record a divergence (`expect:`)."""
-    if results is not None and results.exists():
-        from ..results.csv_codec import read_csvs
-
-        df = read_csvs([results])
-        df = df[(df["status"] != "match") & df["reason"].notna()].astype(object).where(df.notna(), None)
-        return {kind_of(Row.from_record(r)) for r in df.to_dict("records")}
+    if results is not None and results.is_file():
+        return set(recorded_reasons(results))
     recording = [case for case in load_cases(paths).cases if case.expect]
     return {kind_of(row) for row in run_rows(recording, adapters, executor) if row.reason and row.status != "match"}
 

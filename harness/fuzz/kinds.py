@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
+from pathlib import Path
 
 from ..results.rows import Row
 
@@ -101,3 +103,18 @@ def describe(row: Row) -> str:
     if row.status == "error":
         return f"{row.adapter} ({row.pass_}) raises {row.error_type}: {cut(row.error_message or '', 120)}"
     return f"{row.adapter} ({row.pass_}) is {row.status}, expected {row.expected}"
+
+
+def recorded_reasons(results: Path) -> dict[Kind, str]:
+    """The kinds of divergence a run of the case library recorded (its results.csv, when there is one),
+    each with the library's most common reason for it: never new to the fuzzer, known to `model`'s report."""
+    from ..results.csv_codec import read_csvs
+
+    if not results.is_file():
+        return {}
+    df = read_csvs([results])
+    df = df[(df["status"] != "match") & df["reason"].notna()].astype(object)
+    reasons: dict[Kind, Counter[str]] = {}
+    for record in df.where(df.notna(), None).to_dict("records"):
+        reasons.setdefault(kind_of(Row.from_record(record)), Counter())[str(record["reason"])] += 1
+    return {kind: counted.most_common(1)[0][0] for kind, counted in reasons.items()}

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..fuzz.kinds import recorded_reasons
 from ..problems import BadInput
 from ..quiet import captured
 from . import casewriter, layer_report, sources
@@ -74,7 +75,7 @@ def model_command(source: str, shapes: Sequence[str], output: str, only: Sequenc
     rows = read_csv(results)
     ran = set(rows["adapter"])
     adapters = [name for name in adapter_names() if name in ran]
-    df = layer_report.table(layers, rows, adapters, layer_report.library_reasons(library_results))
+    df = layer_report.table(layers, rows, adapters, recorded_reasons(library_results))
     lines = layer_report.summary(extraction, df, len(first), interrupted=code == 130)
     written = layer_report.write(extraction, df, lines, Path(output))
     print("\n".join(["", *lines, f"wrote {', '.join(str(p) for p in written)}"]))

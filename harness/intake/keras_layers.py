@@ -14,12 +14,12 @@ Keras), so the case carries that output_padding or those crops explicitly.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
+from ..model.geometry import extent, same_pads
 from .layer import Extraction, Layer, Unexpressed, per_axis
 
 Shape = tuple[int, ...]
@@ -92,7 +92,7 @@ def transposed_as_keras(padding: str, output_padding: Sequence[int] | None, size
                         kernel: Sequence[int], stride: Sequence[int], dilation: Sequence[int]) -> dict[str, Any]:
     """The case fields (padding, output_padding) of the output Keras' ConvTranspose computes
     (_get_output_shape_given_tf_padding in keras/src/backend/common/backend_utils.py, then TF's SAME crops)."""
-    extents = [(k - 1) * d + 1 for k, d in zip(kernel, dilation, strict=True)]
+    extents = [extent(k, d) for k, d in zip(kernel, dilation, strict=True)]
     if padding == "valid":
         extra = [max(e, s) - e for e, s in zip(extents, stride, strict=True)] if output_padding is None \
             else list(output_padding)
@@ -100,9 +100,9 @@ def transposed_as_keras(padding: str, output_padding: Sequence[int] | None, size
     if output_padding is None or all(e % 2 for e in extents):
         return {"padding": "same", **({"output_padding": list(output_padding)} if output_padding is not None else {})}
     crops, extra = [], []
-    for n, e, s, p in zip(size, extents, stride, output_padding, strict=True):
+    for n, k, e, s, d, p in zip(size, kernel, extents, stride, dilation, output_padding, strict=True):
         out, full = (n - 1) * s + e % 2 + p, (n - 1) * s + e
-        before = max(0, (math.ceil(out / s) - 1) * s + e - out) // 2  # TF's SAME pads for an output this long
+        before = same_pads(out, k, s, d)[0]  # TF's SAME: the forward pads of an output this long
         after = full - out - before
         crops.append([before, max(after, 0)])
         extra.append(max(-after, 0))

@@ -10,7 +10,6 @@ beside the run's results.csv; the summary goes to the terminal first.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +20,7 @@ import pandas as pd
 from ..atomic import atomic_write_all
 from ..fuzz.kinds import Kind, kind_of
 from ..model.geometry import sides
-from ..results.rows import Row
+from ..results.rows import Row, pads_of
 from .layer import Extraction
 
 SAME, DIFFERENT, NOT_APPLICABLE, NOT_RUN = "same", "differs", "not applicable", "not run"
@@ -47,13 +46,12 @@ def outcome(status: str) -> str:
 
 
 def _pads(row: Mapping[str, Any], rank: int) -> str:
-    """'measured t,b,l,r 0,1,0,1 (reference 1,0,1,0)' when the measured pads differ from the reference's."""
-    names = sides(rank)
-    got, want = ([row.get(f"{prefix}pad_{s}") for s in names] for prefix in ("", "ref_"))
-    if any(v is None or pd.isna(v) for v in (*got, *want)) or got == want:
+    """'pads t,b,l,r 0,1,0,1 (reference 1,0,1,0)' when the measured pads differ from the reference's."""
+    got, want = pads_of(dict(row)), pads_of(dict(row), "ref_pad_")
+    if got is None or want is None or got == want:
         return ""
-    return (f"pads {','.join(s[0] for s in names)} {','.join(str(int(v)) for v in got)} "  # type: ignore[arg-type]
-            f"(reference {','.join(str(int(v)) for v in want)})")  # type: ignore[arg-type]
+    return (f"pads {','.join(s[0] for s in sides(rank))} {','.join(map(str, got))} "
+            f"(reference {','.join(map(str, want))})")
 
 
 def _cell(row: Mapping[str, Any], rank: int) -> str:
@@ -89,21 +87,6 @@ def _padding(fields: Mapping[str, Any]) -> str:
     return f"{text} {mode}" if mode else text
 
 
-def library_reasons(results: Path) -> dict[Kind, str]:
-    """The divergences a run of the case library recorded (its results.csv), by kind, with their reason:
-    a layer that differs the same way is a known difference, and the report says why."""
-    from ..results.csv_codec import read_csv
-
-    if not results.is_file():
-        return {}
-    df = read_csv(results)
-    df = df[(df["status"] != "match") & df["reason"].notna()].astype(object)
-    reasons: dict[Kind, Counter[str]] = {}
-    for record in df.where(df.notna(), None).to_dict("records"):
-        reasons.setdefault(kind_of(Row.from_record(record)), Counter())[str(record["reason"])] += 1
-    return {kind: counted.most_common(1)[0][0] for kind, counted in reasons.items()}  # the library's usual words
-
-
 def _known(row: Mapping[str, Any], known: Mapping[Kind, str]) -> str:
     if row["status"] in ("match", "unsupported", "skipped"):
         return ""
@@ -113,7 +96,7 @@ def _known(row: Mapping[str, Any], known: Mapping[Kind, str]) -> str:
 
 def table(layers: Sequence[LayerRun], rows: pd.DataFrame, adapters: Sequence[str],
           known: Mapping[Kind, str] | None = None) -> pd.DataFrame:
-    """One row per layer x adapter (forward pass), in model order; `known`: library_reasons."""
+    """One row per layer x adapter (forward pass), in model order; `known`: fuzz.kinds.recorded_reasons."""
     forward = rows[rows["pass"] == "forward"] if "pass" in rows else rows
     by_key = {(r["case_id"], r["adapter"]): r for r in forward.astype(object).where(forward.notna(), None)
               .to_dict("records")}

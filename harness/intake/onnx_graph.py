@@ -134,10 +134,10 @@ def _layer(node: Any, name: str, constants: dict[str, np.ndarray],
 
 
 def _dtype(elem_type: int) -> str:
-    from onnx import TensorProto
+    """An ONNX element type as the case model's dtype word (float32, bfloat16, ...), by onnx's own table."""
+    from onnx import helper
 
-    return {TensorProto.FLOAT: "float32", TensorProto.DOUBLE: "float64", TensorProto.FLOAT16: "float16",
-            TensorProto.BFLOAT16: "bfloat16"}.get(elem_type) or TensorProto.DataType.Name(elem_type).lower()
+    return str(helper.tensor_dtype_to_np_dtype(elem_type))
 
 
 def extract(path: Path, input_shapes: Sequence[tuple[int, ...]] = ()) -> Extraction:

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from harness.fuzz.kinds import recorded_reasons
 from harness.intake.layer import Extraction, Unexpressed
-from harness.intake.layer_report import LayerRun, library_reasons, markdown, summary, table
+from harness.intake.layer_report import LayerRun, markdown, summary, table
 from harness.results.csv_codec import csv_text, frame
 from harness.results.rows import Row
 
@@ -51,7 +52,7 @@ def test_a_divergence_the_library_records_is_named_with_its_reason(tmp_path: Pat
                    passed=True, error_type="ValueError", error_message=REFUSAL,
                    reason="torch has no strided 'same'. It refuses it.")
     (tmp_path / "results.csv").write_text(csv_text(frame([recorded])))
-    df = table(LAYERS, _rows(), ["torch", "keras"], library_reasons(tmp_path / "results.csv"))
+    df = table(LAYERS, _rows(), ["torch", "keras"], recorded_reasons(tmp_path / "results.csv"))
     assert set(df[df["adapter"] == "torch"]["known"]) == {"torch has no strided 'same'. It refuses it.", ""}
     lines = summary(Extraction("Net", "n"), df, 2)
     assert lines[1].endswith("(all as the case library records: torch has no strided 'same')")
