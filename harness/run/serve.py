@@ -45,19 +45,26 @@ def serve(name: str, conn: multiprocessing.connection.Connection) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when the run stops
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler: a TERM ends a worker quietly
     die_with_parent()
+    from ..quiet import prepare_environment
+
+    prepare_environment()
+    try:
+        conn.send(Ready(warm_up(name)))
+        converse(name, conn)
+    except (EOFError, BrokenPipeError, ConnectionResetError):  # the parent is gone (killed): end quietly
+        return
+
+
+def converse(name: str, conn: multiprocessing.connection.Connection) -> None:
+    """Run each case the parent sends, until it sends None or hangs up."""
     from ..model.data import make_tensors
-    from ..quiet import log_text, prepare_environment
+    from ..quiet import log_text
     from ..results.environment import framework_environment
     from .pair import run_adapter
 
-    prepare_environment()
-    conn.send(Ready(warm_up(name)))
     told, logged = False, ""
     while True:
-        try:
-            case = conn.recv()
-        except EOFError:
-            return
+        case = conn.recv()
         if case is None:
             return
         try:

@@ -168,10 +168,12 @@ def _wait_for(predicate: Callable[[], object], seconds: float = 60) -> None:
 
 
 def test_no_worker_outlives_a_killed_run(tmp_path: Path) -> None:
-    """kill -9 of `harness run`: every worker is gone 5 s later (none blocks on an inherited pipe)."""
+    """kill -9 of `harness run`: every worker is gone 5 s later (none blocks on an inherited pipe), and none
+    prints a traceback on its way out (a send to the dead parent is a quiet end)."""
     write(tmp_path, MANY)
+    errors = (tmp_path / "stderr.txt").open("w")
     proc = subprocess.Popen([sys.executable, "-m", "harness", "run"], cwd=tmp_path,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=errors)
     journal = tmp_path / "reports" / "journal.jsonl"
     _wait_for(lambda: journal.exists() and journal.read_text().count("\n") >= 2)
     workers = children_of(proc.pid)
@@ -180,6 +182,8 @@ def test_no_worker_outlives_a_killed_run(tmp_path: Path) -> None:
     proc.wait()
     time.sleep(5)
     assert [pid for pid in workers if alive(pid)] == []
+    errors.close()
+    assert "Traceback" not in (tmp_path / "stderr.txt").read_text()
 
 
 def test_a_killed_xdist_worker_fails_its_items_and_the_run_ends(tmp_path: Path) -> None:
