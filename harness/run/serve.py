@@ -1,20 +1,26 @@
-"""The worker process's side: die with the parent, set the framework up once, answer every case.
+"""A worker process, both sides: the parent's handle (`Worker`: started clean, fed one case at a time,
+stopped) and the worker's loop (`serve`: die with the parent, set the framework up once, answer every case).
 
 A worker closes the parent's pipe ends it inherited and asks Linux to kill it when the parent
 dies, ignores Ctrl-C (the parent decides when a run stops), reports `Ready` after a warm-up case
 (so pairs are timed from there), then runs each case it is sent through `pair.run_adapter`.
+`Executor` (workers.py) decides which worker runs what.
 """
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import multiprocessing.connection
 import os
 import signal
 import sys
+import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
+from ..adapters.registry import adapter_names, get_adapter
 from ..cases.loading import Case
 from ..results.outcome import Outcome
 
@@ -114,3 +120,58 @@ def warm_up(name: str) -> float:
     except Exception:
         pass
     return round(time.perf_counter() - start, 3)
+
+
+@functools.cache
+def _framework_modules() -> frozenset[str]:
+    """What the registered adapters import (their `requires`): the registry, not a list kept here."""
+    return frozenset(module for name in adapter_names() for module in get_adapter(name).requires)
+
+
+def _context() -> Any:
+    """fork when this process is clean (one thread, no framework imported: the command line), which
+    starts a worker in milliseconds; else forkserver, a clean server process that forks the workers,
+    because forking a process that runs JAX's or TensorFlow's threads (a pytest process) can deadlock."""
+    if sys.platform != "linux":
+        return multiprocessing.get_context("spawn")
+    if threading.active_count() == 1 and not any(m in sys.modules for m in _framework_modules()):
+        return multiprocessing.get_context("fork")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["harness.run.pair"])
+    return context
+
+
+@dataclass(eq=False)
+class Worker:
+    name: str
+    process: Any
+    conn: multiprocessing.connection.Connection
+    helper: bool = False  # a second worker for an adapter with a long queue left (Executor.run)
+    task: tuple[Case, Any] | None = None
+    deadline: float = 0.0
+    sent: float = 0.0
+    started: float = field(default_factory=time.monotonic)
+    startup: float | None = None  # seconds to Ready; None until it came
+
+    @classmethod
+    def start(cls, name: str, helper: bool = False) -> Worker:
+        context = _context()
+        parent, child = context.Pipe()
+        process = context.Process(target=serve, args=(name, child), name=f"harness-{name}", daemon=True)
+        process.start()
+        child.close()
+        PARENT_ENDS.add(parent)
+        return cls(name, process, parent, helper)
+
+    def stop(self, kill: bool = False) -> None:
+        try:
+            if not kill and self.process.is_alive():
+                self.conn.send(None)
+        except OSError:
+            pass
+        self.process.join(0 if kill else 2)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+        PARENT_ENDS.discard(self.conn)
+        self.conn.close()

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from helpers import alive, children_of, install_fake, make_case
 
-from harness.run import memory
+from harness.run import memory, workers
 from harness.run.loop import one_row
 from harness.run.prepared import Prepared
 from harness.run.workers import Executor
@@ -104,6 +104,21 @@ def test_a_worker_is_reused_and_replaced_after_a_crash() -> None:
         executor.workers["scipy"].process.join(10)  # dead for sure, however loaded the machine
         third = one_row(make_case(id="c"), "scipy", executor, prepared)
         assert third.status == "match" and executor.workers["scipy"].process.pid != pid
+
+
+@pytest.mark.parametrize(("cores", "helped"), [(2, True), (1, False)])
+def test_a_helper_worker_shares_a_long_queue_only_when_a_core_is_idle(
+        monkeypatch: pytest.MonkeyPatch, cores: int, helped: bool) -> None:
+    """help_after=0 makes any queue long enough: with a second core idle a second scipy worker starts and the
+    two share the queue; with one core, none does. Every outcome comes back once either way."""
+    monkeypatch.setattr(workers, "usable_cores", lambda: cores)
+    cases = [make_case(id=f"case-{i}") for i in range(8)]
+    with Executor(timeout=60, help_after=0.0) as executor:
+        outcomes = {tag: outcome.status for _, _, tag, outcome in executor.run([(c, "scipy", c.id) for c in cases])}
+        assert ("scipy" in executor.helpers) == helped
+        if helped:
+            assert executor.helpers["scipy"].process.pid != executor.workers["scipy"].process.pid
+    assert outcomes == {c.id: "ran" for c in cases}
 
 
 @pytest.mark.parametrize(("text", "size"), [("4GiB", 4 * 2**30), ("512MB", 512 * 10**6), ("2e9", 2 * 10**9),
