@@ -2,7 +2,8 @@
 them back as minimal case files, ranked by how badly they hurt users.
 
 A thin layer over hypothesis. Each example is a handful of cases (strategy.py: every field, shape
-coincidences imposed), run together in the workers so both cores stay busy; a crash is a finding.
+coincidences imposed), run together in the workers so both cores stay busy, first without measuring
+pads (a route's probe is a second conversion), then with them for the pairs that differ; a crash is a finding.
 An example fails when one of its pairs shows a kind (kinds.py) that is reportable, not seen before
 and not recorded by the case library, at the round's severity or worse: even rounds look only for
 wrong values on non-empty tensors (severity 0), steered by `target()` on the largest
@@ -34,7 +35,7 @@ from ..results.rows import Row
 from ..run.loop import run_rows
 from ..run.prepared import Prepared
 from ..run.workers import Executor, timeout_seconds
-from .kinds import Kind, describe, kind_of, pinned, recorded_reasons, reportable, severity
+from .kinds import Kind, covered, describe, kind_of, pinned, recorded_reasons, reportable, severity
 from .strategy import case_fields, make_case, mutations
 
 EXAMPLES_PER_ROUND = 40
@@ -90,7 +91,7 @@ class Campaign:
     def new(self, rows: list[Row]) -> list[Row]:
         """The rows of kinds worth reporting at this round's severity, not seen or recorded before, worst first."""
         fresh = [row for row in rows if reportable(row) and severity(row) <= self.level
-                 and kind_of(row) not in self.known and kind_of(row) not in self.recorded]
+                 and not covered(kind_of(row), self.known) and not covered(kind_of(row), self.recorded)]
         return sorted(fresh, key=lambda row: (severity(row), -(row.err_bound_ratio or 0)))
 
     def run(self, batch: list[dict[str, Any]]) -> None:
@@ -105,11 +106,31 @@ class Campaign:
                 todo[key] = make_case(fields)
         if todo:
             self.tried += len(todo)
-            rows: dict[str, list[Row]] = {case.id: [] for case in todo.values()}
-            for row in run_rows(list(todo.values()), self.adapters, self.executor, prepared=Prepared()):
-                rows[row.case_id].append(row)
+            rows = self.rows(list(todo.values()))
             for key, case in todo.items():
                 self.seen[key] = (case, rows[case.id])
+
+    def rows(self, cases: list[Case]) -> dict[str, list[Row]]:
+        """Each case's rows: first without measuring pads (for a route, that is a second conversion), then again
+        with them for the pairs that computed something else, whose diagnosis reads the pads."""
+        rows: dict[str, list[Row]] = {case.id: [] for case in cases}
+        self.executor.pads = False
+        try:
+            for row in run_rows(cases, self.adapters, self.executor, prepared=Prepared()):
+                rows[row.case_id].append(row)
+        finally:
+            self.executor.pads = True
+        again = {(row.case_id, row.adapter) for found in rows.values() for row in found
+                 if row.status == "mismatch" and not row.passed}
+        if again:
+            every = {(row.case_id, row.adapter) for found in rows.values() for row in found}
+            measured = list(run_rows(cases, self.adapters, self.executor, done=frozenset(every - again),
+                                     prepared=Prepared()))
+            for case_id in rows:
+                rows[case_id] = [row for row in rows[case_id] if (case_id, row.adapter) not in again]
+            for row in measured:
+                rows[row.case_id].append(row)
+        return rows
 
     def check(self, batch: list[dict[str, Any]]) -> None:
         """Raise NewKind when a case of the batch shows a new kind at this round's severity. Runs are

@@ -3,7 +3,9 @@
 A kind is what a person would file one report for: the adapter, the pass, the status, what
 mismatched, the error type, the diagnosis, and the gist of the message (digits dropped, so
 `got 3` and `got 4` are one kind). An adapter-declared `unsupported` is never a find, nor is a
-kind the case library already records (the same key, message gist included).
+kind the case library already records (the same key, message gist included), nor one it covers: the
+same key with fewer things mismatched (a bias-less case cannot mismatch `db`: `dx;dw` is the report
+already filed as `dx;dw;db`).
 
 Severity ranks finds as users suffer them: 0 wrong values on non-empty tensors that no precision
 explains, 1 wrong values a lower precision explains, 2 a wrong shape, 3 a refusal of a valid
@@ -15,6 +17,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 
 from ..results.rows import Row
@@ -66,6 +69,16 @@ def pinned(message: str | None) -> str | None:
 def kind_of(row: Row) -> Kind:
     return (row.adapter, row.pass_, row.status, row.mismatch_on or "", row.error_type or "", row.diagnosis or "",
             gist(row.error_message) if row.status == "error" else "")
+
+
+def covered(kind: Kind, known: Iterable[Kind]) -> bool:
+    """Whether a known kind is this one or the same with more mismatched (its mismatch_on a superset)."""
+    mismatched = set(filter(None, kind[3].split(";")))
+    for other in known:
+        if other == kind or (other[:3] == kind[:3] and other[4:] == kind[4:] and mismatched
+                             and mismatched <= set(other[3].split(";"))):
+            return True
+    return False
 
 
 def non_empty(row: Row) -> bool:

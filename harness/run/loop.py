@@ -140,7 +140,9 @@ def _run_locked(loaded: LoadResult, folder: Path, only: Sequence[str] | None, ar
     ordered = [rows[key] for key in pairs if key in rows]
     env = {**environment(argv), **executor.environment,
            **{f"{name} start-up": f"{seconds:.1f} s (framework import and a first small call, in no pair's "
-                                  "seconds or --timeout)" for name, seconds in executor.startup.items()}}
+                                  "seconds or --timeout)" for name, seconds in executor.startup.items()},
+           **{f"{name} second worker": f"{count} of its pairs (started when a core would idle with its queue long)"
+              for name, count in executor.helped.items()}}
     if executor.logs:
         env[LOG_KEY] = "\n".join(executor.logs.values())
     note = RunNote(interrupted=interrupted, planned=len(pairs), dropped=[str(p) for p in loaded.problems])

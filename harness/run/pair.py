@@ -59,15 +59,16 @@ def _ready(name: str) -> tuple[Adapter | None, Outcome | None]:
     return adapter, None
 
 
-def run_adapter(name: str, case: Case, tensors: Tensors) -> Outcome:
-    """The forward outcome; a grad case's backward one rides along in `backward`, an init case's in `init`."""
+def run_adapter(name: str, case: Case, tensors: Tensors, pads: bool = True) -> Outcome:
+    """The forward outcome; a grad case's backward one rides along in `backward`, an init case's in `init`.
+    `pads=False` leaves the pads unmeasured (the fuzzer's first look: it measures those of the pairs that differ)."""
     adapter, refusal = _ready(name)
     if adapter is None:
         assert refusal is not None
         outcome = refusal
     else:
         with captured(name):  # frameworks warn about odd configurations; the row says what happened
-            outcome = _run(adapter, case, tensors)
+            outcome = _run(adapter, case, tensors, pads)
     if case.init and adapter is not None:
         with captured(name):
             outcome = replace(outcome, init=_initial(adapter, case))
@@ -117,7 +118,7 @@ def _backward(adapter: Adapter, case: Case, realised: Realised, tensors: Tensors
     return replace(outcome, seconds=round(time.perf_counter() - start, 6))
 
 
-def _run(adapter: Adapter, case: Case, tensors: Tensors) -> Outcome:
+def _run(adapter: Adapter, case: Case, tensors: Tensors, pads: bool) -> Outcome:
     outcome = Outcome(adapter.name, "ran", version=adapter.version())
     start = time.perf_counter()
     realised: Realised | None = None
@@ -134,7 +135,8 @@ def _run(adapter: Adapter, case: Case, tensors: Tensors) -> Outcome:
     outcome = replace(outcome, seconds=round(time.perf_counter() - start, 6), stage=_stage(adapter, outcome, realised))
     if outcome.status != "ran" or realised is None:
         return outcome
-    outcome = replace(outcome, pads=measure_pads(adapter, case, realised))
+    if pads:
+        outcome = replace(outcome, pads=measure_pads(adapter, case, realised))
     if case.grad:
         outcome = replace(outcome, backward=_backward(adapter, case, realised, tensors, output.values.shape))
     return outcome

@@ -62,7 +62,7 @@ def serve(name: str, conn: multiprocessing.connection.Connection) -> None:
 
 
 def converse(name: str, conn: multiprocessing.connection.Connection) -> None:
-    """Run each case the parent sends, until it sends None or hangs up."""
+    """Run each (case, measure pads) the parent sends, until it sends None or hangs up."""
     from ..model.data import make_tensors
     from ..quiet import log_text
     from ..results.environment import framework_environment
@@ -70,11 +70,12 @@ def converse(name: str, conn: multiprocessing.connection.Connection) -> None:
 
     told, logged = False, ""
     while True:
-        case = conn.recv()
-        if case is None:
+        task = conn.recv()
+        if task is None:
             return
+        case, pads = task
         try:
-            outcome = run_adapter(name, case, make_tensors(case, case.seed))
+            outcome = run_adapter(name, case, make_tensors(case, case.seed), pads)
         except Exception as exc:  # regenerating the operands failed: the pair says so
             outcome = Outcome(name, "error", error_type=type(exc).__name__, error_message=f"in the worker: {exc}")
         environment = None if told else framework_environment(name)

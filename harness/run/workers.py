@@ -50,12 +50,14 @@ class Executor:
 
     timeout: float = field(default_factory=timeout_seconds)
     help_after: float = HELP_AFTER  # a helper pays when its queue takes this many times the worker's start-up
+    pads: bool = True  # measure each pair's pads (SPEC 4); the fuzzer's first look at a case does without
     workers: dict[str, Worker] = field(default_factory=dict)
     helpers: dict[str, Worker] = field(default_factory=dict)
     startup: dict[str, float] = field(default_factory=dict)  # each adapter's start-up seconds, first worker
     environment: dict[str, str] = field(default_factory=dict)  # what the workers said of their frameworks
     logs: dict[str, str] = field(default_factory=dict)  # what each adapter's framework printed or warned
     spent: dict[str, list[float]] = field(default_factory=dict)  # each adapter's pairs: seconds, sent to answered
+    helped: dict[str, int] = field(default_factory=dict)  # pairs each adapter's helper answered
 
     def start(self, names: Iterable[str]) -> None:
         """Start these workers now, so their framework imports overlap whatever the caller does next."""
@@ -114,7 +116,7 @@ class Executor:
         worker.sent = time.monotonic()
         worker.deadline = worker.sent + self.timeout if worker.startup is not None else \
             worker.started + STARTUP_TIMEOUT
-        worker.conn.send(case)
+        worker.conn.send((case, self.pads))
         return worker
 
     def _forget(self, worker: Worker) -> None:
@@ -151,6 +153,8 @@ class Executor:
                 outcome = self._died(worker)
             else:
                 self.spent.setdefault(worker.name, []).append(time.monotonic() - worker.sent)
+                if worker.helper:
+                    self.helped[worker.name] = self.helped.get(worker.name, 0) + 1
             done.append(worker)
             yield case, worker.name, tag, outcome
         now = time.monotonic()

@@ -7,9 +7,10 @@ import sys
 from pathlib import Path
 
 import yaml
-from helpers import install_fake
+from helpers import install_fake, make_case
 
-from harness.fuzz.campaign import round_severity
+from harness.fuzz.campaign import Campaign, round_severity
+from harness.run.workers import Executor
 
 
 def test_a_hidden_fault_is_found_shrunk_and_written(tmp_path: Path) -> None:
@@ -55,3 +56,18 @@ def test_fuzz_from_searches_the_neighbours_of_a_case(tmp_path: Path) -> None:
     missing = subprocess.run([sys.executable, "-m", "harness", "fuzz", "--from", "nowhere.yaml", "--time", "1"],
                              cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
     assert missing.returncode == 2 and "no such file or folder: nowhere.yaml" in missing.stderr
+
+
+def test_only_the_pairs_that_differ_have_their_pads_measured(tmp_path: Path) -> None:
+    """The first look runs without the probe; a pair that computed something else is run again with it, so its
+    diagnosis reads the pads: SciPy's 'same' with a 2x4 kernel pads (1, 2) before where the reference pads (0, 1)
+    (a shift); torch's matches and is measured no further."""
+    case = make_case(id="even-same", op="convolve", input_size=[7, 8], kernel_size=[2, 4], padding="same")
+    with Executor(timeout=60) as executor:
+        campaign = Campaign(["scipy", "torch"], tmp_path, tmp_path, set(), executor, deadline=float("inf"))
+        rows = {row.adapter: row for row in campaign.rows([case])[case.id]}
+        assert executor.pads  # measured again for every later caller
+    assert rows["scipy"].status == "mismatch" and rows["scipy"].diagnosis == "shift"
+    scipy = rows["scipy"]
+    assert (scipy.pad_top, scipy.pad_left, scipy.ref_pad_top, scipy.ref_pad_left) == (1, 2, 0, 1)
+    assert rows["torch"].status == "match" and rows["torch"].pad_top is None

@@ -118,6 +118,7 @@ def test_a_helper_worker_shares_a_long_queue_only_when_a_core_is_idle(
         assert ("scipy" in executor.helpers) == helped
         if helped:
             assert executor.helpers["scipy"].process.pid != executor.workers["scipy"].process.pid
+            assert 0 < executor.helped["scipy"] < len(cases)  # both workers answered some
     assert outcomes == {c.id: "ran" for c in cases}
 
 
