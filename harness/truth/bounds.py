@@ -43,6 +43,12 @@ def gamma(n: int, u: float) -> float:
     return nu / (1 - nu) if nu < 1 else float("inf")
 
 
+def _compose(g: float, extra: float) -> float:
+    """g + (1 + g) extra, the relative error of a sum then further roundings; infinite with g (with no
+    further rounding, extra = 0, and inf * 0 would make the bound NaN, which no error is within)."""
+    return g + (1 + g) * extra if extra else g
+
+
 def forward(terms: int, dtype: str, abs_conv: np.ndarray, no_bias: np.ndarray, out: np.ndarray,
             precision: str | None = None, u_acc: float | None = None, u_out: float | None = None,
             stages: int = 1) -> np.ndarray:
@@ -51,7 +57,7 @@ def forward(terms: int, dtype: str, abs_conv: np.ndarray, no_bias: np.ndarray, o
     g = gamma(terms, accumulation_roundoff(dtype) if u_acc is None else u_acc)
     u_in = INPUT_ROUNDOFF.get(precision or "", 0.0)
     u_out = UNIT_ROUNDOFF[dtype] if u_out is None else u_out
-    relative = g + (1 + g) * ((1 + u_in) ** (2 * stages) * (1 + u_out) ** (stages - 1) - 1)  # exact for one stage
+    relative = _compose(g, (1 + u_in) ** (2 * stages) * (1 + u_out) ** (stages - 1) - 1)  # exact for one stage
     return np.asarray(relative * abs_conv + u_out * (np.abs(no_bias) + np.abs(out)))
 
 
@@ -61,7 +67,7 @@ def gradient(terms: int, dtype: str, value: np.ndarray, abs_value: np.ndarray, f
     rounding between them as in `forward`); `u_acc`, `u_out` as in `forward`."""
     u_out = UNIT_ROUNDOFF[dtype] if u_out is None else u_out
     g = gamma(terms, accumulation_roundoff(dtype) if u_acc is None else u_acc)
-    relative = g + (1 + g) * ((1 + u_out) ** (stages - 1) - 1)
+    relative = _compose(g, (1 + u_out) ** (stages - 1) - 1)
     return np.asarray(relative * abs_value + u_out * (np.abs(value) + (folds - 1) * abs_value))
 
 

@@ -53,3 +53,15 @@ def test_half_accumulation_is_what_the_precision_diagnosis_allows() -> None:
     value, absolute = np.array([1.0]), np.array([8.0])
     assert bounds.gradient(36, "float16", value, absolute, u_acc=U16)[0] == pytest.approx(
         36 * U16 / (1 - 36 * U16) * 8.0 + U16, rel=1e-15)
+
+
+def test_a_sum_too_long_for_its_precision_has_an_infinite_bound_not_nan() -> None:
+    """390 terms at bfloat16's u = 2^-8 (n u = 1.5): gamma is infinite, so is the bound, forward and gradient, with
+    or without a second stage (it was NaN with one stage, inf * 0, and the precision diagnosis then called a
+    bfloat16 bias gradient's error unexplained)."""
+    u = 2.0 ** -8
+    assert bounds.gamma(390, u) == float("inf")
+    ones = np.ones(2)
+    for stages in (1, 2):
+        assert np.all(np.isposinf(bounds.gradient(390, "bfloat16", ones, ones, u_acc=u, stages=stages)))
+        assert np.all(np.isposinf(bounds.forward(390, "bfloat16", ones, ones, ones, u_acc=u, stages=stages)))
