@@ -67,16 +67,23 @@ def layout(context: Context) -> Diagnosis | None:
 
 
 def bias(context: Context) -> Diagnosis | None:
-    ref, y, bound, b = context.ref, context.y, context.bound, context.tensors.bias
-    if ref.out is None or bound is None or b is None or ref.no_bias is None:
+    """Each misplaced bias judged by its own bound: the output it would give has its own magnitude, and in a half
+    precision the rounding of a bias on the wrong axis exceeds the right output's bound."""
+    ref, b = context.ref, context.tensors.bias
+    if ref.out is None or b is None or ref.no_bias is None or ref.abs_conv is None:
         return None
     b = b.astype(np.float64)
     channel = b.reshape((1, -1) + (1,) * context.case.rank)
-    for what, expected in (("missing", ref.no_bias), ("added twice", ref.out + channel)):
-        if within(y, expected, bound):
-            return Diagnosis("bias", f"the bias is {what}")
-    if ref.out.shape[-1] == len(b) and context.case.rank and within(y, ref.no_bias + b, bound):
-        return Diagnosis("bias", "the bias is added along the last spatial axis instead of the channels")
+    unbiased = ref.abs_conv - np.abs(channel)
+    hypotheses = [("the bias is missing", ref.no_bias, unbiased),
+                  ("the bias is added twice", ref.out + channel, ref.abs_conv + np.abs(channel))]
+    if ref.out.shape[-1] == len(b) and context.case.rank:
+        hypotheses.append(("the bias is added along the last spatial axis instead of the channels",
+                           ref.no_bias + b, unbiased + np.abs(b)))
+    for detail, out, abs_conv in hypotheses:
+        found = explained(context, replace(ref, out=out, abs_conv=abs_conv), "bias", detail)
+        if found is not None:
+            return found
     return None
 
 

@@ -53,6 +53,20 @@ def test_each_fault_is_named(fault: str, kind: str) -> None:
         assert "(1, 0)" in found.detail
 
 
+def test_a_bias_on_the_last_axis_in_float16_is_named_by_its_own_bound() -> None:
+    """Keras on TensorFlow adds a channels_first layer's bias along the last axis when that axis is as long as the
+    channels (a fuzzer find: Conv1D, 1 channel in, 2 out, 6 wide, stride 3). In float16 the rounding of that output
+    exceeds the right output's bound, so the hypothesis is judged by the bound of the output it proposes."""
+    case = make_case(in_channels=1, out_channels=2, input_size=[6], kernel_size=1, stride=3, dtype="float16")
+    t = make_tensors(case, 1467793922)
+    ref = reference(case, t)
+    wrong = ref.no_bias + t.bias.astype(np.float64)  # the bias along W, which is 2 wide
+    y = wrong.astype(np.float16).astype(np.float64)  # computed and rounded in float16
+    assert not np.all(np.abs(y - wrong) <= error_bound(case, ref))  # the right output's bound is too tight for it
+    found = diagnose(case, ref, t, y)
+    assert (found.kind, found.detail) == ("bias", "the bias is added along the last spatial axis instead of the channels")
+
+
 def test_matching_pairs_are_not_diagnosed_and_mismatches_are() -> None:
     case = make_case(**BASE)
     t = make_tensors(case, 0)
