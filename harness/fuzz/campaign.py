@@ -2,15 +2,16 @@
 them back as minimal case files, ranked by how badly they hurt users.
 
 A thin layer over hypothesis. Each example is a handful of cases (strategy.py: every field, shape
-coincidences imposed), run together in the workers so both cores stay busy, first without measuring
-pads (a route's probe is a second conversion), then with them for the pairs that differ; a crash is a finding.
+coincidences imposed), run together in the workers so both cores stay busy (looks.py: pads measured
+only for the pairs that differ); a crash is a finding.
 An example fails when one of its pairs shows a kind (kinds.py) that is reportable, not seen before
 and not recorded by the case library, at the round's severity or worse: even rounds look only for
 wrong values on non-empty tensors (severity 0), steered by `target()` on the largest
 err_bound_ratio so the search climbs toward big errors; odd rounds take every severity in turn.
-Hypothesis then shrinks the example, keeping that severity (a value bug stays a value bug), to one
-minimal case, written with the observed `expect:`, a `doc:` in words and a reason to fill in,
-plus its repro bundle. The same seed finds the same cases on the same versions.
+Hypothesis then shrinks the example, keeping that severity (a value bug stays a value bug) and asking
+only the adapters that showed the kind (a step costs one framework, not fifteen), to one minimal case;
+that case runs in every adapter and is written with the observed `expect:`, a `doc:` in words and a
+reason to fill in, plus its repro bundle. The same seed finds the same cases on the same versions.
 """
 
 from __future__ import annotations
@@ -29,13 +30,13 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
 from ..atomic import atomic_write
-from ..cases.loading import Case, load_cases
+from ..cases.loading import Case, adapters_for, load_cases
 from ..model.schema import Conv
 from ..results.rows import Row
 from ..run.loop import run_rows
-from ..run.prepared import Prepared
 from ..run.workers import Executor, timeout_seconds
 from .kinds import Kind, covered, describe, kind_of, pinned, recorded_reasons, reportable, severity
+from .looks import looked_at
 from .strategy import case_fields, make_case, mutations
 
 EXAMPLES_PER_ROUND = 40
@@ -87,50 +88,49 @@ class Campaign:
     seen: dict[str, tuple[Case, list[Row]]] = field(default_factory=dict)  # a case's fields -> its run
     found: list[Found] = field(default_factory=list)
     last: tuple[Case, list[Row]] | None = None
+    focus: list[str] | None = None  # while shrinking: the adapters whose new kind is being shrunk
 
     def new(self, rows: list[Row]) -> list[Row]:
-        """The rows of kinds worth reporting at this round's severity, not seen or recorded before, worst first."""
+        """The rows of kinds worth reporting at this round's severity, not seen or recorded before, worst first;
+        not the gradients of a forward pass that already computes something else (that forward's consequence)."""
+        wrong = {(row.case_id, row.adapter) for row in rows if row.pass_ == "forward" and row.status == "mismatch"}
         fresh = [row for row in rows if reportable(row) and severity(row) <= self.level
+                 and not (row.pass_ == "backward" and (row.case_id, row.adapter) in wrong)
                  and not covered(kind_of(row), self.known) and not covered(kind_of(row), self.recorded)]
         return sorted(fresh, key=lambda row: (severity(row), -(row.err_bound_ratio or 0)))
 
     def run(self, batch: list[dict[str, Any]]) -> None:
-        """Run the cases of a batch not run before, together (the workers interleave their pairs)."""
+        """Run the cases of a batch not run before, together (the workers interleave their pairs); while
+        shrinking, in the adapters of the find only (`focus`)."""
         todo = {}
         for fields in batch:
             key = json.dumps(fields, sort_keys=True)
-            if key not in self.seen and key not in todo:
+            if key not in self.seen:
                 if self.cases_this_round >= CASES_PER_ROUND or time.monotonic() > self.deadline:
                     continue
                 self.cases_this_round += 1
-                todo[key] = make_case(fields)
+                self.tried += 1
+                self.seen[key] = (make_case(fields), [])
+            if self.missing(key):
+                todo[key] = self.seen[key][0]
         if todo:
-            self.tried += len(todo)
-            rows = self.rows(list(todo.values()))
+            done = frozenset((case.id, row.adapter) for key, case in todo.items() for row in self.seen[key][1])
+            rows = looked_at(list(todo.values()), self.focus or self.adapters, self.executor, done)
             for key, case in todo.items():
-                self.seen[key] = (case, rows[case.id])
+                self.seen[key][1].extend(rows[case.id])
 
-    def rows(self, cases: list[Case]) -> dict[str, list[Row]]:
-        """Each case's rows: first without measuring pads (for a route, that is a second conversion), then again
-        with them for the pairs that computed something else, whose diagnosis reads the pads."""
-        rows: dict[str, list[Row]] = {case.id: [] for case in cases}
-        self.executor.pads = False
-        try:
-            for row in run_rows(cases, self.adapters, self.executor, prepared=Prepared()):
-                rows[row.case_id].append(row)
-        finally:
-            self.executor.pads = True
-        again = {(row.case_id, row.adapter) for found in rows.values() for row in found
-                 if row.status == "mismatch" and not row.passed}
-        if again:
-            every = {(row.case_id, row.adapter) for found in rows.values() for row in found}
-            measured = list(run_rows(cases, self.adapters, self.executor, done=frozenset(every - again),
-                                     prepared=Prepared()))
-            for case_id in rows:
-                rows[case_id] = [row for row in rows[case_id] if (case_id, row.adapter) not in again]
-            for row in measured:
-                rows[row.case_id].append(row)
-        return rows
+    def missing(self, key: str) -> bool:
+        """Whether a case has not run yet in an adapter this step needs (all, or the focus while shrinking)."""
+        case, rows = self.seen[key]
+        ran = {row.adapter for row in rows}
+        return not rows or not set(adapters_for(case, self.focus or self.adapters)) <= ran
+
+    def complete(self, case: Case) -> list[Row]:
+        """A case's rows in every adapter (a shrunk case ran in the find's adapters only)."""
+        self.focus = None
+        key = next(k for k, (seen, _) in self.seen.items() if seen is case)
+        self.run([json.loads(key)])
+        return self.seen[key][1]
 
     def check(self, batch: list[dict[str, Any]]) -> None:
         """Raise NewKind when a case of the batch shows a new kind at this round's severity. Runs are
@@ -145,6 +145,8 @@ class Campaign:
             new = self.new(rows)
             if new:  # from here on (shrinking) only as severe a failure counts: a value bug stays a value bug
                 self.level = min(self.level, severity(new[0]))
+                if self.focus is None:  # shrinking asks only the adapters that showed it
+                    self.focus = sorted({row.adapter for row in new if severity(row) <= self.level})
                 self.last = (case, rows)
                 raise NewKind(case.id)
 
@@ -203,6 +205,7 @@ def fuzz(seconds: float, seed: int, adapters: list[str] | None, output: Path, li
         try:
             while time.monotonic() < campaign.deadline:
                 before, campaign.cases_this_round, campaign.level = campaign.tried, 0, round_severity(number)
+                campaign.focus = None
 
                 @hypothesis_seed(seed * 100_003 + number)
                 @settings(max_examples=EXAMPLES_PER_ROUND, deadline=None, database=None, print_blob=False,
@@ -218,7 +221,10 @@ def fuzz(seconds: float, seed: int, adapters: list[str] | None, output: Path, li
                     round_()
                 except NewKind:
                     assert campaign.last is not None
-                    campaign.record(*campaign.last)  # the last failing call is hypothesis's shrunk example
+                    shrunk = campaign.last[0]  # the last failing call is hypothesis's shrunk example
+                    rows = campaign.complete(shrunk)  # its expect: records every adapter
+                    if campaign.new(rows):
+                        campaign.record(shrunk, rows)
                     bar.set_postfix(found=len(campaign.found))
                 number += 1
                 if campaign.tried == before and campaign.level == 4:  # nothing left to try at any severity

@@ -6,11 +6,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
-from helpers import install_fake, make_case
+from helpers import install_fake
 
+from harness.fuzz import campaign as campaign_module
 from harness.fuzz.campaign import Campaign, round_severity
-from harness.run.workers import Executor
+from harness.results.rows import Row
 
 
 def test_a_hidden_fault_is_found_shrunk_and_written(tmp_path: Path) -> None:
@@ -58,16 +60,48 @@ def test_fuzz_from_searches_the_neighbours_of_a_case(tmp_path: Path) -> None:
     assert missing.returncode == 2 and "no such file or folder: nowhere.yaml" in missing.stderr
 
 
-def test_only_the_pairs_that_differ_have_their_pads_measured(tmp_path: Path) -> None:
-    """The first look runs without the probe; a pair that computed something else is run again with it, so its
-    diagnosis reads the pads: SciPy's 'same' with a 2x4 kernel pads (1, 2) before where the reference pads (0, 1)
-    (a shift); torch's matches and is measured no further."""
-    case = make_case(id="even-same", op="convolve", input_size=[7, 8], kernel_size=[2, 4], padding="same")
-    with Executor(timeout=60) as executor:
-        campaign = Campaign(["scipy", "torch"], tmp_path, tmp_path, set(), executor, deadline=float("inf"))
-        rows = {row.adapter: row for row in campaign.rows([case])[case.id]}
-        assert executor.pads  # measured again for every later caller
-    assert rows["scipy"].status == "mismatch" and rows["scipy"].diagnosis == "shift"
-    scipy = rows["scipy"]
-    assert (scipy.pad_top, scipy.pad_left, scipy.ref_pad_top, scipy.ref_pad_left) == (1, 2, 0, 1)
-    assert rows["torch"].status == "match" and rows["torch"].pad_top is None
+
+def test_shrinking_asks_only_the_adapters_of_the_find_and_the_shrunk_case_all(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new kind in numpy-engine: the next steps (hypothesis shrinking) run numpy-engine alone; the shrunk case
+    then runs in the rest (its expect: records every adapter), not in numpy-engine again."""
+    asked: list[tuple[list[str] | None, frozenset[tuple[str, str]]]] = []
+
+    def looked_at(cases, adapters, executor, done):  # type: ignore[no-untyped-def]
+        asked.append((adapters, done))
+        names = adapters or ["numpy-engine", "scipy"]
+        return {case.id: [Row(case_id=case.id, file="f", adapter=name, status="mismatch" if name == "numpy-engine"
+                              else "match", expected="match", passed=name != "numpy-engine", ref_shape="1x1x2x2",
+                              mismatch_on="values" if name == "numpy-engine" else None)
+                          for name in names if (case.id, name) not in done] for case in cases}
+
+    monkeypatch.setattr(campaign_module, "looked_at", looked_at)
+    monkeypatch.setattr(campaign_module, "target", lambda *args, **kwargs: None)  # hypothesis' steering, not tested here
+    campaign = Campaign(None, tmp_path, tmp_path, set(), None, deadline=float("inf"))  # type: ignore[arg-type]
+    fields = {"in_channels": 1, "out_channels": 1, "input_size": [3, 3], "kernel_size": [2, 2]}
+    with pytest.raises(campaign_module.NewKind):
+        campaign.check([fields])
+    assert campaign.focus == ["numpy-engine"] and asked[0][0] is None
+    with pytest.raises(campaign_module.NewKind):
+        campaign.check([{**fields, "input_size": [2, 2]}])
+    assert asked[1][0] == ["numpy-engine"]
+    assert campaign.last is not None
+    rows = campaign.complete(campaign.last[0])
+    assert campaign.focus is None and asked[2][0] is None
+    assert {row.adapter for row in rows} == {"numpy-engine", "scipy"} and len(rows) == 2
+    assert asked[2][1] == {(campaign.last[0].id, "numpy-engine")}  # not run again
+
+
+def test_the_gradients_of_a_wrong_forward_pass_are_not_a_find_of_their_own(tmp_path: Path) -> None:
+    """flax's strided 'same' reflect pads the wrong side (recorded): its gradients differ as a consequence; a backward
+    mismatch over a forward that matches is still a find."""
+    campaign = Campaign(None, tmp_path, tmp_path, set(), None, deadline=float("inf"))  # type: ignore[arg-type]
+
+    def row(pass_: str, status: str, mismatch_on: str | None, case_id: str = "c") -> Row:
+        return Row(case_id=case_id, file="f", adapter="flax", pass_=pass_, status=status, expected="match",
+                   passed=status == "match", ref_shape="1x1x1", mismatch_on=mismatch_on)
+
+    consequence = [row("forward", "mismatch", "values"), row("backward", "mismatch", "dx;dw")]
+    assert [r.pass_ for r in campaign.new(consequence)] == ["forward"]
+    alone = [row("forward", "match", None, "d"), row("backward", "mismatch", "dx;dw", "d")]
+    assert [r.pass_ for r in campaign.new(alone)] == ["backward"]

@@ -67,6 +67,17 @@ def test_a_bias_on_the_last_axis_in_float16_is_named_by_its_own_bound() -> None:
     assert (found.kind, found.detail) == ("bias", "the bias is added along the last spatial axis instead of the channels")
 
 
+def test_a_bias_placement_no_different_from_the_right_one_is_not_a_diagnosis() -> None:
+    """One channel, one column: a bias on the last axis is the right output, so a float64 case computed in float32
+    (Keras on JAX) is a precision finding, not 'bias+precision' (a fuzzer find said so)."""
+    case = make_case(in_channels=2, out_channels=1, input_size=[5, 3], kernel_size=[2, 3], dtype="float64")
+    t = make_tensors(case, 3)
+    ref = reference(case, t)
+    assert ref.out.shape[-1] == 1
+    y = ref.out.astype(np.float32).astype(np.float64)
+    assert diagnose(case, ref, t, y).kind == "precision"
+
+
 def test_matching_pairs_are_not_diagnosed_and_mismatches_are() -> None:
     case = make_case(**BASE)
     t = make_tensors(case, 0)
