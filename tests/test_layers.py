@@ -17,10 +17,9 @@ PACKAGE = Path(__file__).resolve().parents[1] / "harness"
 STAGES = ("utilities", "model", "adapters", "truth", "cases", "results", "judge", "export", "report", "run",
           "commands")
 UTILITIES = {"harness", "harness.problems", "harness.quiet", "harness.atomic"}
-COMMANDS = {"harness.cli", "harness.commands", "harness.fuzz", "harness.fuzz.strategy", "harness.fuzz.kinds",
-            "harness.fuzz.campaign", "harness.pytest_plugin", "harness.__main__"}
+COMMANDS = {"harness.cli", "harness.commands", "harness.pytest_plugin", "harness.__main__"}
 # a command's own package: models in reads a model, writes cases, runs them and reports, as fuzz does
-COMMAND_PACKAGES = ("intake",)
+COMMAND_PACKAGES = ("intake", "fuzz")
 MAX_LAYERS = 10
 MAX_LINES = 250
 

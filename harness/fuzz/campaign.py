@@ -2,8 +2,8 @@
 them back as minimal case files, ranked by how badly they hurt users.
 
 A thin layer over hypothesis. Each example is a handful of cases (strategy.py: every field, shape
-coincidences imposed), run together in the workers so both cores stay busy (looks.py: pads measured
-only for the pairs that differ); a crash is a finding.
+coincidences imposed), run together in the workers so both cores stay busy (pads measured only for the
+pairs that differ: run.loop.rows_probing_differences); a crash is a finding.
 An example fails when one of its pairs shows a kind (kinds.py) that is reportable, not seen before
 and not recorded by the case library, at the round's severity or worse: even rounds look only for
 wrong values on non-empty tensors (severity 0), steered by `target()` on the largest
@@ -33,10 +33,9 @@ from ..atomic import atomic_write
 from ..cases.loading import Case, adapters_for, load_cases
 from ..model.schema import Conv
 from ..results.rows import Row
-from ..run.loop import run_rows
+from ..run.loop import rows_probing_differences, run_rows
 from ..run.workers import Executor, timeout_seconds
 from .kinds import Kind, covered, describe, kind_of, pinned, recorded_reasons, reportable, severity
-from .looks import looked_at
 from .strategy import case_fields, make_case, mutations
 
 EXAMPLES_PER_ROUND = 40
@@ -115,7 +114,7 @@ class Campaign:
                 todo[key] = self.seen[key][0]
         if todo:
             done = frozenset((case.id, row.adapter) for key, case in todo.items() for row in self.seen[key][1])
-            rows = looked_at(list(todo.values()), self.focus or self.adapters, self.executor, done)
+            rows = rows_probing_differences(list(todo.values()), self.focus or self.adapters, self.executor, done)
             for key, case in todo.items():
                 self.seen[key][1].extend(rows[case.id])
 

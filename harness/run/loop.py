@@ -58,6 +58,30 @@ def run_rows(cases: Iterable[Case], only: Sequence[str] | None, executor: Execut
         yield from prepared.rows(case, outcome)
 
 
+def rows_probing_differences(cases: list[Case], adapters: list[str] | None, executor: Executor,
+              done: frozenset[tuple[str, str]]) -> dict[str, list[Row]]:
+    """Each case's rows in `adapters` (None: all), but for the pairs `done`: first without the probe (for a route,
+    SPEC 4's measured pads are a second conversion, and most pairs match), then again with it for the pairs that
+    computed something else, whose diagnosis reads the pads (the fuzzer's look at a batch)."""
+    rows: dict[str, list[Row]] = {case.id: [] for case in cases}
+    executor.pads = False
+    try:
+        for row in run_rows(cases, adapters, executor, done=done, prepared=Prepared()):
+            rows[row.case_id].append(row)
+    finally:
+        executor.pads = True
+    again = {(row.case_id, row.adapter) for found in rows.values() for row in found
+             if row.status == "mismatch" and not row.passed}
+    if again:
+        every = {(row.case_id, row.adapter) for found in rows.values() for row in found}
+        measured = list(run_rows(cases, adapters, executor, done=done | (every - again), prepared=Prepared()))
+        for case_id in rows:
+            rows[case_id] = [row for row in rows[case_id] if (case_id, row.adapter) not in again]
+        for row in measured:
+            rows[row.case_id].append(row)
+    return rows
+
+
 def write_repros(cases: list[Case], rows: list[Row], folder: Path, limit: int) -> None:
     """run --repro: a bundle for each case with a failing pair, with scripts for its failing adapters
     (none for a case over the memory limit: making its data is what the guard refused; none for an init

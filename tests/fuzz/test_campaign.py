@@ -67,7 +67,7 @@ def test_shrinking_asks_only_the_adapters_of_the_find_and_the_shrunk_case_all(
     then runs in the rest (its expect: records every adapter), not in numpy-engine again."""
     asked: list[tuple[list[str] | None, frozenset[tuple[str, str]]]] = []
 
-    def looked_at(cases, adapters, executor, done):  # type: ignore[no-untyped-def]
+    def rows_probing_differences(cases, adapters, executor, done):  # type: ignore[no-untyped-def]
         asked.append((adapters, done))
         names = adapters or ["numpy-engine", "scipy"]
         return {case.id: [Row(case_id=case.id, file="f", adapter=name, status="mismatch" if name == "numpy-engine"
@@ -75,7 +75,7 @@ def test_shrinking_asks_only_the_adapters_of_the_find_and_the_shrunk_case_all(
                               mismatch_on="values" if name == "numpy-engine" else None)
                           for name in names if (case.id, name) not in done] for case in cases}
 
-    monkeypatch.setattr(campaign_module, "looked_at", looked_at)
+    monkeypatch.setattr(campaign_module, "rows_probing_differences", rows_probing_differences)
     monkeypatch.setattr(campaign_module, "target", lambda *args, **kwargs: None)  # hypothesis' steering, not tested here
     campaign = Campaign(None, tmp_path, tmp_path, set(), None, deadline=float("inf"))  # type: ignore[arg-type]
     fields = {"in_channels": 1, "out_channels": 1, "input_size": [3, 3], "kernel_size": [2, 2]}

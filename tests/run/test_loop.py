@@ -1,4 +1,4 @@
-"""The fuzzer's look at a batch: pads measured only where a pair differs."""
+"""run.loop.rows_probing_differences: pads measured only where a pair differs (the fuzzer's look at a batch)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 from helpers import make_case
 
-from harness.fuzz.looks import looked_at
+from harness.run.loop import rows_probing_differences
 from harness.run.workers import Executor
 
 
@@ -16,7 +16,7 @@ def test_only_the_pairs_that_differ_have_their_pads_measured(tmp_path: Path) -> 
     (a shift); torch's matches and is measured no further."""
     case = make_case(id="even-same", op="convolve", input_size=[7, 8], kernel_size=[2, 4], padding="same")
     with Executor(timeout=60) as executor:
-        rows = {row.adapter: row for row in looked_at([case], ["scipy", "torch"], executor, frozenset())[case.id]}
+        rows = {row.adapter: row for row in rows_probing_differences([case], ["scipy", "torch"], executor, frozenset())[case.id]}
         assert executor.pads  # measured again for every later caller
     assert rows["scipy"].status == "mismatch" and rows["scipy"].diagnosis == "shift"
     scipy = rows["scipy"]
