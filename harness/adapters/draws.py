@@ -41,11 +41,12 @@ def initial_parameters(kernels, biases, seed):
 
 
 def draw(variable, initialiser, count, seed):
-    """`count` draws from copies of the layer's own initialiser, each seeded (seed, seed + 1, ...) where it
-    takes a seed, flattened."""
+    """`count` draws from copies of the layer's own initialiser, each seeded (seed, seed + 1, ...), flattened; one
+    that takes no seed (zeros, a constant) gives the same values every call: drawn once, repeated."""
     config = initialiser.get_config()
-    copies = [type(initialiser).from_config({**config, "seed": seed + i} if "seed" in config else config)
-              for i in range(count)]
+    if "seed" not in config:
+        return np.tile(np.asarray(array(initialiser(variable.shape, variable.dtype)), np.float64).ravel(), count)
+    copies = [type(initialiser).from_config({**config, "seed": seed + i}) for i in range(count)]
     return np.concatenate([np.asarray(array(copy(variable.shape, variable.dtype)), np.float64).ravel()
                            for copy in copies])
 '''

@@ -52,3 +52,43 @@ def test_adapters_without_layers_are_not_applicable(executor: Executor, adapter:
     pytest.importorskip({"torch-functional": "torch", "torch-unfold": "torch"}.get(adapter, adapter))
     row = init_row(executor, adapter, CONFIGS["conv"])
     assert (row.status, row.passed) == ("unsupported", True) and "no layer of its own" in row.error_message
+
+
+class Counted:
+    """An initialiser as Keras' draw() sees one: get_config, from_config, called with (shape, dtype)."""
+
+    calls = 0
+
+    def __init__(self, seed: int | None = None) -> None:
+        self.seed = seed
+
+    def get_config(self) -> dict[str, Any]:
+        return {} if self.seed is None else {"seed": self.seed}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Counted:
+        return cls(config.get("seed"))
+
+    def __call__(self, shape: tuple[int, ...], dtype: str) -> Any:
+        import numpy as np
+
+        Counted.calls += 1
+        return np.full(shape, 0.0 if self.seed is None else float(self.seed))
+
+
+def test_keras_draws_a_seedless_initialiser_once_and_a_seeded_one_per_copy() -> None:
+    """Zeros (no seed in its config) gives the same values every call: drawn once and repeated; a seeded
+    initialiser is copied with seed, seed + 1, ... and called once per copy."""
+    import numpy as np
+
+    from harness.adapters.draws import keras_lines
+
+    namespace: dict[str, Any] = {"np": np, "array": lambda y: y}
+    exec(keras_lines("None", (1,), "kernel_initializer"), namespace)  # defines initial_parameters and draw
+    variable = type("Variable", (), {"shape": (2, 3), "dtype": "float32"})()
+    Counted.calls = 0
+    zeros = namespace["draw"](variable, Counted(), 1000, 7)
+    assert Counted.calls == 1 and zeros.shape == (6000,) and not zeros.any()
+    Counted.calls = 0
+    seeded = namespace["draw"](variable, Counted(0), 3, 7)
+    assert Counted.calls == 3 and list(seeded[::6]) == [7.0, 8.0, 9.0]
