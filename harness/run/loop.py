@@ -31,8 +31,8 @@ from .workers import Executor
 
 def run_rows(cases: Iterable[Case], only: Sequence[str] | None, executor: Executor,
              done: frozenset[tuple[str, str]] = frozenset(), limit: int | None = None,
-             prepared: Prepared | None = None) -> Iterator[Row]:
-    """Rows of every (case, adapter) not in `done`, as they finish."""
+             prepared: Prepared | None = None, pads: bool = True) -> Iterator[Row]:
+    """Rows of every (case, adapter) not in `done`, as they finish (`pads=False`: pads unmeasured)."""
     limit = memory.max_memory() if limit is None else limit
     prepared = Prepared() if prepared is None else prepared
     tasks = []
@@ -54,22 +54,18 @@ def run_rows(cases: Iterable[Case], only: Sequence[str] | None, executor: Execut
                 yield from prepared.rows(case, early)
             else:
                 tasks.append((case, name, None))
-    for case, _, _, outcome in executor.run(tasks):
+    for case, _, _, outcome in executor.run(tasks, pads):
         yield from prepared.rows(case, outcome)
 
 
 def rows_probing_differences(cases: list[Case], adapters: list[str] | None, executor: Executor,
-              done: frozenset[tuple[str, str]]) -> dict[str, list[Row]]:
+                             done: frozenset[tuple[str, str]]) -> dict[str, list[Row]]:
     """Each case's rows in `adapters` (None: all), but for the pairs `done`: first without the probe (for a route,
     SPEC 4's measured pads are a second conversion, and most pairs match), then again with it for the pairs that
     computed something else, whose diagnosis reads the pads (the fuzzer's look at a batch)."""
     rows: dict[str, list[Row]] = {case.id: [] for case in cases}
-    executor.pads = False
-    try:
-        for row in run_rows(cases, adapters, executor, done=done, prepared=Prepared()):
-            rows[row.case_id].append(row)
-    finally:
-        executor.pads = True
+    for row in run_rows(cases, adapters, executor, done=done, prepared=Prepared(), pads=False):
+        rows[row.case_id].append(row)
     again = {(row.case_id, row.adapter) for found in rows.values() for row in found
              if row.status == "mismatch" and not row.passed}
     if again:

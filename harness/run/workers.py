@@ -7,8 +7,8 @@ parent waits on every pipe and every process sentinel at once with
 memory: the pair becomes `Crashed` with the signal) or an overrun (`Timeout`) as each happens,
 replaces that one worker and goes on. `concurrent.futures.ProcessPoolExecutor` is the wrong
 tool here: one dead worker breaks the whole pool (`BrokenProcessPool`) and fails every
-pending pair of every framework. Where cores would idle while one adapter's queue is long (the
-routes' conversions at the end of a cold run), a second worker of that adapter takes half of it.
+pending pair of every framework. Where a core would idle while one adapter's queue is long (a route's
+conversions, on a machine with more cores than busy workers), a second worker of that adapter shares it.
 """
 
 from __future__ import annotations
@@ -46,17 +46,18 @@ def usable_cores() -> int:
 @dataclass
 class Executor:
     """Workers by adapter name, started on first use and kept for the run; a helper beside an adapter's
-    worker when cores would idle while its queue is long (the routes' conversions at the end of a cold run)."""
+    worker when a core would idle while its queue is long."""
 
     timeout: float = field(default_factory=timeout_seconds)
     help_after: float = HELP_AFTER  # a helper pays when its queue takes this many times the worker's start-up
-    pads: bool = True  # measure each pair's pads (SPEC 4); the fuzzer's first look at a case does without
     workers: dict[str, Worker] = field(default_factory=dict)
     helpers: dict[str, Worker] = field(default_factory=dict)
     startup: dict[str, float] = field(default_factory=dict)  # each adapter's start-up seconds, first worker
     environment: dict[str, str] = field(default_factory=dict)  # what the workers said of their frameworks
     logs: dict[str, str] = field(default_factory=dict)  # what each adapter's framework printed or warned
-    spent: dict[str, list[float]] = field(default_factory=dict)  # each adapter's pairs: seconds, sent to answered
+    cores: int = field(default_factory=lambda: usable_cores())
+    spent: dict[str, tuple[float, int]] = field(default_factory=dict)  # each adapter's pairs: seconds (sent to
+    # answered) and count, for the mean a queue's backlog is estimated by
     helped: dict[str, int] = field(default_factory=dict)  # pairs each adapter's helper answered
 
     def start(self, names: Iterable[str]) -> None:
@@ -65,20 +66,20 @@ class Executor:
             if name not in self.workers:
                 self.workers[name] = Worker.start(name)
 
-    def run(self, tasks: Iterable[tuple[Case, str, Any]]) -> Iterator[tuple[Case, str, Any, Outcome]]:
+    def run(self, tasks: Iterable[tuple[Case, str, Any]], pads: bool = True) -> Iterator[tuple[Case, str, Any, Outcome]]:
         """Outcomes of (case, adapter, tag) tasks as they finish; each adapter's are sent in order, to its
-        worker and, once one has started, to its helper."""
+        worker and, once one has started, to its helper. `pads=False`: the pairs' pads go unmeasured."""
         pending: dict[str, deque[tuple[Case, Any]]] = {}
         for case, name, tag in tasks:
             pending.setdefault(name, deque()).append((case, tag))
         busy: list[Worker] = []
         while pending or busy:
-            self._dispatch(pending, busy)
+            self._dispatch(pending, busy, pads)
             if self._start_helpers(pending, busy):
-                self._dispatch(pending, busy)
+                self._dispatch(pending, busy, pads)
             yield from self._collect(busy)
 
-    def _dispatch(self, pending: dict[str, deque[tuple[Case, Any]]], busy: list[Worker]) -> None:
+    def _dispatch(self, pending: dict[str, deque[tuple[Case, Any]]], busy: list[Worker], pads: bool) -> None:
         """The next task of each adapter to each of its workers that is free."""
         for name in list(pending):
             for slots in (self.workers, self.helpers) if name in self.helpers else (self.workers,):
@@ -87,12 +88,14 @@ class Executor:
                     case, tag = pending[name].popleft()
                     if not pending[name]:
                         del pending[name]
-                    busy.append(self._send(slots, name, case, tag))
+                    busy.append(self._send(slots, name, case, tag, pads))
 
     def _start_helpers(self, pending: dict[str, deque[tuple[Case, Any]]], busy: list[Worker]) -> bool:
         """A helper for each adapter whose queue left would take `help_after` times its start-up, longest first,
         while fewer workers are busy than there are cores; whether one started."""
-        idle, started = usable_cores() - len(busy), False
+        idle, started = self.cores - len(busy), False
+        if idle <= 0:
+            return False
         for name in sorted(pending, key=lambda n: -self._backlog(n, len(pending[n]))):
             if idle <= 0:
                 break
@@ -105,10 +108,10 @@ class Executor:
 
     def _backlog(self, name: str, queued: int) -> float:
         """Seconds the queue would take one worker, from its pairs so far (unknown before three answered)."""
-        spent = self.spent.get(name, [])
-        return queued * sum(spent) / len(spent) if len(spent) >= 3 else 0.0
+        seconds, count = self.spent.get(name, (0.0, 0))
+        return queued * seconds / count if count >= 3 else 0.0
 
-    def _send(self, slots: dict[str, Worker], name: str, case: Case, tag: Any) -> Worker:
+    def _send(self, slots: dict[str, Worker], name: str, case: Case, tag: Any, pads: bool) -> Worker:
         worker = slots.get(name)
         if worker is None or not worker.process.is_alive():
             worker = slots[name] = Worker.start(name, helper=slots is self.helpers)
@@ -116,7 +119,7 @@ class Executor:
         worker.sent = time.monotonic()
         worker.deadline = worker.sent + self.timeout if worker.startup is not None else \
             worker.started + STARTUP_TIMEOUT
-        worker.conn.send((case, self.pads))
+        worker.conn.send((case, pads))
         return worker
 
     def _forget(self, worker: Worker) -> None:
@@ -152,7 +155,8 @@ class Executor:
             if outcome is None:
                 outcome = self._died(worker)
             else:
-                self.spent.setdefault(worker.name, []).append(time.monotonic() - worker.sent)
+                seconds, count = self.spent.get(worker.name, (0.0, 0))
+                self.spent[worker.name] = (seconds + time.monotonic() - worker.sent, count + 1)
                 if worker.helper:
                     self.helped[worker.name] = self.helped.get(worker.name, 0) + 1
             done.append(worker)
