@@ -145,7 +145,6 @@ def cmd_port(args: argparse.Namespace) -> int:
 
 def cmd_fuzz(args: argparse.Namespace) -> int:
     from .fuzz.campaign import fuzz
-    from .fuzz.kinds import SEVERITIES
     from .fuzz.strategy import base_fields
 
     options.environment_options()
@@ -160,11 +159,10 @@ def cmd_fuzz(args: argparse.Namespace) -> int:
             return 2
         bases = tuple(base_fields(case) for case in result.cases)
     with outfolder.locked(Path(args.output)):  # two fuzzers would write the same found-N files
-        found = fuzz(seconds, args.seed, only, Path(args.output), [str(shipped(DEFAULT_CASES))],
-                     Path(DEFAULT_REPORTS) / "repro", shipped(LIBRARY_RESULTS), allow_empty=args.allow_empty,
-                     bases=bases)
-    print(f"{len(found)} new kind(s) of divergence, worst first"
-          + "".join(f"\n  {f.path}  [{SEVERITIES[f.severity]}] {f.what}" for f in found))
+        search = fuzz(seconds, args.seed, only, Path(args.output), [str(shipped(DEFAULT_CASES))],
+                      Path(DEFAULT_REPORTS) / "repro", shipped(LIBRARY_RESULTS), allow_empty=args.allow_empty,
+                      bases=bases)
+    print(search)
     return 0
 
 

@@ -1,4 +1,4 @@
-"""Keras 3 layers, eagerly, on TensorFlow (`keras`), JAX (`keras-jax`) and torch (`keras-torch`).
+"""Keras 3 layers on TensorFlow (`keras`) and torch (`keras-torch`), eagerly, and on JAX (`keras-jax`), jitted.
 
 The layers a Keras user writes: `Conv1D/2D/3D`, `DepthwiseConv1D/2D` when `groups == in_channels > 1`
 (`depth_multiplier` out/in), `SeparableConv1D/2D`, `Conv1D/2D/3DTranspose` (their `output_padding`,
@@ -40,6 +40,8 @@ class KerasAdapter(Adapter):
     initialiser_rule: ClassVar[str | None] = "keras"
     backend = "tensorflow"
     engine_import = "import tensorflow as tf"
+    to_tensor = "keras.ops.cast(keras.ops.convert_to_tensor({}), DTYPE)"  # NumPy in, a backend tensor in DTYPE out
+    on_device = "np.asarray"  # the layer's zeros as its initialiser hands them to Keras
     gradient_lines: tuple[str, ...] = (
         "        x, g = tensor(x), tensor(g)",
         "        with tf.GradientTape() as tape:",
@@ -164,23 +166,29 @@ class KerasAdapter(Adapter):
             "def gradients(x, w, b, g):", f'    """The backend\'s own autodiff ({self.autodiff})."""',
             "    with keras.device(DEVICE):", "        assign(w, b)", *self.gradient_lines]) + "\n"
 
+    def pad_lines(self, conv: Conv, plan: Plan) -> list[str]:
+        """`keras.ops.pad` before the layer where the plan emulates the padding (none where it is native)."""
+        if plan.pre_pad is None:
+            return []
+        return [f"    x = keras.ops.pad(x, {spatial_widths(plan.pre_pad, conv.layout)}, mode={self.pad_mode(conv)!r})"]
+
+    def forward_lines(self, pad: list[str]) -> list[str]:
+        """`forward(x)`: pad, then call the layer, eagerly, as a user calling `layer(x)` does."""
+        return ["def forward(x):", '    """Pad (emulated padding) and call the layer."""', *pad, "    return layer(x)"]
+
     def layer_text(self, conv: Conv, plan: Plan, helpers: str = COUNT) -> str:
         """The layer built for the case, `assign(w, b)` and `forward(x)`, with the fixed helpers."""
         kind, index = self.requested_device()
         last, shape = conv.layout == "channels_last", self.built_shape(conv, plan)
-        forward = ["def forward(x, variables=None):",
-                   '    """Pad (emulated padding) and call the layer; with `variables`, statelessly (for jax.vjp)."""']
-        if plan.pre_pad is not None:
-            forward.append(f"    x = keras.ops.pad(x, {spatial_widths(plan.pre_pad, conv.layout)}, "
-                           f"mode={self.pad_mode(conv)!r})")
-        forward += ["    if variables is None:", "        return layer(x)", "    return layer.stateless_call(variables, [], x)[0]"]
+        forward = self.forward_lines(self.pad_lines(conv, plan))
         lines = ["import os", "", f"os.environ['KERAS_BACKEND'] = {self.backend!r}", *(f"os.environ.setdefault({k!r}, {v!r})  # as the harness runs TensorFlow"
                                             for k, v in FRAMEWORK_ENV.items() if self.backend == "tensorflow"),
                  "", "import keras",
                  "import numpy as np", self.engine_import, "", f"DEVICE = {('gpu' if kind == 'cuda' else 'cpu') + f':{index}'!r}",
                  f"DTYPE = {conv.dtype!r}"]
         into = "np.ascontiguousarray(np.moveaxis(a, 1, -1))" if last else "a"
-        helpers = (HELPERS + helpers).replace("INTO_LAYOUT(a)", into).replace(
+        helpers = (HELPERS + helpers).replace("TO_TENSOR(INTO_LAYOUT(a))", self.to_tensor.format(into)).replace(
+            "ON_DEVICE(", f"{self.on_device}(").replace(
             "OUT_OF_LAYOUT(array(y))", out_of_layout(conv, "array(y)"))
         return "\n".join(lines) + helpers + "\n\n" + "\n".join([
             "with keras.device(DEVICE):", f"    layer = {self.layer(conv, plan)}", f"    layer.build({shape})", "", "",
@@ -192,13 +200,24 @@ class KerasJaxAdapter(KerasAdapter):
     backend = "jax"
     pad_modes = frozenset({"zeros", "reflect", "replicate", "circular"})
     engine_import = "import jax"
-    autodiff = "jax.vjp over stateless_call"
+    autodiff = "jax.vjp over stateless_call, jitted"
+    # converted on the host and put on the device: keras.ops.convert_to_tensor of NumPy compiles a lax.stage per shape
+    to_tensor = "jax.device_put(np.asarray({}, jax.numpy.dtype(DTYPE)))"
+    on_device = "jax.device_put"
     gradient_lines = (
-        "        x, g = tensor(x), tensor(g)",
-        "        params = [v.value for v in layer.trainable_variables]  # kernel, then bias",
-        "        _, pullback = jax.vjp(lambda a, *p: forward(a, list(p)), x, *params)",
-        "        return named(pullback(g))",
+        "        dx, dparams = backward(tensor(x), [v.value for v in layer.trainable_variables], tensor(g))",
+        "        return named([dx, *dparams])  # kernel, then bias",
     )
+
+    def forward_lines(self, pad: list[str]) -> list[str]:
+        """The layer statelessly under `jax.jit`, as Keras on JAX trains it (model.fit compiles the step): one
+        compile per shape for the call and one for its gradients, where eager calls compile every op."""
+        return ["@jax.jit", "def call(x, variables):",
+                '    """Pad (emulated padding) and call the layer statelessly on these variables (kernel, then bias)."""',
+                *pad, "    return layer.stateless_call(variables, [], x)[0]", "", "",
+                "def forward(x):", "    return call(x, [v.value for v in layer.trainable_variables])", "", "",
+                "@jax.jit", "def backward(x, variables, g):", '    """jax.vjp of the same call, compiled once per shape."""',
+                "    return jax.vjp(call, x, variables)[1](g)"]
 
     def setup(self) -> None:
         super().setup()

@@ -6,12 +6,12 @@ HELPERS = '''
 
 def zeros(shape, dtype=None):
     """The layer starts from zeros (no random initialiser to run): the case's weights are assigned first."""
-    return np.zeros(shape, "float32" if dtype is None or "bfloat16" in str(dtype) else str(dtype))
+    return ON_DEVICE(np.zeros(shape, "float32" if dtype is None or "bfloat16" in str(dtype) else str(dtype)))
 
 
 def tensor(a):
     """NumPy N C spatial... -> a backend tensor in the case layout and dtype."""
-    return keras.ops.cast(keras.ops.convert_to_tensor(INTO_LAYOUT(a)), DTYPE)
+    return TO_TENSOR(INTO_LAYOUT(a))
 
 
 def array(y):

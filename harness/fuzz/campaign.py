@@ -35,8 +35,9 @@ from ..model.schema import Conv
 from ..results.rows import Row
 from ..run.loop import rows_probing_differences, run_rows
 from ..run.workers import Executor, timeout_seconds
-from .kinds import Kind, covered, describe, kind_of, pinned, recorded_reasons, reportable, severity
+from .kinds import Kind, covered, covering, describe, kind_of, pinned, recorded, reportable, severity
 from .strategy import case_fields, make_case, mutations
+from .summary import Found, Search
 
 EXAMPLES_PER_ROUND = 40
 CASES_PER_EXAMPLE = 4  # run together: one worker round trip for several cases
@@ -50,26 +51,22 @@ def round_severity(number: int) -> int:
 
 
 def recorded_kinds(paths: Sequence[str], results: Path | None, executor: Executor,
-                   adapters: list[str] | None) -> set[Kind]:
-    """The kinds of divergence the case library already records: from a results CSV of it when there
-    is one (reports/results.csv), else by running its cases that record a divergence (`expect:`)."""
+                   adapters: list[str] | None) -> dict[Kind, str]:
+    """The kinds of divergence the case library already records, each with the first case that records it
+    ("file: id"): from a results CSV of it when there is one (reports/results.csv), else by running its
+    cases that record a divergence (`expect:`)."""
     if results is not None and results.is_file():
-        return set(recorded_reasons(results))
+        return {kind: case for kind, (_, case) in recorded(results).items()}
     recording = [case for case in load_cases(paths).cases if case.expect]
-    return {kind_of(row) for row in run_rows(recording, adapters, executor) if row.reason and row.status != "match"}
+    kinds: dict[Kind, str] = {}
+    for row in run_rows(recording, adapters, executor):
+        if row.reason and row.status != "match":
+            kinds.setdefault(kind_of(row), f"{row.file}: {row.case_id}")
+    return kinds
 
 
 class NewKind(Exception):
     """An example showing a kind of divergence not seen before: hypothesis shrinks it."""
-
-
-@dataclass(frozen=True)
-class Found:
-    """A case file written, with the severity and the words of the kind that made it."""
-
-    path: Path
-    severity: int
-    what: str
 
 
 @dataclass
@@ -77,7 +74,7 @@ class Campaign:
     adapters: list[str] | None
     output: Path
     bundles: Path
-    recorded: set[Kind]
+    recorded: dict[Kind, str]  # the library's kinds, each with the case that records it
     executor: Executor
     deadline: float
     known: set[Kind] = field(default_factory=set)
@@ -88,6 +85,8 @@ class Campaign:
     found: list[Found] = field(default_factory=list)
     last: tuple[Case, list[Row]] | None = None
     focus: list[str] | None = None  # while shrinking: the adapters whose new kind is being shrunk
+    met: dict[str, tuple[str, int]] = field(default_factory=dict)  # a recorded case met again -> (what, pairs)
+    pairs: int = 0
 
     def new(self, rows: list[Row]) -> list[Row]:
         """The rows of kinds worth reporting at this round's severity, not seen or recorded before, worst first;
@@ -117,6 +116,18 @@ class Campaign:
             rows = rows_probing_differences(list(todo.values()), self.focus or self.adapters, self.executor, done)
             for key, case in todo.items():
                 self.seen[key][1].extend(rows[case.id])
+                self.pairs += len(rows[case.id])
+                self.note_recorded(rows[case.id])
+
+    def note_recorded(self, rows: list[Row]) -> None:
+        """Tally the pairs that show a divergence the library records: not new, but named in the summary (the
+        search met it again, and the library case explains it)."""
+        for row in rows:
+            if reportable(row) and not covered(kind_of(row), self.known):
+                kind = covering(kind_of(row), self.recorded)
+                if kind is not None:
+                    what, count = self.met.get(self.recorded[kind], (describe(row), 0))
+                    self.met[self.recorded[kind]] = (what, count + 1)
 
     def missing(self, key: str) -> bool:
         """Whether a case has not run yet in an adapter this step needs (all, or the focus while shrinking)."""
@@ -190,16 +201,17 @@ class Campaign:
 
 def fuzz(seconds: float, seed: int, adapters: list[str] | None, output: Path, library: Sequence[str],
          bundles: Path, results: Path | None = None, allow_empty: bool = False,
-         bases: tuple[dict[str, Any], ...] = ()) -> list[Found]:
-    """Run the campaign (over neighbours of `bases` when given: `fuzz --from`); return what it wrote,
-    worst first (kept when interrupted)."""
+         bases: tuple[dict[str, Any], ...] = ()) -> Search:
+    """Run the campaign (over neighbours of `bases` when given: `fuzz --from`); say what it wrote, worst
+    first (kept when interrupted), and what it met."""
     cases = mutations(bases) if bases else case_fields(allow_empty)
     from tqdm import tqdm
 
     with Executor(timeout=min(timeout_seconds(), PAIR_TIMEOUT)) as executor, \
             tqdm(desc="fuzz", unit=" cases", disable=None) as bar:
         recorded = recorded_kinds([p for p in library if Path(p).exists()], results, executor, adapters)
-        campaign = Campaign(adapters, output, bundles, recorded, executor, time.monotonic() + seconds)
+        started, spent_before = time.monotonic(), dict(executor.spent)  # the library's run is not the search's time
+        campaign = Campaign(adapters, output, bundles, recorded, executor, started + seconds)
         number = 0
         try:
             while time.monotonic() < campaign.deadline:
@@ -218,9 +230,10 @@ def fuzz(seconds: float, seed: int, adapters: list[str] | None, output: Path, li
 
                 try:
                     round_()
-                except NewKind:
+                except* NewKind:  # alone, or in hypothesis' FlakyFailure: a severity met while shrinking raised
+                    # the bar, and the smaller example that failed below it no longer fails when replayed
                     assert campaign.last is not None
-                    shrunk = campaign.last[0]  # the last failing call is hypothesis's shrunk example
+                    shrunk = campaign.last[0]  # the last failing call: the smallest example at the round's bar
                     rows = campaign.complete(shrunk)  # its expect: records every adapter
                     if campaign.new(rows):
                         campaign.record(shrunk, rows)
@@ -232,4 +245,6 @@ def fuzz(seconds: float, seed: int, adapters: list[str] | None, output: Path, li
                       flush=True) if bar.disable else None
         except KeyboardInterrupt:
             pass  # every kind found so far is already written
-    return sorted(campaign.found, key=lambda f: f.severity)
+        spent = {name: total - spent_before.get(name, (0.0, 0))[0] for name, (total, _) in executor.spent.items()}
+    return Search(sorted(campaign.found, key=lambda f: f.severity), campaign.met, campaign.tried, campaign.pairs,
+                  time.monotonic() - started, spent)

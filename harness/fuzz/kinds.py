@@ -71,14 +71,18 @@ def kind_of(row: Row) -> Kind:
             gist(row.error_message) if row.status == "error" else "")
 
 
-def covered(kind: Kind, known: Iterable[Kind]) -> bool:
-    """Whether a known kind is this one or the same with more mismatched (its mismatch_on a superset)."""
+def covering(kind: Kind, known: Iterable[Kind]) -> Kind | None:
+    """The known kind that is this one or the same with more mismatched (its mismatch_on a superset), if any."""
     mismatched = set(filter(None, kind[3].split(";")))
     for other in known:
         if other == kind or (other[:3] == kind[:3] and other[4:] == kind[4:] and mismatched
                              and mismatched <= set(other[3].split(";"))):
-            return True
-    return False
+            return other
+    return None
+
+
+def covered(kind: Kind, known: Iterable[Kind]) -> bool:
+    return covering(kind, known) is not None
 
 
 def non_empty(row: Row) -> bool:
@@ -120,7 +124,13 @@ def describe(row: Row) -> str:
 
 def recorded_reasons(results: Path) -> dict[Kind, str]:
     """The kinds of divergence a run of the case library recorded (its results.csv, when there is one),
-    each with the library's most common reason for it: never new to the fuzzer, known to `model`'s report."""
+    each with the library's most common reason for it: known to `model`'s report."""
+    return {kind: reason for kind, (reason, _) in recorded(results).items()}
+
+
+def recorded(results: Path) -> dict[Kind, tuple[str, str]]:
+    """The kinds of divergence a run of the case library recorded, each with its most common reason and the
+    first case that records it ("file: id"): never new to the fuzzer, named where the fuzzer meets one."""
     from ..results.csv_codec import read_csvs
 
     if not results.is_file():
@@ -128,6 +138,9 @@ def recorded_reasons(results: Path) -> dict[Kind, str]:
     df = read_csvs([results])
     df = df[(df["status"] != "match") & df["reason"].notna()].astype(object)
     reasons: dict[Kind, Counter[str]] = {}
+    cases: dict[Kind, str] = {}
     for record in df.where(df.notna(), None).to_dict("records"):
-        reasons.setdefault(kind_of(Row.from_record(record)), Counter())[str(record["reason"])] += 1
-    return {kind: counted.most_common(1)[0][0] for kind, counted in reasons.items()}
+        kind = kind_of(Row.from_record(record))
+        reasons.setdefault(kind, Counter())[str(record["reason"])] += 1
+        cases.setdefault(kind, f"{record['file']}: {record['case_id']}")
+    return {kind: (counted.most_common(1)[0][0], cases[kind]) for kind, counted in reasons.items()}

@@ -1,0 +1,47 @@
+"""What a search hands back: the cases it wrote, the library's divergences it met again, and its throughput."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .kinds import SEVERITIES
+
+
+@dataclass(frozen=True)
+class Found:
+    """A case file written, with the severity and the words of the kind that made it."""
+
+    path: Path
+    severity: int
+    what: str
+
+
+@dataclass(frozen=True)
+class Search:
+    """What a campaign did: the cases it wrote (worst first), the library's divergences it met again, and
+    its throughput with the workers' time by adapter (where the time went)."""
+
+    found: list[Found]
+    met: dict[str, tuple[str, int]]
+    cases: int
+    pairs: int
+    seconds: float
+    spent: dict[str, float]
+
+    def __str__(self) -> str:
+        """The terminal summary: new kinds worst first, then what the library already explains, then where the
+        time went (cases and pairs per second, the workers' time by adapter, largest first)."""
+        lines = [f"{len(self.found)} new kind(s) of divergence, worst first",
+                 *(f"  {f.path}  [{SEVERITIES[f.severity]}] {f.what}" for f in self.found)]
+        if self.met:
+            lines.append(f"{len(self.met)} divergence(s) the case library records, met again (not new; the case "
+                         "explains it):")
+            lines += [f"  {case}  ({count} pair{'s' * (count > 1)}) {what}"
+                      for case, (what, count) in sorted(self.met.items(), key=lambda m: -m[1][1])]
+        seconds, total = max(self.seconds, 1e-9), sum(self.spent.values()) or 1.0
+        shares = ", ".join(f"{name} {100 * spent / total:.0f}%" for name, spent in
+                           sorted(self.spent.items(), key=lambda item: -item[1]) if spent / total >= 0.005)
+        lines.append(f"{self.cases} cases, {self.pairs} pairs in {self.seconds:.0f} s: {self.cases / seconds:.1f} "
+                     f"cases/s, {self.pairs / seconds:.1f} pairs/s; the workers' time: {shares or 'none'}")
+        return "\n".join(lines)
