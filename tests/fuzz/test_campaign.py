@@ -129,3 +129,23 @@ def test_a_failure_that_does_not_replay_ends_the_round_with_its_find(tmp_path: P
     search = campaign_module.fuzz(1.0, 0, ["numpy-engine"], tmp_path / "found", [], tmp_path / "repro")
     assert [found.severity for found in search.found] == [0] and len(calls) > 2
     assert search.pairs == search.cases >= 1  # one pair per case tried: the throughput line counts them
+
+
+def test_a_recorded_divergence_met_again_is_named_not_new(tmp_path: Path) -> None:
+    """The library's Keras bias bug met by the search: not written, but named with its case in the summary."""
+    from harness.fuzz.kinds import kind_of
+    from harness.fuzz.summary import Search
+
+    def row(case_id: str, mismatch_on: str) -> Row:
+        return Row(case_id=case_id, file="fuzz", adapter="keras", status="mismatch", expected="match", passed=False,
+                   ref_shape="1x3x3", mismatch_on=mismatch_on, diagnosis="bias")
+
+    library = {kind_of(row("c", "values")): "cases/dtypes_layouts.yaml: keras-bias-on-the-last-axis[op=conv]"}
+    campaign = Campaign(None, tmp_path, tmp_path, library, None, deadline=float("inf"))  # type: ignore[arg-type]
+    campaign.note_recorded([row("a", "values"), row("b", "values"), row("b", "shape")])
+    assert campaign.new([row("a", "values")]) == []  # never new
+    (case, (what, count)), = campaign.met.items()
+    assert case == library[kind_of(row("c", "values"))] and count == 2 and what.startswith("keras (forward) computes values")
+    text = str(Search([], campaign.met, cases=10, pairs=40, seconds=4.0, spent={"keras": 3.0, "torch": 1.0}))
+    assert "1 divergence(s) the case library records, met again" in text and "keras-bias-on-the-last-axis" in text
+    assert text.endswith("10 cases, 40 pairs in 4 s: 2.5 cases/s, 10.0 pairs/s; the workers' time: keras 75%, torch 25%")
