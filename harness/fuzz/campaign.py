@@ -85,7 +85,7 @@ class Campaign:
     found: list[Found] = field(default_factory=list)
     last: tuple[Case, list[Row]] | None = None
     focus: list[str] | None = None  # while shrinking: the adapters whose new kind is being shrunk
-    met: dict[str, tuple[str, int]] = field(default_factory=dict)  # a recorded case met again -> (what, pairs)
+    met: dict[str, tuple[int, str, int]] = field(default_factory=dict)  # a recorded case met -> severity, what, pairs
     pairs: int = 0
 
     def new(self, rows: list[Row]) -> list[Row]:
@@ -126,8 +126,8 @@ class Campaign:
             if reportable(row) and not covered(kind_of(row), self.known):
                 kind = covering(kind_of(row), self.recorded)
                 if kind is not None:
-                    what, count = self.met.get(self.recorded[kind], (describe(row), 0))
-                    self.met[self.recorded[kind]] = (what, count + 1)
+                    worst, what, count = self.met.get(self.recorded[kind], (severity(row), describe(row), 0))
+                    self.met[self.recorded[kind]] = (worst, what, count + 1)
 
     def missing(self, key: str) -> bool:
         """Whether a case has not run yet in an adapter this step needs (all, or the focus while shrinking)."""

@@ -5,7 +5,8 @@ mismatched, the error type, the diagnosis, and the gist of the message (digits d
 `got 3` and `got 4` are one kind). An adapter-declared `unsupported` is never a find, nor is a
 kind the case library already records (the same key, message gist included), nor one it covers: the
 same key with fewer things mismatched (a bias-less case cannot mismatch `db`: `dx;dw` is the report
-already filed as `dx;dw;db`).
+already filed as `dx;dw;db`), or a wrong shape nothing could diagnose where that adapter's wrong
+shape is filed.
 
 Severity ranks finds as users suffer them: 0 wrong values on non-empty tensors that no precision
 explains, 1 wrong values a lower precision explains, 2 a wrong shape, 3 a refusal of a valid
@@ -72,11 +73,15 @@ def kind_of(row: Row) -> Kind:
 
 
 def covering(kind: Kind, known: Iterable[Kind]) -> Kind | None:
-    """The known kind that is this one or the same with more mismatched (its mismatch_on a superset), if any."""
+    """The known kind that is this one or the same with more mismatched (its mismatch_on a superset), if any. A
+    wrong shape nothing could diagnose (an empty output has no crops to measure) is the wrong shape already
+    filed for that adapter and pass, whatever its diagnosis said."""
     mismatched = set(filter(None, kind[3].split(";")))
+    undiagnosed_shape = kind[2] == "mismatch" and "shape" in mismatched and not kind[5]
     for other in known:
-        if other == kind or (other[:3] == kind[:3] and other[4:] == kind[4:] and mismatched
-                             and mismatched <= set(other[3].split(";"))):
+        same_cause = other[5] == kind[5] or (undiagnosed_shape and "shape" in other[3].split(";"))
+        if other == kind or (other[:3] == kind[:3] and other[4] == kind[4] and other[6] == kind[6] and same_cause
+                             and mismatched and mismatched <= set(other[3].split(";"))):
             return other
     return None
 

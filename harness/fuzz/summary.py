@@ -7,6 +7,8 @@ from pathlib import Path
 
 from .kinds import SEVERITIES
 
+MET_SHOWN = 10  # the library's divergences met again: the worst ten, then a count
+
 
 @dataclass(frozen=True)
 class Found:
@@ -23,7 +25,7 @@ class Search:
     its throughput with the workers' time by adapter (where the time went)."""
 
     found: list[Found]
-    met: dict[str, tuple[str, int]]
+    met: dict[str, tuple[int, str, int]]  # a library case -> the severity, the words and the pairs it was met in
     cases: int
     pairs: int
     seconds: float
@@ -35,10 +37,12 @@ class Search:
         lines = [f"{len(self.found)} new kind(s) of divergence, worst first",
                  *(f"  {f.path}  [{SEVERITIES[f.severity]}] {f.what}" for f in self.found)]
         if self.met:
-            lines.append(f"{len(self.met)} divergence(s) the case library records, met again (not new; the case "
-                         "explains it):")
-            lines += [f"  {case}  ({count} pair{'s' * (count > 1)}) {what}"
-                      for case, (what, count) in sorted(self.met.items(), key=lambda m: -m[1][1])]
+            met = sorted(self.met.items(), key=lambda m: (m[1][0], -m[1][2]))
+            lines.append(f"{len(met)} divergence(s) the case library records, met again, worst first (not new; the "
+                         "case explains it):")
+            lines += [f"  {case}  [{SEVERITIES[worst]}] ({count} pair{'s' * (count > 1)}) {what}"
+                      for case, (worst, what, count) in met[:MET_SHOWN]]
+            lines += [f"  and {len(met) - MET_SHOWN} more"] if len(met) > MET_SHOWN else []
         seconds, total = max(self.seconds, 1e-9), sum(self.spent.values()) or 1.0
         shares = ", ".join(f"{name} {100 * spent / total:.0f}%" for name, spent in
                            sorted(self.spent.items(), key=lambda item: -item[1]) if spent / total >= 0.005)

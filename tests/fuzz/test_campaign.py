@@ -144,8 +144,13 @@ def test_a_recorded_divergence_met_again_is_named_not_new(tmp_path: Path) -> Non
     campaign = Campaign(None, tmp_path, tmp_path, library, None, deadline=float("inf"))  # type: ignore[arg-type]
     campaign.note_recorded([row("a", "values"), row("b", "values"), row("b", "shape")])
     assert campaign.new([row("a", "values")]) == []  # never new
-    (case, (what, count)), = campaign.met.items()
+    (case, (worst, what, count)), = campaign.met.items()
     assert case == library[kind_of(row("c", "values"))] and count == 2 and what.startswith("keras (forward) computes values")
-    text = str(Search([], campaign.met, cases=10, pairs=40, seconds=4.0, spent={"keras": 3.0, "torch": 1.0}))
-    assert "1 divergence(s) the case library records, met again" in text and "keras-bias-on-the-last-axis" in text
+    assert worst == 0
+    others = {f"cases/e.yaml: e{n}": (3, "torch (forward) raises ValueError: no", 50) for n in range(12)}
+    text = str(Search([], {**others, **campaign.met}, cases=10, pairs=40, seconds=4.0, spent={"keras": 3.0, "torch": 1.0}))
+    lines = text.splitlines()
+    assert lines[1] == "13 divergence(s) the case library records, met again, worst first (not new; the case explains it):"
+    assert "keras-bias-on-the-last-axis" in lines[2] and "[wrong values] (2 pairs)" in lines[2]  # worst first, not most met
+    assert lines[-2] == "  and 3 more"
     assert text.endswith("10 cases, 40 pairs in 4 s: 2.5 cases/s, 10.0 pairs/s; the workers' time: keras 75%, torch 25%")

@@ -90,3 +90,13 @@ def test_a_kind_with_fewer_things_mismatched_is_the_report_already_filed() -> No
         fields = {"adapter": "keras-jax", "pass_": "backward", "mismatch_on": "dx;dw", "diagnosis": "precision", **other}
         assert not covered(kind_of(row(**fields)), {recorded}), other
     assert not covered(kind_of(row(mismatch_on="")), {kind_of(row(mismatch_on="values"))})
+
+
+def test_a_wrong_shape_nothing_could_diagnose_is_the_wrong_shape_already_filed() -> None:
+    """Keras' 'same' transposed rule (in-1)*s + k%2 + output_padding, recorded as a shift: at in = 1, k = 2 it
+    leaves an empty output, which no crop explains (no diagnosis): the same report, not a new one."""
+    recorded = kind_of(row(adapter="keras-jax", mismatch_on="shape", diagnosis="shift"))
+    assert covered(kind_of(row(adapter="keras-jax", mismatch_on="shape", out_shape="1x1x0")), {recorded})
+    assert not covered(kind_of(row(adapter="keras-jax", mismatch_on="shape", diagnosis="unexplained")), {recorded})
+    assert not covered(kind_of(row(adapter="keras-jax", mismatch_on="values")), {recorded})
+    assert not covered(kind_of(row(adapter="keras", mismatch_on="shape")), {recorded})
