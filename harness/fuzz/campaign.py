@@ -194,7 +194,7 @@ class Campaign:
         except Exception as exc:  # the case file is written; a bundle that cannot be made must not end the campaign
             print(f"no repro bundle for {name}: {type(exc).__name__}: {exc}")
         self.known |= {kind_of(row) for row in rows if reportable(row)}
-        found = Found(path, severity(worst), describe(worst))
+        found = Found.of(path, worst)
         self.found.append(found)
         return found
 
@@ -246,5 +246,5 @@ def fuzz(seconds: float, seed: int, adapters: list[str] | None, output: Path, li
         except KeyboardInterrupt:
             pass  # every kind found so far is already written
         spent = {name: total - spent_before.get(name, (0.0, 0))[0] for name, (total, _) in executor.spent.items()}
-    return Search(sorted(campaign.found, key=lambda f: f.severity), campaign.met, campaign.tried, campaign.pairs,
+    return Search(sorted(campaign.found, key=Found.rank), campaign.met, campaign.tried, campaign.pairs,
                   time.monotonic() - started, spent)

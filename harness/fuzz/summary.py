@@ -2,26 +2,38 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from .kinds import SEVERITIES
+from ..results.rows import Row
+from .kinds import SEVERITIES, describe, severity
 
 MET_SHOWN = 10  # the library's divergences met again: the worst ten, then a count
 
 
 @dataclass(frozen=True)
 class Found:
-    """A case file written, with the severity and the words of the kind that made it."""
+    """A case file written, with the severity, the words of the kind that made it and its err_bound_ratio (0 where
+    none is finite): finds rank by severity, then by how far out of bound."""
 
     path: Path
     severity: int
     what: str
+    ratio: float = 0.0
+
+    @classmethod
+    def of(cls, path: Path, row: Row) -> Found:
+        ratio = row.err_bound_ratio
+        return cls(path, severity(row), describe(row), ratio if ratio is not None and math.isfinite(ratio) else 0.0)
+
+    def rank(self) -> tuple[int, float]:
+        return self.severity, -self.ratio
 
 
 @dataclass(frozen=True)
 class Search:
-    """What a campaign did: the cases it wrote (worst first), the library's divergences it met again, and
+    """What a campaign did: the cases it wrote (worst first: by severity, then by ratio), the library's divergences it met again, and
     its throughput with the workers' time by adapter (where the time went)."""
 
     found: list[Found]

@@ -154,3 +154,19 @@ def test_a_recorded_divergence_met_again_is_named_not_new(tmp_path: Path) -> Non
     assert "keras-bias-on-the-last-axis" in lines[2] and "[wrong values] (2 pairs)" in lines[2]  # worst first, not most met
     assert lines[-2] == "  and 3 more"
     assert text.endswith("10 cases, 40 pairs in 4 s: 2.5 cases/s, 10.0 pairs/s; the workers' time: keras 75%, torch 25%")
+
+
+def test_finds_rank_by_severity_then_by_how_far_out_of_bound(tmp_path: Path) -> None:
+    """torch's float16 transposed forward (11 times the bound) above its backward dw (1.02 times), both a lower
+    precision's; a wrong value no precision explains above both, an error (no finite ratio) last."""
+    from harness.fuzz.summary import Found
+
+    def row(ratio: float | None, diagnosis: str, status: str = "mismatch") -> Row:
+        return Row(case_id="c", file="f", adapter="torch", status=status, expected="match", passed=False,
+                   ref_shape="1x1x2x4", mismatch_on="values" if status == "mismatch" else None, err_bound_ratio=ratio,
+                   diagnosis=diagnosis)
+
+    finds = [Found.of(tmp_path / name, r) for name, r in [
+        ("dw", row(1.02, "precision")), ("error", row(None, "", "error")), ("forward", row(11.0, "precision")),
+        ("bias", row(3.0, "bias")), ("inf", row(float("inf"), "unexplained"))]]
+    assert [f.path.name for f in sorted(finds, key=Found.rank)] == ["bias", "inf", "forward", "dw", "error"]
