@@ -48,9 +48,13 @@ def cut(text: str, limit: int = GIST) -> str:
     return head[:head.rfind(" ")] if " " in head else head
 
 
+NAMED = re.compile(r"(?i)(\bname\s*[:=]?\s*)'[^']*'")  # ONNX Runtime's "node with name 'node_Conv_9'"
+
+
 def gist(message: str | None) -> str:
-    """What makes two messages one kind: the informative part, digits dropped, whole words."""
-    return cut(re.sub(r"\d+", "#", informative(message)))
+    """What makes two messages one kind: the informative part, digits and the names of graph nodes dropped, whole
+    words (a node's name is the exporter's, not the rule's)."""
+    return cut(re.sub(r"\d+", "#", NAMED.sub(r"\1'…'", informative(message))))
 
 
 # a decimal number as re.escape writes it (0\.925, \-1\.5e\-07): a data value, not part of the message's rule
