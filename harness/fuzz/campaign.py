@@ -90,8 +90,8 @@ class Campaign:
 
     def new(self, rows: list[Row]) -> list[Row]:
         """The rows of kinds worth reporting at this round's severity, not seen or recorded before, worst first;
-        not the gradients of a forward pass that already computes something else (that forward's consequence)."""
-        wrong = {(row.case_id, row.adapter) for row in rows if row.pass_ == "forward" and row.status == "mismatch"}
+        not the gradients of a forward pass that already computes something else or refuses (its consequence)."""
+        wrong = {(row.case_id, row.adapter) for row in rows if row.pass_ == "forward" and row.status in ("mismatch", "error")}
         fresh = [row for row in rows if reportable(row) and severity(row) <= self.level
                  and not (row.pass_ == "backward" and (row.case_id, row.adapter) in wrong)
                  and not covered(kind_of(row), self.known) and not covered(kind_of(row), self.recorded)]

@@ -71,9 +71,14 @@ def pinned(message: str | None) -> str | None:
     return ESCAPED_DECIMAL.sub(lambda _: r"[-+.0-9e]+", escaped)
 
 
+EMPTY_OUTPUT = "empty output"  # a wrong shape with no element to diagnose: its diagnosis in the kind
+
+
 def kind_of(row: Row) -> Kind:
-    return (row.adapter, row.pass_, row.status, row.mismatch_on or "", row.error_type or "", row.diagnosis or "",
-            gist(row.error_message) if row.status == "error" else "")
+    emptied = row.status == "mismatch" and "shape" in (row.mismatch_on or "") and non_empty(row) and \
+        0 in [int(v) for v in re.findall(r"\d+", row.out_shape or "")]
+    return (row.adapter, row.pass_, row.status, row.mismatch_on or "", row.error_type or "",
+            EMPTY_OUTPUT if emptied else row.diagnosis or "", gist(row.error_message) if row.status == "error" else "")
 
 
 def covering(kind: Kind, known: Iterable[Kind]) -> Kind | None:
@@ -81,7 +86,7 @@ def covering(kind: Kind, known: Iterable[Kind]) -> Kind | None:
     wrong shape nothing could diagnose (an empty output has no crops to measure) is the wrong shape already
     filed for that adapter and pass, whatever its diagnosis said."""
     mismatched = set(filter(None, kind[3].split(";")))
-    undiagnosed_shape = kind[2] == "mismatch" and "shape" in mismatched and not kind[5]
+    undiagnosed_shape = kind[5] == EMPTY_OUTPUT
     for other in known:
         same_cause = other[5] == kind[5] or (undiagnosed_shape and "shape" in other[3].split(";"))
         if other == kind or (other[:3] == kind[:3] and other[4] == kind[4] and other[6] == kind[6] and same_cause

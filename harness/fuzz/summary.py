@@ -33,8 +33,8 @@ class Found:
 
 @dataclass(frozen=True)
 class Search:
-    """What a campaign did: the cases it wrote (worst first: by severity, then by ratio), the library's divergences it met again, and
-    its throughput with the workers' time by adapter (where the time went)."""
+    """What a campaign did: the cases it wrote (worst first: by severity, then by ratio), the library's
+    divergences it met again, and its throughput with the workers' time by adapter (where the time went)."""
 
     found: list[Found]
     met: dict[str, tuple[int, str, int]]  # a library case -> the severity, the words and the pairs it was met in

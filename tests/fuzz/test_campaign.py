@@ -94,8 +94,8 @@ def test_shrinking_asks_only_the_adapters_of_the_find_and_the_shrunk_case_all(
 
 
 def test_the_gradients_of_a_wrong_forward_pass_are_not_a_find_of_their_own(tmp_path: Path) -> None:
-    """flax's strided 'same' reflect pads the wrong side (recorded): its gradients differ as a consequence; a backward
-    mismatch over a forward that matches is still a find."""
+    """flax's strided 'same' reflect pads the wrong side (recorded): its gradients differ as a consequence, as a refused
+    forward pass' backward repeats the refusal; a backward mismatch over a forward that matches is still a find."""
     campaign = Campaign(None, tmp_path, tmp_path, set(), None, deadline=float("inf"))  # type: ignore[arg-type]
 
     def row(pass_: str, status: str, mismatch_on: str | None, case_id: str = "c") -> Row:
@@ -104,6 +104,9 @@ def test_the_gradients_of_a_wrong_forward_pass_are_not_a_find_of_their_own(tmp_p
 
     consequence = [row("forward", "mismatch", "values"), row("backward", "mismatch", "dx;dw")]
     assert [r.pass_ for r in campaign.new(consequence)] == ["forward"]
+    campaign.level = 4  # a round that takes every severity
+    refused = [row("forward", "error", None, "e"), row("backward", "error", None, "e")]  # onnx2tf's SAME_LOWER refusal
+    assert [r.pass_ for r in campaign.new(refused)] == ["forward"]
     alone = [row("forward", "match", None, "d"), row("backward", "mismatch", "dx;dw", "d")]
     assert [r.pass_ for r in campaign.new(alone)] == ["backward"]
 

@@ -98,8 +98,12 @@ def test_a_kind_with_fewer_things_mismatched_is_the_report_already_filed() -> No
 def test_a_wrong_shape_nothing_could_diagnose_is_the_wrong_shape_already_filed() -> None:
     """Keras' 'same' transposed rule (in-1)*s + k%2 + output_padding, recorded as a shift: at in = 1, k = 2 it
     leaves an empty output, which no crop explains (no diagnosis): the same report, not a new one."""
-    recorded = kind_of(row(adapter="keras-jax", mismatch_on="shape", diagnosis="shift"))
-    assert covered(kind_of(row(adapter="keras-jax", mismatch_on="shape", out_shape="1x1x0")), {recorded})
-    assert not covered(kind_of(row(adapter="keras-jax", mismatch_on="shape", diagnosis="unexplained")), {recorded})
+    recorded = kind_of(row(adapter="keras-jax", mismatch_on="shape", diagnosis="shift", out_shape="1x1x4"))
+    emptied = kind_of(row(adapter="keras-jax", mismatch_on="shape", diagnosis="unexplained", out_shape="1x1x0"))
+    assert emptied[5] == "empty output" and covered(emptied, {recorded})
+    assert not covered(kind_of(row(adapter="keras-jax", mismatch_on="shape", diagnosis="unexplained",
+                                   out_shape="1x1x4")), {recorded})  # an output to diagnose, and a new diagnosis
+    assert kind_of(row(mismatch_on="shape", diagnosis="unexplained", out_shape="0x3x5", ref_shape="0x2x3"))[5] == (
+        "unexplained")  # an empty batch: the reference is empty too
     assert not covered(kind_of(row(adapter="keras-jax", mismatch_on="values")), {recorded})
     assert not covered(kind_of(row(adapter="keras", mismatch_on="shape")), {recorded})
