@@ -3,6 +3,8 @@ OpenVINO's CPU plugin; where it fails, the row names the stage."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 pytest.importorskip("openvino")
@@ -78,3 +80,20 @@ def test_one_channel_strided_narrow_input_is_computed_wrongly() -> None:
     four = np.ones((1, 4, 3, 1), np.float32)
     assert np.array_equal(*conv(four, np.ones((1, 4, 3, 3), np.float32), [1, 2]))  # 4 channels: right
     assert np.array_equal(*conv(x, np.ones((1, 1, 3, 3), np.float32), [2, 2]))  # both axes strided: right
+
+
+def test_compiled_models_are_kept_where_the_worker_says(tmp_path, monkeypatch) -> None:
+    """The program's Core keeps compiled models in HARNESS_OPENVINO_CACHE (the worker points it under
+    HARNESS_CACHE_DIR); the run that loads them computes the same values."""
+    from harness.adapters.registry import get_adapter
+
+    fields = {"in_channels": 3, "out_channels": 5, "input_size": [5, 6], "kernel_size": 2, "seed": 91}
+    get_adapter("openvino").ensure_setup()  # the worker's setting first, then this test's folder
+    assert os.environ["HARNESS_OPENVINO_CACHE"].endswith("openvino")
+    monkeypatch.setenv("HARNESS_OPENVINO_CACHE", str(tmp_path / "kept"))
+    first = run("openvino", **fields)
+    kept = sorted(path.name for path in (tmp_path / "kept").iterdir())
+    assert first.status == "match" and kept  # compiled once, kept
+    again = run("openvino", **fields)  # compile_model finds it kept
+    assert sorted(path.name for path in (tmp_path / "kept").iterdir()) == kept
+    assert (again.status, again.max_abs_err, again.err_bound_ratio) == ("match", first.max_abs_err, first.err_bound_ratio)
