@@ -35,7 +35,7 @@ from ..model.schema import Conv
 from ..results.rows import Row
 from ..run.loop import rows_probing_differences, run_rows
 from ..run.workers import Executor, timeout_seconds
-from .kinds import Kind, covered, covering, describe, kind_of, pinned, recorded, reportable, severity
+from .kinds import Kind, covered, covering, describe, kind_of, pinned, recorded, recorded_in, reportable, severity
 from .strategy import case_fields, make_case, mutations
 from .summary import Found, Search
 
@@ -56,13 +56,10 @@ def recorded_kinds(paths: Sequence[str], results: Path | None, executor: Executo
     ("file: id"): from a results CSV of it when there is one (reports/results.csv), else by running its
     cases that record a divergence (`expect:`)."""
     if results is not None and results.is_file():
-        return {kind: case for kind, (_, case) in recorded(results).items()}
-    recording = [case for case in load_cases(paths).cases if case.expect]
-    kinds: dict[Kind, str] = {}
-    for row in run_rows(recording, adapters, executor):
-        if row.reason and row.status != "match":
-            kinds.setdefault(kind_of(row), f"{row.file}: {row.case_id}")
-    return kinds
+        kinds = recorded(results)
+    else:
+        kinds = recorded_in(run_rows([case for case in load_cases(paths).cases if case.expect], adapters, executor))
+    return {kind: case for kind, (_, case) in kinds.items()}
 
 
 class NewKind(Exception):
@@ -86,12 +83,12 @@ class Campaign:
     last: tuple[Case, list[Row]] | None = None
     focus: list[str] | None = None  # while shrinking: the adapters whose new kind is being shrunk
     met: dict[str, tuple[int, str, int]] = field(default_factory=dict)  # a recorded case met -> severity, what, pairs
-    pairs: int = 0
 
     def new(self, rows: list[Row]) -> list[Row]:
         """The rows of kinds worth reporting at this round's severity, not seen or recorded before, worst first;
         not the gradients of a forward pass that already computes something else or refuses (its consequence)."""
-        wrong = {(row.case_id, row.adapter) for row in rows if row.pass_ == "forward" and row.status in ("mismatch", "error")}
+        wrong = {(row.case_id, row.adapter) for row in rows
+                 if row.pass_ == "forward" and row.status in ("mismatch", "error")}
         fresh = [row for row in rows if reportable(row) and severity(row) <= self.level
                  and not (row.pass_ == "backward" and (row.case_id, row.adapter) in wrong)
                  and not covered(kind_of(row), self.known) and not covered(kind_of(row), self.recorded)]
@@ -116,7 +113,6 @@ class Campaign:
             rows = rows_probing_differences(list(todo.values()), self.focus or self.adapters, self.executor, done)
             for key, case in todo.items():
                 self.seen[key][1].extend(rows[case.id])
-                self.pairs += len(rows[case.id])
                 self.note_recorded(rows[case.id])
 
     def note_recorded(self, rows: list[Row]) -> None:
@@ -126,8 +122,8 @@ class Campaign:
             if reportable(row) and not covered(kind_of(row), self.known):
                 kind = covering(kind_of(row), self.recorded)
                 if kind is not None:
-                    worst, what, count = self.met.get(self.recorded[kind], (severity(row), describe(row), 0))
-                    self.met[self.recorded[kind]] = (worst, what, count + 1)
+                    grade, what, count = self.met.get(self.recorded[kind], (severity(row), describe(row), 0))
+                    self.met[self.recorded[kind]] = (grade, what, count + 1)
 
     def missing(self, key: str) -> bool:
         """Whether a case has not run yet in an adapter this step needs (all, or the focus while shrinking)."""
@@ -246,5 +242,6 @@ def fuzz(seconds: float, seed: int, adapters: list[str] | None, output: Path, li
         except KeyboardInterrupt:
             pass  # every kind found so far is already written
         spent = {name: total - spent_before.get(name, (0.0, 0))[0] for name, (total, _) in executor.spent.items()}
-    return Search(sorted(campaign.found, key=Found.rank), campaign.met, campaign.tried, campaign.pairs,
+    pairs = sum(len(rows) for _, rows in campaign.seen.values())
+    return Search(sorted(campaign.found, key=Found.rank), campaign.met, campaign.tried, pairs,
                   time.monotonic() - started, spent)

@@ -76,7 +76,7 @@ EMPTY_OUTPUT = "empty output"  # a wrong shape with no element to diagnose: its 
 
 def kind_of(row: Row) -> Kind:
     emptied = row.status == "mismatch" and "shape" in (row.mismatch_on or "") and non_empty(row) and \
-        0 in [int(v) for v in re.findall(r"\d+", row.out_shape or "")]
+        0 in dims(row.out_shape)
     return (row.adapter, row.pass_, row.status, row.mismatch_on or "", row.error_type or "",
             EMPTY_OUTPUT if emptied else row.diagnosis or "", gist(row.error_message) if row.status == "error" else "")
 
@@ -99,8 +99,13 @@ def covered(kind: Kind, known: Iterable[Kind]) -> bool:
     return covering(kind, known) is not None
 
 
+def dims(shape: str | None) -> list[int]:
+    """A row's shape text (`1x3x0`) as its sizes."""
+    return [int(v) for v in re.findall(r"\d+", shape or "")]
+
+
 def non_empty(row: Row) -> bool:
-    shape = [int(v) for v in re.findall(r"\d+", row.ref_shape or "")]
+    shape = dims(row.ref_shape)
     return bool(shape) and math.prod(shape) > 0
 
 
@@ -143,18 +148,25 @@ def recorded_reasons(results: Path) -> dict[Kind, str]:
 
 
 def recorded(results: Path) -> dict[Kind, tuple[str, str]]:
-    """The kinds of divergence a run of the case library recorded, each with its most common reason and the
-    first case that records it ("file: id"): never new to the fuzzer, named where the fuzzer meets one."""
+    """The kinds of divergence a run of the case library recorded (its results.csv, when there is one): never
+    new to the fuzzer, named where the fuzzer meets one (recorded_in)."""
     from ..results.csv_codec import read_csvs
 
     if not results.is_file():
         return {}
     df = read_csvs([results])
-    df = df[(df["status"] != "match") & df["reason"].notna()].astype(object)
+    df = df[(df["status"] != "match") & df["reason"].notna()].astype(object)  # only these become rows
+    return recorded_in(Row.from_record(record) for record in df.where(df.notna(), None).to_dict("records"))
+
+
+def recorded_in(rows: Iterable[Row]) -> dict[Kind, tuple[str, str]]:
+    """The kinds of divergence these rows of the case library record (a reason, not a match), each with its most
+    common reason and the first case that records it ("file: id")."""
     reasons: dict[Kind, Counter[str]] = {}
     cases: dict[Kind, str] = {}
-    for record in df.where(df.notna(), None).to_dict("records"):
-        kind = kind_of(Row.from_record(record))
-        reasons.setdefault(kind, Counter())[str(record["reason"])] += 1
-        cases.setdefault(kind, f"{record['file']}: {record['case_id']}")
+    for row in rows:
+        if row.reason and row.status != "match":
+            kind = kind_of(row)
+            reasons.setdefault(kind, Counter())[row.reason] += 1
+            cases.setdefault(kind, f"{row.file}: {row.case_id}")
     return {kind: (counted.most_common(1)[0][0], cases[kind]) for kind, counted in reasons.items()}

@@ -52,8 +52,8 @@ class Search:
             met = sorted(self.met.items(), key=lambda m: (m[1][0], -m[1][2]))
             lines.append(f"{len(met)} divergence(s) the case library records, met again, worst first (not new; the "
                          "case explains it):")
-            lines += [f"  {case}  [{SEVERITIES[worst]}] ({count} pair{'s' * (count > 1)}) {what}"
-                      for case, (worst, what, count) in met[:MET_SHOWN]]
+            lines += [f"  {case}  [{SEVERITIES[grade]}] ({count} pair{'s' * (count > 1)}) {what}"
+                      for case, (grade, what, count) in met[:MET_SHOWN]]
             lines += [f"  and {len(met) - MET_SHOWN} more"] if len(met) > MET_SHOWN else []
         seconds, total = max(self.seconds, 1e-9), sum(self.spent.values()) or 1.0
         shares = ", ".join(f"{name} {100 * spent / total:.0f}%" for name, spent in
