@@ -44,6 +44,15 @@ def children_of(pid: int) -> list[int]:
     return found
 
 
+def descendants_of(pid: int) -> list[int]:
+    """The live processes below `pid`: its children, theirs, and so on."""
+    found, below = [], children_of(pid)
+    while below:
+        found += below
+        below = [grandchild for child in below for grandchild in children_of(child)]
+    return found
+
+
 def alive(pid: int) -> bool:
     """Running (a zombie waiting for its reaper counts as gone)."""
     try:

@@ -53,7 +53,7 @@ def convert(x, w, b):
 
 
 class Onnx2TfAdapter(Route, OnnxRuntimeAdapter):
-    requires = ("onnx", "onnx2tf", "ai_edge_litert")
+    requires = ("onnx", "onnx2tf", "tensorflow", "ai_edge_litert")
     converts_with = ("onnx", "onnx2tf", "tensorflow", "tf_keras")
     artifact_suffix = ".tflite"
 

@@ -1,6 +1,9 @@
 """A worker process, both sides: the parent's handle (`Worker`: started clean, fed one case at a time,
 stopped) and the worker's loop (`serve`: die with the parent, set the framework up once, answer every case).
 
+Workers of one framework family are forked from that family's server (families.py), which imported the
+framework once.
+
 A worker closes the parent's pipe ends it inherited and asks Linux to kill it when the parent
 dies, ignores Ctrl-C (the parent decides when a run stops), reports `Ready` after a warm-up case
 (so pairs are timed from there), then runs each case it is sent through `pair.run_adapter`.
@@ -23,6 +26,7 @@ from typing import Any
 from ..adapters.registry import adapter_names, get_adapter
 from ..cases.loading import Case
 from ..results.outcome import Outcome
+from . import families
 
 # The parent's ends of the live workers' pipes. A forked worker inherits copies of all of them,
 # its own pipe's included, and must close them: while any copy is open, no worker sees end-of-file
@@ -142,6 +146,17 @@ def _context() -> Any:
     return context
 
 
+def _started(name: str, child: multiprocessing.connection.Connection) -> Any:
+    """The worker's process, started: forked from its family's server where it has one (families.py), else
+    from `_context()`."""
+    arguments: dict[str, Any] = {"target": serve, "args": (name, child), "name": f"harness-{name}", "daemon": True}
+    process = families.started(name, arguments)
+    if process is None:
+        process = _context().Process(**arguments)
+        process.start()
+    return process
+
+
 @dataclass(eq=False)
 class Worker:
     name: str
@@ -156,10 +171,8 @@ class Worker:
 
     @classmethod
     def start(cls, name: str, helper: bool = False) -> Worker:
-        context = _context()
-        parent, child = context.Pipe()
-        process = context.Process(target=serve, args=(name, child), name=f"harness-{name}", daemon=True)
-        process.start()
+        parent, child = multiprocessing.Pipe()
+        process = _started(name, child)
         child.close()
         PARENT_ENDS.add(parent)
         return cls(name, process, parent, helper)

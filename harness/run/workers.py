@@ -24,6 +24,7 @@ from typing import Any
 
 from ..cases.loading import Case
 from ..results.outcome import Outcome
+from .families import start_order
 from .serve import Ready, Telemetry, Worker
 
 DEFAULT_TIMEOUT = 300.0
@@ -62,9 +63,8 @@ class Executor:
 
     def start(self, names: Iterable[str]) -> None:
         """Start these workers now, so their framework imports overlap whatever the caller does next."""
-        for name in names:
-            if name not in self.workers:
-                self.workers[name] = Worker.start(name)
+        for name in start_order(name for name in names if name not in self.workers):
+            self.workers[name] = Worker.start(name)
 
     def run(self, tasks: Iterable[tuple[Case, str, Any]], pads: bool = True) -> Iterator[tuple[Case, str, Any, Outcome]]:
         """Outcomes of (case, adapter, tag) tasks as they finish; each adapter's are sent in order, to its

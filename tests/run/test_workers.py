@@ -14,8 +14,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from helpers import alive, children_of, install_fake, make_case
+from helpers import alive, children_of, descendants_of, install_fake, make_case
 
+from harness.adapters.registry import get_adapter
 from harness.run import memory, workers
 from harness.run.loop import one_row
 from harness.run.prepared import Prepared
@@ -183,16 +184,20 @@ def _wait_for(predicate: Callable[[], object], seconds: float = 60) -> None:
         time.sleep(0.1)
 
 
-def test_no_worker_outlives_a_killed_run(tmp_path: Path) -> None:
+@pytest.mark.parametrize("adapters", ["scipy, onnxruntime", "torch-functional, jax"])
+def test_no_worker_outlives_a_killed_run(tmp_path: Path, adapters: str) -> None:
     """kill -9 of `harness run`: every worker is gone 5 s later (none blocks on an inherited pipe), and none
-    prints a traceback on its way out (a send to the dead parent is a quiet end)."""
-    write(tmp_path, MANY)
+    prints a traceback on its way out (a send to the dead parent is a quiet end). Workers forked from the
+    run (scipy, onnxruntime) or from their family's server (torch, JAX), with the servers themselves."""
+    for name in adapters.split(", "):
+        pytest.importorskip(get_adapter(name).requires[0])
+    write(tmp_path, MANY.replace("scipy, onnxruntime", adapters))
     errors = (tmp_path / "stderr.txt").open("w")
     proc = subprocess.Popen([sys.executable, "-m", "harness", "run"], cwd=tmp_path,
                             stdout=subprocess.DEVNULL, stderr=errors)
     journal = tmp_path / "reports" / "journal.jsonl"
     _wait_for(lambda: journal.exists() and journal.read_text().count("\n") >= 2)
-    workers = children_of(proc.pid)
+    workers = descendants_of(proc.pid)
     assert len(workers) >= 2
     proc.kill()
     proc.wait()
