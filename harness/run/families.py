@@ -41,7 +41,8 @@ def start_order(names: Iterable[str]) -> list[str]:
         if module in of.values():
             with contextlib.suppress(OSError):  # its workers then start without it (_started)
                 _server(module)
-    return sorted(of, key=lambda name: (of[name] is not None, FAMILIES.index(of[name] or FAMILIES[0])))
+    rank: dict[str | None, int] = {None: -1, **{module: index for index, module in enumerate(FAMILIES)}}
+    return sorted(of, key=lambda name: rank[of[name]])
 
 
 @functools.cache
