@@ -24,7 +24,7 @@ from typing import Any
 
 from ..cases.loading import Case
 from ..results.outcome import Outcome
-from .families import start_order
+from .families import FamilyProcess, server_gone, start_order
 from .serve import Ready, Telemetry, Worker
 
 DEFAULT_TIMEOUT = 300.0
@@ -193,6 +193,8 @@ class Executor:
         self._forget(worker)
         if code is not None and code < 0:
             how = f"killed by {signal.Signals(-code).name}"
+        elif isinstance(worker.process, FamilyProcess) and server_gone(worker.process.family):
+            how = f"was killed with the {worker.process.family} server that forked it"
         else:
             how = f"exited with code {code}"
         return Outcome(worker.name, "error", error_type="Crashed",

@@ -3,15 +3,18 @@ still start, importing it themselves."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import signal
+import subprocess
+import sys
 import time
 from multiprocessing import forkserver
 from pathlib import Path
 
 import pytest
-from helpers import make_case
+from helpers import alive, make_case
 
 from harness.adapters.registry import adapter_names
 from harness.run import families
@@ -55,6 +58,24 @@ def test_workers_of_a_family_fork_from_one_server_that_imported_the_framework() 
         assert _parent(executor.workers["torch-unfold"].process.pid) == server
 
 
+def test_a_killed_family_server_is_launched_again_with_its_framework() -> None:
+    """Its workers die with it (their status lost: server_gone says why); the next pair gets a new server
+    that imported torch again, not a bare one."""
+    pytest.importorskip("torch")
+    with Executor(timeout=60) as executor:
+        prepared = Prepared(retain=2)
+        assert one_row(make_case(id="first"), "torch-functional", executor, prepared).status == "match"
+        server = _parent(executor.workers["torch-functional"].process.pid)
+        assert not families.server_gone("torch")
+        os.kill(server, signal.SIGKILL)
+        executor.workers["torch-functional"].process.join(10)
+        assert families.server_gone("torch")
+        assert one_row(make_case(id="after"), "torch-functional", executor, prepared).status == "match"
+        again = _parent(executor.workers["torch-functional"].process.pid)
+        assert again != server and "libtorch" in Path(f"/proc/{again}/maps").read_text()
+        assert not families.server_gone("torch")
+
+
 def test_a_family_server_that_cannot_start_leaves_the_worker_to_import_the_framework(
         monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("torch")
@@ -73,7 +94,7 @@ def test_a_family_server_that_cannot_start_leaves_the_worker_to_import_the_frame
 def test_a_family_server_whose_import_hangs_is_stopped_and_the_worker_starts_without_it(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """A server stuck in its import (tests/sleepy_import.py sleeps a minute): the first worker waits
-    SERVER_WAIT, the server is killed, and the worker starts on its own; the run never waits on it again."""
+    SERVER_WAIT, the server is killed, and the worker starts on its own; the next one does not wait again."""
     pytest.importorskip("torch")
 
     @functools.cache
@@ -85,12 +106,47 @@ def test_a_family_server_whose_import_hangs_is_stopped_and_the_worker_starts_wit
 
     monkeypatch.setattr(families, "_server", hanging)
     monkeypatch.setattr(families, "SERVER_WAIT", 1.0)
+    monkeypatch.setattr(families, "HUNG", set())
     monkeypatch.setenv("PYTHONPATH", str(Path(__file__).parents[1]))
     start = time.monotonic()
     with Executor(timeout=60) as executor:
         executor.start(["torch-functional"])
         row = one_row(make_case(id="alone"), "torch-functional", executor, Prepared(retain=1))
-        assert row.status == "match" and time.monotonic() - start < 30
+        assert row.status == "match" and time.monotonic() - start < 50  # not the 60 s the import sleeps
         assert not isinstance(executor.workers["torch-functional"].process, families.FamilyProcess)
+        again = time.monotonic()
+        executor.start(["torch-unfold"])
+        assert time.monotonic() - again < 0.9  # no second SERVER_WAIT
+        assert not isinstance(executor.workers["torch-unfold"].process, families.FamilyProcess)
     stuck = hanging("torch")._forkserver_pid
     assert os.waitpid(stuck, 0)[1] == signal.SIGKILL  # killed, not left importing
+
+
+BUSY_FAMILY_WORKER = """
+import sys, time
+from harness.run.families import FamilyProcess, _server
+process = FamilyProcess(target=time.sleep, args=(60,), daemon=True)
+process.family = "torch"
+process.start()
+print(_server("torch")._forkserver_pid, process.pid, flush=True)
+time.sleep(60)
+"""
+
+
+def test_a_family_server_dies_with_the_run_even_while_a_worker_of_it_is_busy() -> None:
+    """The stdlib's server waits for every worker holding its pipe; a busy one (here a 60 s sleep) kept it
+    alive after kill -9 of the run, and with it the workers whose death signal is tied to it."""
+    pytest.importorskip("torch")
+    run = subprocess.Popen([sys.executable, "-c", BUSY_FAMILY_WORKER], stdout=subprocess.PIPE, text=True)
+    assert run.stdout is not None
+    server, worker = map(int, run.stdout.readline().split())
+    run.kill()
+    run.wait()
+    try:
+        deadline = time.monotonic() + 10
+        while alive(server) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not alive(server)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(worker, signal.SIGKILL)  # the sleeping stand-in has no death signal of its own
