@@ -27,6 +27,7 @@ from ..adapters.registry import get_adapter
 FAMILIES = ("jax", "torch", "tensorflow")
 SERVER_WAIT = 120.0  # for a family server's import and its first fork
 FAMILY_VARIABLE = "HARNESS_FAMILY_SERVER"  # the framework a server preloads (preload.py), in its environment only
+HUNG: set[str] = set()  # families whose server did not fork in SERVER_WAIT: their workers start without one
 
 
 def family(name: str) -> str | None:
@@ -45,9 +46,6 @@ def start_order(names: Iterable[str]) -> list[str]:
                 _server(module)
     rank: dict[str | None, int] = {None: -1, **{module: index for index, module in enumerate(FAMILIES)}}
     return sorted(of, key=lambda name: rank[of[name]])
-
-
-HUNG: set[str] = set()  # families whose server did not fork in SERVER_WAIT: their workers start without one
 
 
 @contextlib.contextmanager

@@ -28,6 +28,7 @@ from .families import FamilyProcess, server_gone, start_order
 from .serve import Ready, Telemetry, Worker
 
 DEFAULT_TIMEOUT = 300.0
+LOST_STATUS = 255  # the exit code a forkserver's Popen gives a worker whose server died before reporting it
 STARTUP_TIMEOUT = 600.0  # a worker's framework import and first call; pairs are timed apart from it
 HELP_AFTER = 3.0  # a helper worker starts when its adapter's queue would take this many times a start-up
 
@@ -193,7 +194,7 @@ class Executor:
         self._forget(worker)
         if code is not None and code < 0:
             how = f"killed by {signal.Signals(-code).name}"
-        elif isinstance(worker.process, FamilyProcess) and server_gone(worker.process.family):
+        elif code == LOST_STATUS and isinstance(worker.process, FamilyProcess) and server_gone(worker.process.family):
             how = f"was killed with the {worker.process.family} server that forked it"
         else:
             how = f"exited with code {code}"

@@ -20,7 +20,7 @@ from harness.adapters.registry import adapter_names
 from harness.run import families
 from harness.run.loop import one_row
 from harness.run.prepared import Prepared
-from harness.run.workers import Executor
+from harness.run.workers import LOST_STATUS, Executor
 
 
 def test_an_adapter_s_family_is_the_framework_it_requires() -> None:
@@ -69,6 +69,7 @@ def test_a_killed_family_server_is_launched_again_with_its_framework() -> None:
         assert not families.server_gone("torch")
         os.kill(server, signal.SIGKILL)
         executor.workers["torch-functional"].process.join(10)
+        assert executor.workers["torch-functional"].process.exitcode == LOST_STATUS  # what _died reads
         assert families.server_gone("torch")
         assert one_row(make_case(id="after"), "torch-functional", executor, prepared).status == "match"
         again = _parent(executor.workers["torch-functional"].process.pid)
@@ -123,7 +124,7 @@ def test_a_family_server_whose_import_hangs_is_stopped_and_the_worker_starts_wit
 
 
 BUSY_FAMILY_WORKER = """
-import sys, time
+import time
 from harness.run.families import FamilyProcess, _server
 process = FamilyProcess(target=time.sleep, args=(60,), daemon=True)
 process.family = "torch"
